@@ -1,0 +1,1 @@
+"""Device adapters of the handling centre: transports, pure codecs and adapters. Never imports `controller`."""

@@ -1,0 +1,107 @@
+"""What every device adapter shares: availability, the error hierarchy, the event base and the adapter protocol.
+
+Adapters emit device-neutral events (dataclasses below or subclasses in ``devices/<kind>/adapter.py``) through one
+callback, and offer async commands. The controller's devicebus turns the events into service calls; nothing in
+``devices/`` knows about stays, rooms or staff.
+"""
+
+from __future__ import annotations
+
+import enum
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Protocol, runtime_checkable
+
+
+class Availability(enum.StrEnum):
+    UNKNOWN = "unknown"
+    ONLINE = "online"
+    DEGRADED = "degraded"  # answering, but with errors (garbled frames, retries, a failed sensor)
+    OFFLINE = "offline"
+
+
+class DeviceError(Exception):
+    """Base of every device failure. ``code`` is stable and reaches the API's error shape."""
+
+    code = "DEVICE_ERROR"
+    message_zh = "设备故障"
+
+    def __init__(self, message: str = "", *, device_id: str | None = None) -> None:
+        super().__init__(message or self.__class__.__name__)
+        self.device_id = device_id
+
+
+class DeviceTimeout(DeviceError):
+    """The device did not answer within its timeout, after every retry."""
+
+    code = "DEVICE_TIMEOUT"
+    message_zh = "设备无响应"
+
+
+class DeviceRejected(DeviceError):
+    """The device answered, and said no (a refused command, an error status)."""
+
+    code = "DEVICE_REJECTED"
+    message_zh = "设备拒绝执行"
+
+
+class DeviceUnavailable(DeviceError):
+    """The link to the device is down (port gone, broker unreachable, device offline)."""
+
+    code = "DEVICE_UNAVAILABLE"
+    message_zh = "设备不在线"
+
+
+class CodecError(ValueError):
+    """A codec's own error: bytes or JSON that are not a valid frame/message. The only exception decoders raise."""
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceEvent:
+    """Base of every event an adapter emits."""
+
+    device_id: str
+    kind: str
+    ts: float = field(default_factory=time.time)
+
+
+@dataclass(frozen=True, slots=True)
+class AvailabilityChanged(DeviceEvent):
+    availability: Availability = Availability.UNKNOWN
+    detail: str = ""
+
+
+EventSink = Callable[[DeviceEvent], Awaitable[None] | None]
+
+
+@runtime_checkable
+class Adapter(Protocol):
+    """The shape of every device adapter. Configured by a URL only, so hardware and simulator differ in the URL."""
+
+    device_id: str
+    kind: str
+
+    @property
+    def availability(self) -> Availability: ...
+
+    @property
+    def last_seen(self) -> float | None: ...
+
+    async def start(self) -> None:
+        """Connect and begin emitting events. Must not raise when the device is absent: retry later instead."""
+
+    async def stop(self) -> None:
+        """Release the link and cancel every task the adapter started."""
+
+
+@dataclass(slots=True)
+class BadInputCounter:
+    """Counts bad input from a device per kind and says whether this is the first of its kind (log once per kind)."""
+
+    counts: dict[str, int] = field(default_factory=dict)
+
+    def note(self, kind: str) -> bool:
+        n = self.counts.get(kind, 0) + 1
+        self.counts[kind] = n
+        return n == 1

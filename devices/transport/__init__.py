@@ -1,0 +1,1 @@
+"""Byte pipes and message links on the asyncio loop: serial (pyserial), MQTT (paho), HTTP."""
