@@ -1,0 +1,211 @@
+"""Settings: the process environment (pydantic-settings) and the site configuration file (TOML), validated strictly.
+
+The site file describes one centre: its rooms, locker banks, devices and rule overrides. Unknown keys and bad values
+are refused with an error naming the key (``SiteConfigError``), so a typo never silently changes behaviour.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+Ident = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")]
+
+RoomKind = Literal[
+    "waiting", "sobering", "interrogation", "inquiry", "search", "collection", "activity", "medical",
+    "lawyer", "registration",
+]
+RoomRestriction = Literal["minors_only", "female_only", "male_only", "intoxicated_only", "guard_required"]
+DeviceKind = Literal[
+    "lock_board", "id_reader", "metal_gate", "capture_camera", "wristband_reader", "door_lock", "recorder",
+    "panic_button", "alarm_beacon", "breathalyser", "handheld_detector",
+]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SiteInfo(_Strict):
+    id: Ident
+    name: str = Field(min_length=1)
+    production: bool = False
+    timezone: str = "Asia/Shanghai"
+
+
+class RoomConfig(_Strict):
+    id: Ident
+    name: str = Field(min_length=1)
+    name_en: str = ""
+    kind: RoomKind
+    capacity: int = Field(ge=1, le=50)
+    restrictions: list[RoomRestriction] = []
+    recorder_id: Ident | None = None
+    door_lock_id: Ident | None = None
+    panic_button_id: Ident | None = None
+
+
+class LockerBank(_Strict):
+    """One lock-control board: ``channels`` compartments at ``address`` on the bus device ``bus``."""
+
+    bus: Ident
+    address: int = Field(ge=0, le=15)
+    channels: int = Field(ge=1, le=48)
+    size: Literal["small", "medium", "large"] = "medium"
+    latch_polarity: Literal["high_is_open", "low_is_open"] = "high_is_open"
+    id_prefix: str = Field(default="", pattern=r"^[a-z0-9-]{0,16}$")
+
+
+class DeviceConfig(_Strict):
+    id: Ident
+    kind: DeviceKind
+    url: str = Field(min_length=1)
+    room_id: Ident | None = None
+    required: bool = True
+    options: dict[str, Any] = {}
+
+
+class MqttConfig(_Strict):
+    url: str = "mqtt://127.0.0.1:1883"
+    username: str | None = None
+    password_file: Path | None = None
+    tls_ca_file: Path | None = None
+
+
+class RuleOverride(_Strict):
+    """A site's override of one legal-clock row (hours), e.g. when local regulation is stricter."""
+
+    basis: str
+    base_hours: float | None = Field(default=None, gt=0, le=72)
+    max_hours: float | None = Field(default=None, gt=0, le=72)
+
+
+class TimingConfig(_Strict):
+    warning_marks_minutes: list[int] = [120, 60, 30]
+    overdue_repeat_minutes: int = Field(default=15, ge=1)
+    welfare_interval_minutes: int = Field(default=30, ge=5, le=120)
+    welfare_interval_intoxicated_minutes: int = Field(default=15, ge=5, le=60)
+    alarm_escalation_minutes: int = Field(default=5, ge=1, le=120)
+    secure_area_cap_hours: float = Field(default=24, gt=0, le=72)
+    kiosk_idle_minutes: int = Field(default=5, ge=1, le=60)
+    session_idle_minutes: int = Field(default=30, ge=1, le=480)
+    session_absolute_hours: float = Field(default=12, gt=0, le=24)
+
+
+class SyncConfig(_Strict):
+    platform_url: str | None = None
+    key_file: Path | None = None
+    batch_size: int = Field(default=500, ge=1, le=5000)
+
+
+class SiteConfig(_Strict):
+    site: SiteInfo
+    rooms: list[RoomConfig]
+    locker_banks: list[LockerBank] = []
+    devices: list[DeviceConfig] = []
+    mqtt: MqttConfig = MqttConfig()
+    timing: TimingConfig = TimingConfig()
+    rules: list[RuleOverride] = []
+    sync: SyncConfig = SyncConfig()
+
+    @model_validator(mode="after")
+    def _references(self) -> SiteConfig:
+        room_ids = [r.id for r in self.rooms]
+        _unique("rooms", room_ids)
+        device_ids = [d.id for d in self.devices]
+        _unique("devices", device_ids)
+        devices = {d.id: d for d in self.devices}
+        for i, room in enumerate(self.rooms):
+            for attr, kind in (("recorder_id", "recorder"), ("door_lock_id", "door_lock"),
+                               ("panic_button_id", "panic_button")):
+                ref = getattr(room, attr)
+                if ref is not None and (ref not in devices or devices[ref].kind != kind):
+                    raise ValueError(f"rooms.{i}.{attr}: no {kind} device with id {ref!r}")
+        for i, dev in enumerate(self.devices):
+            if dev.room_id is not None and dev.room_id not in room_ids:
+                raise ValueError(f"devices.{i}.room_id: unknown room {dev.room_id!r}")
+        seen: set[tuple[str, int]] = set()
+        for i, bank in enumerate(self.locker_banks):
+            if bank.bus not in devices or devices[bank.bus].kind != "lock_board":
+                raise ValueError(f"locker_banks.{i}.bus: no lock_board device with id {bank.bus!r}")
+            if (bank.bus, bank.address) in seen:
+                raise ValueError(f"locker_banks.{i}.address: board {bank.address} on {bank.bus} listed twice")
+            seen.add((bank.bus, bank.address))
+        return self
+
+    def locker_ids(self) -> list[tuple[str, LockerBank, int]]:
+        """Every compartment as (locker id, bank, channel); ids are stable: ``<prefix or b{addr}>-<channel>``."""
+        out = []
+        for bank in self.locker_banks:
+            prefix = bank.id_prefix or f"{bank.bus}-b{bank.address}"
+            for ch in range(bank.channels):
+                out.append((f"{prefix}-{ch + 1:02d}", bank, ch))
+        return out
+
+    def room(self, room_id: str) -> RoomConfig | None:
+        return next((r for r in self.rooms if r.id == room_id), None)
+
+
+def _unique(what: str, ids: list[str]) -> None:
+    dupes = sorted({i for i in ids if ids.count(i) > 1})
+    if dupes:
+        raise ValueError(f"{what}: duplicate id(s) {', '.join(dupes)}")
+
+
+class SiteConfigError(ValueError):
+    """The site file is unreadable or invalid. ``problems`` lists ``(key path, message)``."""
+
+    def __init__(self, path: Path | str, problems: list[tuple[str, str]]) -> None:
+        self.path = str(path)
+        self.problems = problems
+        lines = "; ".join(f"{k}: {m}" for k, m in problems)
+        super().__init__(f"站点配置无效 / invalid site config {self.path}: {lines}")
+
+
+def load_site(path: Path | str) -> SiteConfig:
+    p = Path(path)
+    try:
+        raw = tomllib.loads(p.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise SiteConfigError(p, [("(file)", "not found")]) from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise SiteConfigError(p, [("(syntax)", str(exc))]) from exc
+    return parse_site(raw, p)
+
+
+def parse_site(raw: dict[str, Any], source: Path | str = "<memory>") -> SiteConfig:
+    try:
+        return SiteConfig.model_validate(raw)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            key = ".".join(str(x) for x in err["loc"]) or "(root)"
+            msg = err["msg"]
+            if err["type"] == "extra_forbidden":
+                msg = "unknown key"
+            problems.append((key, msg))
+        raise SiteConfigError(source, problems) from exc
+
+
+class Settings(BaseSettings):
+    """Process settings from the environment (prefix ``HCC_``). Secrets come from files, never from the repo."""
+
+    model_config = SettingsConfigDict(env_prefix="HCC_", extra="ignore")
+
+    site_file: Path = Path("site/demo-site.toml")
+    data_dir: Path = Path("var/data")
+    database_url: str | None = None  # default: sqlite file in data_dir
+    host: str = "127.0.0.1"
+    port: int = 8080
+    fake_clock: bool = False
+    secret_key_file: Path | None = None
+    log_level: str = "INFO"
+
+    def db_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'controller.db').resolve()}"
