@@ -1,0 +1,136 @@
+"""The database: engine set-up (SQLite WAL + synchronous=FULL, or PostgreSQL), and the unit of work.
+
+Every accepted change runs as ``db.write(fn)``: one transaction on the single database thread, in which the
+service writes state, an audit entry and an outbox entry (``uow.record``). Live events queued during the
+transaction are published only after the commit. All database work crosses one explicit boundary: a
+single-thread executor, so the event loop never blocks and writers are serialised in-process; ``BEGIN
+IMMEDIATE`` serialises them across processes on SQLite.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, create_engine
+
+from . import audit, outbox
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+def make_engine(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        path = url.split("///", 1)[-1]
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+
+        @event.listens_for(engine, "connect")
+        def _on_connect(dbapi_conn: Any, _rec: Any) -> None:
+            dbapi_conn.isolation_level = None  # we issue BEGIN ourselves
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=FULL")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA busy_timeout=30000")
+            cur.close()
+
+        @event.listens_for(engine, "begin")
+        def _on_begin(conn: Any) -> None:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+@dataclass
+class Actor:
+    id: str
+    role: str
+    name: str = ""
+    sex: str = ""
+    roles: tuple[str, ...] = ()
+
+    @classmethod
+    def system(cls, what: str = "system") -> Actor:
+        return cls(id=what, role="system", name=what, roles=("system",))
+
+
+@dataclass
+class UnitOfWork:
+    session: Session
+    now: datetime
+    actor: Actor
+    events: list[dict[str, Any]] = field(default_factory=list)
+
+    def record(self, action: str, *, entity: str, entity_id: str, stay_id: str | None = None,
+               before: dict[str, Any] | None = None, after: dict[str, Any] | None = None,
+               payload: dict[str, Any] | None = None, corrects_seq: int | None = None,
+               live: bool = True) -> None:
+        """One audit entry and one outbox entry for a change, and a live event after commit."""
+        audit.append(self.session, at=self.now, actor_id=self.actor.id, actor_role=self.actor.role, action=action,
+                     entity=entity, entity_id=entity_id, stay_id=stay_id, before=before, after=after,
+                     corrects_seq=corrects_seq)
+        body = payload if payload is not None else (after or {})
+        outbox.append(self.session, type=action, occurred_at=self.now, stay_id=stay_id,
+                      payload={"entity": entity, "entity_id": entity_id, **body})
+        if live:
+            self.events.append({"type": action, "entity": entity, "entity_id": entity_id, "stay_id": stay_id,
+                                "at": self.now.isoformat(), "data": audit._jsonable(body)})
+
+    def emit(self, type: str, **data: Any) -> None:
+        """A live event (for the dashboard and devicebus) that is not itself a state change."""
+        self.events.append({"type": type, "at": self.now.isoformat(), **audit._jsonable(data)})
+
+
+class Database:
+    def __init__(self, url: str, clock: Any, publish: Callable[[list[dict[str, Any]]], None] | None = None) -> None:
+        self.url = url
+        self.engine = make_engine(url)
+        self.clock = clock
+        self._executor = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="db")
+        self.publish = publish
+
+    def _run_write(self, actor: Actor, fn: Callable[[UnitOfWork], T]) -> tuple[T, list[dict[str, Any]]]:
+        with Session(self.engine, expire_on_commit=False) as session:
+            with session.begin():
+                uow = UnitOfWork(session=session, now=self.clock.now(), actor=actor)
+                result = fn(uow)
+            return result, uow.events
+
+    def _run_read(self, fn: Callable[[Session], T]) -> T:
+        with Session(self.engine, expire_on_commit=False) as session:
+            with session.begin():
+                return fn(session)
+
+    async def write(self, actor: Actor, fn: Callable[[UnitOfWork], T]) -> T:
+        loop = asyncio.get_running_loop()
+        result, events = await loop.run_in_executor(self._executor, self._run_write, actor, fn)
+        if events and self.publish:
+            self.publish(events)
+        return result
+
+    async def read(self, fn: Callable[[Session], T]) -> T:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, self._run_read, fn)
+
+    def write_sync(self, actor: Actor, fn: Callable[[UnitOfWork], T]) -> T:
+        """For the CLI and tests outside a loop; publishes nothing."""
+        return self._run_write(actor, fn)[0]
+
+    def read_sync(self, fn: Callable[[Session], T]) -> T:
+        return self._run_read(fn)
+
+    def close(self) -> None:
+        self._executor.shutdown(wait=True)
+        self.engine.dispose()

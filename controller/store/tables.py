@@ -1,0 +1,249 @@
+"""SQLModel tables. Created only by the Alembic migrations in ``store/migrations``, never by ``create_all``."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, DateTime, Index, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def _ts(**kw: Any) -> Any:
+    return Field(sa_column=Column(DateTime(timezone=True), **kw))
+
+
+def _json(default: Any = None) -> Any:
+    return Field(default_factory=(lambda: default() if callable(default) else default),
+                 sa_column=Column(JSON, nullable=True))
+
+
+class Staff(SQLModel, table=True):
+    __tablename__ = "staff"
+    id: str = Field(primary_key=True)
+    police_no: str = Field(unique=True, index=True)
+    name: str
+    sex: str
+    roles: list[str] = _json(list)
+    password_hash: str
+    card_id_hash: str | None = None
+    pin_hash: str | None = None
+    active: bool = True
+    failed_logins: int = 0
+    locked_until: datetime | None = _ts(nullable=True)
+    created_at: datetime = _ts(nullable=False)
+
+
+class AuthSession(SQLModel, table=True):
+    __tablename__ = "auth_session"
+    token_hash: str = Field(primary_key=True)
+    staff_id: str = Field(index=True)
+    kiosk_id: str | None = None
+    created_at: datetime = _ts(nullable=False)
+    last_seen_at: datetime = _ts(nullable=False)
+    expires_at: datetime = _ts(nullable=False)
+    idle_seconds: int
+    revoked: bool = False
+
+
+class Stay(SQLModel, table=True):
+    __tablename__ = "stay"
+    id: str = Field(primary_key=True)
+    state: str = Field(index=True)
+    # subject
+    subject_name: str
+    id_type: str
+    id_number: str
+    sex: str
+    birth_date: date
+    nationality: str
+    ethnicity: str | None = None
+    address: str | None = None
+    is_minor: bool = False
+    identity_source: str = "manual"  # id_card | manual
+    manual_entry_reason: str | None = None
+    role: str
+    case_no: str = Field(index=True)
+    case_kind: str
+    case_summary: str | None = None
+    legal_basis: str
+    basis_started_at: datetime = _ts(nullable=False)
+    entered_at: datetime = _ts(nullable=False)
+    deadline_at: datetime = _ts(nullable=False)
+    extension_ground: str | None = None
+    room_id: str | None = Field(default=None, index=True)  # where the subject is now
+    waiting_room_id: str | None = Field(default=None, index=True)  # the waiting room held for them
+    case_officer_ids: list[str] = _json(list)
+    wristband_id: str | None = Field(default=None, index=True)
+    flags: dict[str, bool] = _json(dict)
+    search: dict[str, Any] | None = _json()
+    searches: list[dict[str, Any]] = _json(list)
+    collection: dict[str, Any] | None = _json()
+    custodian_id: str | None = None
+    locker_id: str | None = None
+    disposition: str | None = None
+    exit_record: dict[str, Any] | None = _json()
+    exited_at: datetime | None = _ts(nullable=True)
+    registered_by: str
+    version: int = 1
+
+
+class PropertyItem(SQLModel, table=True):
+    __tablename__ = "property_item"
+    id: str = Field(primary_key=True)
+    stay_id: str = Field(index=True)
+    description: str
+    quantity: int
+    category: str
+    photo_id: str | None = None
+    disposition: str | None = None
+    receiver_name: str | None = None
+    receiver_id_number: str | None = None
+    document_no: str | None = None
+    disposed_at: datetime | None = _ts(nullable=True)
+
+
+class Interview(SQLModel, table=True):
+    __tablename__ = "interview"
+    id: str = Field(primary_key=True)
+    stay_id: str = Field(index=True)
+    room_id: str = Field(index=True)
+    officer_ids: list[str] = _json(list)
+    appropriate_adult: dict[str, Any] | None = _json()
+    interpreter: str | None = None
+    recording_id: str | None = None
+    state: str = "active"  # active | paused | ended
+    started_at: datetime = _ts(nullable=False)
+    ended_at: datetime | None = _ts(nullable=True)
+    gaps: list[dict[str, Any]] = _json(list)  # [{from, to, reason}]
+    recording_span: dict[str, Any] | None = _json()
+
+
+class Activity(SQLModel, table=True):
+    __tablename__ = "activity"
+    id: str = Field(primary_key=True)
+    stay_id: str = Field(index=True)
+    kind: str
+    performed_by_id: str
+    room_id: str | None = None
+    started_at: datetime = _ts(nullable=False)
+    ended_at: datetime | None = _ts(nullable=True)
+    result: str | None = None
+
+
+class Leave(SQLModel, table=True):
+    __tablename__ = "leave"
+    id: str = Field(primary_key=True)
+    stay_id: str = Field(index=True)
+    reason: str
+    approver_id: str
+    escort_ids: list[str] = _json(list)
+    note: str | None = None
+    left_at: datetime = _ts(nullable=False)
+    returned_at: datetime | None = _ts(nullable=True)
+
+
+class Locker(SQLModel, table=True):
+    __tablename__ = "locker"
+    id: str = Field(primary_key=True)
+    bus: str
+    board: int
+    channel: int
+    size: str
+    state: str = "free"  # free | assigned | out_of_service
+    stay_id: str | None = Field(default=None, index=True)
+    door_open: bool = False
+    item_present: bool = False
+
+
+class CareRecord(SQLModel, table=True):
+    """Meals, water, rest, medication given to a subject (rule 9)."""
+
+    __tablename__ = "care_record"
+    id: str = Field(primary_key=True)
+    stay_id: str = Field(index=True)
+    kind: str
+    at: datetime = _ts(nullable=False)
+    by_id: str
+    note: str | None = None
+
+
+class WelfareCheck(SQLModel, table=True):
+    __tablename__ = "welfare_check"
+    id: str = Field(primary_key=True)
+    room_id: str = Field(index=True)
+    staff_id: str
+    at: datetime = _ts(nullable=False)
+    observation: str
+    note: str | None = None
+    occupant_stay_ids: list[str] = _json(list)
+
+
+class Alarm(SQLModel, table=True):
+    __tablename__ = "alarm"
+    __table_args__ = (UniqueConstraint("dedup_key", name="uq_alarm_dedup"),)
+    id: str = Field(primary_key=True)
+    kind: str = Field(index=True)
+    severity: str
+    state: str = Field(index=True)
+    dedup_key: str
+    stay_id: str | None = Field(default=None, index=True)
+    room_id: str | None = None
+    device_id: str | None = None
+    details: dict[str, Any] = _json(dict)
+    raised_at: datetime = _ts(nullable=False)
+    acknowledged_by: str | None = None
+    acknowledged_at: datetime | None = _ts(nullable=True)
+    resolved_by: str | None = None
+    resolved_at: datetime | None = _ts(nullable=True)
+    note: str | None = None
+    escalated_at: datetime | None = _ts(nullable=True)
+    last_notified_at: datetime = _ts(nullable=False)
+    repeat_count: int = 0
+
+
+class AuditEntry(SQLModel, table=True):
+    """Append-only, hash-chained. ``hash = sha256(prev_hash || canonical(entry))``; corrections point back."""
+
+    __tablename__ = "audit_entry"
+    __table_args__ = (Index("ix_audit_stay", "stay_id", "seq"),)
+    seq: int | None = Field(default=None, primary_key=True)
+    at: datetime = _ts(nullable=False)
+    actor_id: str
+    actor_role: str
+    action: str
+    entity: str
+    entity_id: str
+    stay_id: str | None = None
+    before: dict[str, Any] | None = _json()
+    after: dict[str, Any] | None = _json()
+    corrects_seq: int | None = None
+    prev_hash: str
+    hash: str = Field(sa_column=Column(Text, nullable=False))
+
+
+class OutboxEntry(SQLModel, table=True):
+    __tablename__ = "outbox"
+    seq: int | None = Field(default=None, primary_key=True)
+    event_id: str = Field(unique=True)
+    type: str
+    occurred_at: datetime = _ts(nullable=False)
+    stay_id: str | None = None
+    payload: dict[str, Any] = _json(dict)
+
+
+class BenchRow(SQLModel, table=True):
+    """The bare one-row insert the core benchmark compares a state transition against."""
+
+    __tablename__ = "bench_row"
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = _ts(nullable=False)
+    note: str
+
+
+class KeyValue(SQLModel, table=True):
+    """Small durable settings and cursors (e.g. the platform's acknowledged outbox sequence)."""
+
+    __tablename__ = "kv"
+    key: str = Field(primary_key=True)
+    value: dict[str, Any] = _json(dict)
