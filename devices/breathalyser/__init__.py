@@ -1,0 +1,1 @@
+"""Breath alcohol tester on a serial line: ASCII line codec and adapter."""

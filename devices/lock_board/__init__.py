@@ -1,0 +1,1 @@
+"""Lock-control boards of the locker banks: Kerong-style RS-485 codec and bus adapter."""

@@ -1,0 +1,1 @@
+"""Walk-through metal detector gate: ASCII line codec and adapter."""
