@@ -1,0 +1,259 @@
+"""The MQTT device protocol every MQTT kind shares: topic grammar, JSON envelopes and strict, pure decoding.
+
+Topics (DESIGN.md, "MQTT topics")::
+
+    hcc/<site>/<kind>/<id>/availability          "online" | "offline", retained, the client's last will
+    hcc/<site>/<kind>/<id>/state                 retained JSON snapshot
+    hcc/<site>/<kind>/<id>/event/<name>          QoS 1, carries event_id and ts
+    hcc/<site>/<kind>/<id>/cmd/<name>            QoS 1, carries request_id, reply_to, expires_at
+    hcc/<site>/controller/reply/<request_id>     {v, request_id, ok, code, detail, data}
+
+Payload policy (applies to every kind, both roles):
+
+- at most ``MAX_PAYLOAD_BYTES`` (64 KiB), UTF-8 JSON, an object, with an integer ``v`` in ``SUPPORTED_VERSIONS``;
+  anything else raises :class:`MessageError` (a :class:`CodecError`) with a stable ``reason``.
+- every declared field is type-checked (``bool`` is never accepted as a number, NaN/Infinity are refused, strings
+  are bounded); a missing required field is an error.
+- unknown extra fields are *tolerated and reported*: the message decodes, the extra names are returned in
+  :attr:`Decoded.unknown` and never reach the handler. Receivers count them as bad input ("unknown_field") and log
+  once. Tolerating them lets a device firmware add a field without taking the centre down; refusing the whole
+  message would turn a harmless addition into a lost panic-button press.
+
+Decoders raise nothing but :class:`MessageError`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import re
+import types
+import typing
+import uuid
+from dataclasses import dataclass, field
+from typing import Any, Generic, Literal, TypeVar
+
+from devices.base import CodecError
+
+VERSION = 1
+SUPPORTED_VERSIONS = frozenset({1})
+MAX_PAYLOAD_BYTES = 64 * 1024
+MAX_STR = 512
+ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
+TOPIC_ROOT = "hcc"
+
+AVAILABILITY_ONLINE = b"online"
+AVAILABILITY_OFFLINE = b"offline"
+
+
+class MessageError(CodecError):
+    """A payload that is not a valid message. ``reason`` is a short stable name used to count bad input per kind."""
+
+    def __init__(self, reason: str, detail: str = "") -> None:
+        super().__init__(f"{reason}: {detail}" if detail else reason)
+        self.reason = reason
+
+
+# --- topics ----------------------------------------------------------------------------------------------------
+
+
+def check_id(value: str, what: str = "id") -> str:
+    if not ID_RE.match(value):
+        raise ValueError(f"{what} {value!r} must match [a-z0-9][a-z0-9-]*")
+    return value
+
+
+def device_topic(site: str, kind: str, device_id: str, *rest: str) -> str:
+    """``hcc/<site>/<kind>/<id>/<rest...>``; ids are checked so a typo cannot widen a subscription."""
+    check_id(site, "site")
+    check_id(device_id, "device id")
+    return "/".join((TOPIC_ROOT, site, kind, device_id, *rest))
+
+
+def availability_topic(site: str, kind: str, device_id: str) -> str:
+    return device_topic(site, kind, device_id, "availability")
+
+
+def controller_topic(site: str, *rest: str) -> str:
+    check_id(site, "site")
+    return "/".join((TOPIC_ROOT, site, "controller", *rest))
+
+
+def reply_topic(site: str, request_id: str) -> str:
+    return controller_topic(site, "reply", request_id)
+
+
+def new_id() -> str:
+    """A fresh event/request id: a UUID4 in its canonical lowercase form (matches ``[a-z0-9-]``)."""
+    return str(uuid.uuid4())
+
+
+# --- envelopes -------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class Message:
+    v: int = VERSION
+
+
+@dataclass(frozen=True, kw_only=True)
+class EventMessage(Message):
+    """Every event: a unique ``event_id`` (receivers deduplicate by it) and the device's ``ts`` (epoch seconds)."""
+
+    event_id: str
+    ts: float
+
+    def __post_init__(self) -> None:
+        if not self.event_id or len(self.event_id) > 128:
+            raise ValueError("event_id must be 1..128 characters")
+
+
+@dataclass(frozen=True, kw_only=True)
+class StateMessage(Message):
+    ts: float
+
+
+@dataclass(frozen=True, kw_only=True)
+class Command(Message):
+    """Every command. A device drops a command whose ``expires_at`` (epoch seconds) has passed, without executing
+    or answering it: an unlock must never fire late."""
+
+    request_id: str
+    reply_to: str
+    expires_at: float
+
+    def __post_init__(self) -> None:
+        if not ID_RE.match(self.request_id):
+            raise ValueError("request_id must match [a-z0-9-]")
+        if not self.reply_to.startswith(TOPIC_ROOT + "/") or "+" in self.reply_to or "#" in self.reply_to:
+            raise ValueError("reply_to must be a plain hcc/ topic")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Reply(Message):
+    """The device's answer on ``reply_to``. ``code`` is ``"OK"`` or a stable error code; ``data`` carries results."""
+
+    request_id: str
+    ok: bool
+    code: str = "OK"
+    detail: str = ""
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+M = TypeVar("M", bound=Message)
+
+
+@dataclass(frozen=True, slots=True)
+class Decoded(Generic[M]):
+    msg: M
+    unknown: tuple[str, ...] = ()
+
+
+# --- encoding / decoding ---------------------------------------------------------------------------------------
+
+
+def encode(msg: Message) -> bytes:
+    return json.dumps(dataclasses.asdict(msg), separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not allowed")
+
+
+def load_object(payload: bytes) -> dict[str, Any]:
+    """Bytes -> JSON object with a supported ``v``; raises MessageError otherwise."""
+    if not isinstance(payload, bytes | bytearray | memoryview):
+        raise MessageError("malformed", "payload is not bytes")
+    if len(payload) > MAX_PAYLOAD_BYTES:
+        raise MessageError("oversized", f"{len(payload)} bytes > {MAX_PAYLOAD_BYTES}")
+    try:
+        obj = json.loads(bytes(payload).decode("utf-8"), parse_constant=_no_constant)
+    except (ValueError, RecursionError) as exc:
+        raise MessageError("malformed", str(exc)[:100]) from None
+    if not isinstance(obj, dict):
+        raise MessageError("not_object", type(obj).__name__)
+    if "v" not in obj:
+        raise MessageError("missing_v")
+    v = obj["v"]
+    if not isinstance(v, int) or isinstance(v, bool):
+        raise MessageError("bad_v", repr(v)[:40])
+    if v not in SUPPORTED_VERSIONS:
+        raise MessageError("unsupported_v", str(v))
+    return obj
+
+
+_HINTS: dict[type, dict[str, Any]] = {}
+
+
+def _hints(cls: type) -> dict[str, Any]:
+    h = _HINTS.get(cls)
+    if h is None:
+        h = typing.get_type_hints(cls)
+        _HINTS[cls] = h
+    return h
+
+
+def _check(value: Any, tp: Any, name: str) -> Any:
+    origin = typing.get_origin(tp)
+    if origin in (typing.Union, types.UnionType):
+        args = typing.get_args(tp)
+        if value is None and type(None) in args:
+            return None
+        inner = [a for a in args if a is not type(None)]
+        if len(inner) == 1:
+            return _check(value, inner[0], name)
+        raise MessageError("bad_field", name)  # pragma: no cover - not used by our messages
+    if origin is Literal:
+        if isinstance(value, str) and value in typing.get_args(tp):
+            return value
+        raise MessageError("bad_field", f"{name}={str(value)[:40]!r}")
+    if tp is bool:
+        if isinstance(value, bool):
+            return value
+    elif tp is int:
+        if isinstance(value, int) and not isinstance(value, bool) and -(2**53) <= value <= 2**53:
+            return value
+    elif tp is float:
+        if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
+            return float(value)
+    elif tp is str:
+        if isinstance(value, str) and len(value) <= MAX_STR:
+            return value
+    elif origin is dict or tp is dict:
+        if isinstance(value, dict):
+            return value
+    raise MessageError("bad_field", f"{name}: expected {getattr(tp, '__name__', tp)}")
+
+
+def from_object(cls: type[M], obj: dict[str, Any]) -> Decoded[M]:
+    """A decoded JSON object -> ``cls``; unknown keys are returned, not passed on."""
+    hints = _hints(cls)
+    kwargs: dict[str, Any] = {}
+    for f in dataclasses.fields(cls):
+        if f.name in obj:
+            kwargs[f.name] = _check(obj[f.name], hints[f.name], f.name)
+        elif f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
+            raise MessageError("missing_field", f.name)
+    known = {f.name for f in dataclasses.fields(cls)}
+    unknown = tuple(sorted(str(k)[:40] for k in obj if k not in known))
+    try:
+        msg = cls(**kwargs)
+    except (TypeError, ValueError) as exc:  # __post_init__ checks of a kind
+        raise MessageError("bad_field", str(exc)[:100]) from None
+    return Decoded(msg, unknown)
+
+
+def decode(cls: type[M], payload: bytes) -> Decoded[M]:
+    """Bytes -> message of ``cls``; raises MessageError (a CodecError) and nothing else."""
+    return from_object(cls, load_object(payload))
+
+
+def decode_availability(payload: bytes) -> bool:
+    """``online`` -> True, ``offline`` -> False; anything else raises MessageError."""
+    p = bytes(payload).strip()
+    if p == AVAILABILITY_ONLINE:
+        return True
+    if p == AVAILABILITY_OFFLINE:
+        return False
+    raise MessageError("bad_availability", repr(p[:20]))
