@@ -140,10 +140,13 @@ class SimCamera:
         if server is not None:
             server.close()
         self._cut_clients()
-        for task in list(self._handlers):
-            task.cancel()
+        self._changed.set()  # wake paced streams so they see their connection is gone
         if self._handlers:
-            await asyncio.gather(*self._handlers, return_exceptions=True)
+            _, late = await asyncio.wait(list(self._handlers), timeout=2.0)
+            for task in late:  # a client stuck before its request: give up on it
+                task.cancel()
+            if late:
+                await asyncio.wait(late)
         if server is not None:
             await server.wait_closed()
 
@@ -186,8 +189,10 @@ class SimCamera:
         self._handlers.add(task)
         try:
             await self._serve(reader, writer)
-        except (ConnectionError, asyncio.IncompleteReadError, asyncio.LimitOverrunError):
+        except (ConnectionError, TimeoutError, asyncio.IncompleteReadError, asyncio.LimitOverrunError):
             pass
+        except asyncio.CancelledError:
+            pass  # only stop() cancels a handler; end quietly (asyncio logs a cancelled connection task)
         finally:
             self._handlers.discard(task)
             self._clients.discard(writer)

@@ -34,7 +34,7 @@ class QualityThresholds(BaseModel):
 
     min_face_ratio: float = Field(default=0.14, gt=0, lt=1, description="face width / frame width, at least")
     max_face_ratio: float = Field(default=0.7, gt=0, le=1, description="face width / frame width, at most")
-    min_sharpness: float = Field(default=60.0, ge=0, description="variance of the Laplacian on the face crop (112 px wide)")
+    min_sharpness: float = Field(default=40.0, ge=0, description="variance of the Laplacian on the face crop (112 px wide)")
     min_brightness: float = Field(default=70.0, ge=0, le=255, description="mean grey level of the face crop, at least")
     max_brightness: float = Field(default=210.0, ge=0, le=255, description="mean grey level of the face crop, at most")
     min_contrast: float = Field(default=25.0, ge=0, description="standard deviation of the face crop's grey levels")
