@@ -21,13 +21,18 @@ class SystemClock:
 
 
 class FakeClock:
-    """A clock that only moves when told. Listeners (the scheduler) are called after each advance."""
+    """A clock that moves only when told (tests), or runs with the wall clock plus every advance so far (demo).
+    Listeners (the scheduler) are called after each advance."""
 
-    def __init__(self, start: datetime | None = None) -> None:
+    def __init__(self, start: datetime | None = None, running: bool = False) -> None:
         self._now = start or datetime.now(UTC).replace(microsecond=0)
+        self._running = running
+        self._offset = timedelta(0)
         self._listeners: list[Callable[[], object]] = []
 
     def now(self) -> datetime:
+        if self._running:
+            return datetime.now(UTC) + self._offset
         return self._now
 
     def on_advance(self, fn: Callable[[], object]) -> None:
@@ -37,22 +42,24 @@ class FakeClock:
         if seconds < 0:
             raise ValueError("a clock never goes back")
         self._now += timedelta(seconds=seconds)
+        self._offset += timedelta(seconds=seconds)
         for fn in self._listeners:
             result = fn()
             if asyncio.iscoroutine(result):  # listeners may be async; the caller awaits advance_async instead
                 result.close()
                 raise TypeError("async listener: use advance_async")
-        return self._now
+        return self.now()
 
     async def advance_async(self, seconds: float) -> datetime:
         if seconds < 0:
             raise ValueError("a clock never goes back")
         self._now += timedelta(seconds=seconds)
+        self._offset += timedelta(seconds=seconds)
         for fn in self._listeners:
             result = fn()
             if asyncio.iscoroutine(result):
                 await result
-        return self._now
+        return self.now()
 
 
 def utc(dt: datetime) -> datetime:

@@ -202,6 +202,7 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8080
     fake_clock: bool = False
+    fake_clock_running: bool = False  # the fake clock follows the wall clock plus advances (demo)
     secret_key_file: Path | None = None
     log_level: str = "INFO"
 

@@ -73,6 +73,7 @@ class Stay(SQLModel, table=True):
     extension_ground: str | None = None
     room_id: str | None = Field(default=None, index=True)  # where the subject is now
     waiting_room_id: str | None = Field(default=None, index=True)  # the waiting room held for them
+    placed_at: datetime | None = _ts(nullable=True)  # when they arrived in the current room
     case_officer_ids: list[str] = _json(list)
     wristband_id: str | None = Field(default=None, index=True)
     flags: dict[str, bool] = _json(dict)

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-22 07:55:03.305884
+Create Date: 2026-11-22 07:59:27.239628
 """
 from alembic import op
 import sqlalchemy as sa
@@ -232,6 +232,7 @@ def upgrade() -> None:
     sa.Column('extension_ground', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
     sa.Column('room_id', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
     sa.Column('waiting_room_id', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
+    sa.Column('placed_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('case_officer_ids', sa.JSON(), nullable=True),
     sa.Column('wristband_id', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
     sa.Column('flags', sa.JSON(), nullable=True),

@@ -1,0 +1,65 @@
+"""Dependencies: the container, the signed-in staff member, and per-route role allow-lists (deny by default).
+
+Every route under /api/v1 declares its roles with ``allow(...)`` or ``public()``; ``create_app`` refuses to start
+if one does not, so a forgotten guard is a start-up failure, not an open door.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+
+from ..auth import actor_for, authenticate
+from ..container import Container
+from ..domain.errors import RuleViolation
+from ..store.db import Actor
+
+STAFF = ("custody_staff", "case_officer", "supervisor", "admin")
+
+
+def get_container(request: Request) -> Container:
+    return request.app.state.container
+
+
+ContainerDep = Annotated[Container, Depends(get_container)]
+
+
+def bearer(request: Request) -> str:
+    header = request.headers.get("authorization", "")
+    if header.lower().startswith("bearer ") and len(header) > 7:
+        return header[7:].strip()
+    raise RuleViolation("UNAUTHENTICATED", "请先登录", "sign in first", status=401)
+
+
+def allow(*roles: str) -> Any:
+    """A dependency that admits only staff holding one of ``roles``; the route's audit role is that role."""
+
+    async def dep(request: Request, c: ContainerDep) -> Actor:
+        token = bearer(request)
+        now = c.clock.now()
+        person, _sess = await c.db.read(lambda s: authenticate(s, token, now))
+        if not set(person.roles) & set(roles):
+            raise RuleViolation("FORBIDDEN_ROLE", "无权进行此操作", "your role may not do this", status=403,
+                                allowed_roles=list(roles))
+        request.state.token = token
+        return actor_for(person, roles)
+
+    dep.allowed_roles = roles  # type: ignore[attr-defined]
+    return Depends(dep)
+
+
+def public() -> Any:
+    def dep() -> None:
+        return None
+
+    dep.allowed_roles = ("*",)  # type: ignore[attr-defined]
+    return Depends(dep)
+
+
+def route_roles(route: Any) -> tuple[str, ...] | None:
+    for d in getattr(route, "dependant", None).dependencies if hasattr(route, "dependant") else []:
+        roles = getattr(d.call, "allowed_roles", None)
+        if roles is not None:
+            return roles
+    return None

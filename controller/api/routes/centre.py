@@ -1,0 +1,181 @@
+"""Rooms, welfare checks, lockers, alarms, audit, sync feed, staff, sign-in, and the test clock."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from pydantic import BaseModel, ConfigDict, Field
+
+from ... import auth
+from ...domain.errors import RuleViolation
+from ...services import alarms, rooms
+from ...services.commands import Empty, OpenLocker, ResolveAlarm, WelfareCheckIn
+from ...store import audit, outbox
+from ...store.db import Actor
+from ...store.tables import BenchRow
+from ..deps import STAFF, ContainerDep, allow, bearer, public
+
+router = APIRouter(prefix="/api/v1")
+StaffActor = Annotated[Actor, allow(*STAFF)]
+GUARD = ("custody_staff", "supervisor")
+
+
+class LoginIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    police_no: str = Field(min_length=1, max_length=32)
+    password: str = Field(min_length=1, max_length=256)
+    kiosk_id: str | None = Field(default=None, max_length=64)
+
+
+@router.post("/auth/login", tags=["auth"], dependencies=[public()])
+async def login(body: LoginIn, request: Request, c: ContainerDep) -> dict[str, Any]:
+    limiter = request.app.state.login_limiter
+    client = request.client.host if request.client else "?"
+    limiter.check(client, c.clock.now())
+    t = c.site.timing
+    from datetime import timedelta
+
+    idle = timedelta(minutes=t.kiosk_idle_minutes if body.kiosk_id else t.session_idle_minutes)
+    result = await c.db.write(Actor.system("auth"), lambda uow: auth.login(
+        uow, body.police_no, body.password, idle=idle, absolute=timedelta(hours=t.session_absolute_hours),
+        kiosk_id=body.kiosk_id))
+    if result.error is not None:
+        raise result.error
+    assert result.expires_at is not None
+    return {"token": result.token, "expires_at": result.expires_at.isoformat(), "staff": result.staff,
+            "idle_timeout_s": int(idle.total_seconds())}
+
+
+@router.post("/auth/logout", tags=["auth"])
+async def logout(request: Request, c: ContainerDep, actor: StaffActor) -> dict[str, Any]:
+    token = bearer(request)
+    await c.db.write(actor, lambda uow: auth.logout(uow, token))
+    return {"ok": True}
+
+
+@router.get("/auth/me", tags=["auth"])
+async def me(c: ContainerDep, actor: Annotated[Actor, allow(*STAFF, "platform")]) -> dict[str, Any]:
+    return {"id": actor.id, "name": actor.name, "sex": actor.sex, "roles": list(actor.roles)}
+
+
+class StaffIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    police_no: str = Field(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9-]+$")
+    name: str = Field(min_length=1, max_length=60)
+    sex: str
+    roles: list[str] = Field(min_length=1)
+    password: str = Field(min_length=8, max_length=256)
+
+
+@router.get("/staff", tags=["staff"])
+async def list_staff(c: ContainerDep, actor: StaffActor) -> list[dict[str, Any]]:
+    from sqlmodel import select
+
+    from ...store.tables import Staff
+
+    return await c.db.read(lambda s: [auth.staff_public(p) for p in s.exec(select(Staff).order_by(Staff.name)).all()])
+
+
+@router.post("/staff", tags=["staff"], status_code=201)
+async def add_staff(body: StaffIn, c: ContainerDep, actor: Annotated[Actor, allow("admin")]) -> dict[str, Any]:
+    return await c.db.write(actor, lambda uow: auth.staff_public(auth.create_staff(
+        uow, police_no=body.police_no, name=body.name, sex=body.sex, roles=body.roles, password=body.password)))
+
+
+@router.post("/staff/{staff_id}/disable", tags=["staff"])
+async def disable_staff(staff_id: str, body: Empty, c: ContainerDep,
+                        actor: Annotated[Actor, allow("admin")]) -> dict[str, Any]:
+    return await c.db.write(actor, lambda uow: auth.staff_public(auth.set_active(uow, staff_id, False)))
+
+
+@router.get("/rooms", tags=["rooms"])
+async def list_rooms(c: ContainerDep, actor: StaffActor) -> list[dict[str, Any]]:
+    return await c.db.read(lambda s: rooms.list_rooms(s, c.ctx))
+
+
+@router.post("/rooms/{room_id}/welfare-checks", tags=["rooms"], status_code=201)
+async def welfare_check(room_id: str, body: WelfareCheckIn, c: ContainerDep,
+                        actor: Annotated[Actor, allow(*GUARD)]) -> dict[str, Any]:
+    return await c.db.write(actor, lambda uow: rooms.welfare_check(uow, c.ctx, room_id, body))
+
+
+@router.get("/lockers", tags=["lockers"])
+async def list_lockers(c: ContainerDep, actor: Annotated[Actor, allow(*GUARD, "admin")]) -> list[dict[str, Any]]:
+    return await c.db.read(rooms.list_lockers)
+
+
+@router.post("/lockers/{locker_id}/open", tags=["lockers"])
+async def open_locker(locker_id: str, body: OpenLocker, c: ContainerDep,
+                      actor: Annotated[Actor, allow(*GUARD)]) -> dict[str, Any]:
+    result = await c.db.write(actor, lambda uow: rooms.record_locker_open(uow, locker_id, body))
+    await c.lockers.open(locker_id)
+    return result
+
+
+@router.get("/alarms", tags=["alarms"])
+async def list_alarms(c: ContainerDep, actor: StaffActor,
+                      state: Annotated[str | None, Query(pattern=r"^(open|raised|acknowledged|resolved)$")] = None,
+                      stay_id: str | None = None) -> list[dict[str, Any]]:
+    return await c.db.read(lambda s: alarms.list_alarms(s, state, stay_id))
+
+
+@router.post("/alarms/{alarm_id}/ack", tags=["alarms"])
+async def ack_alarm(alarm_id: str, body: Empty, c: ContainerDep,
+                    actor: Annotated[Actor, allow(*GUARD, "case_officer")]) -> dict[str, Any]:
+    return await c.db.write(actor, lambda uow: alarms.acknowledge(uow, alarm_id))
+
+
+@router.post("/alarms/{alarm_id}/resolve", tags=["alarms"])
+async def resolve_alarm(alarm_id: str, body: ResolveAlarm, c: ContainerDep,
+                        actor: Annotated[Actor, allow(*GUARD)]) -> dict[str, Any]:
+    return await c.db.write(actor, lambda uow: alarms.resolve(uow, alarm_id, body.note))
+
+
+@router.get("/audit/verify", tags=["audit"])
+async def verify_audit(c: ContainerDep, actor: Annotated[Actor, allow("admin", "supervisor")]) -> dict[str, Any]:
+    return await c.db.read(audit.verify)
+
+
+@router.get("/sync/changes", tags=["sync"])
+async def changes(c: ContainerDep, actor: Annotated[Actor, allow("platform", "admin")],
+                  after: Annotated[int, Query(ge=0)] = 0,
+                  limit: Annotated[int, Query(ge=1, le=5000)] = 500) -> dict[str, Any]:
+    rows = await c.db.read(lambda s: outbox.changes_after(s, after, limit))
+    return {"changes": [{"seq": r.seq, "event_id": r.event_id, "type": r.type,
+                         "occurred_at": r.occurred_at.isoformat(), "payload": r.payload} for r in rows],
+            "next_after": rows[-1].seq if rows else after}
+
+
+class AdvanceIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    seconds: float = Field(gt=0, le=7 * 24 * 3600)
+
+
+@router.post("/dev/clock/advance", tags=["dev"])
+async def advance_clock(body: AdvanceIn, c: ContainerDep, actor: Annotated[Actor, allow("admin")]) -> dict[str, Any]:
+    fake = c.fake_clock
+    if fake is None:
+        raise RuleViolation("FAKE_CLOCK_DISABLED", "未启用测试时钟", "the test clock is not enabled", status=404)
+    now = await fake.advance_async(body.seconds)
+    return {"now": now.isoformat()}
+
+
+@router.get("/dev/clock", tags=["dev"])
+async def read_clock(c: ContainerDep, actor: StaffActor) -> dict[str, Any]:
+    return {"now": c.clock.now().isoformat(), "fake": c.fake_clock is not None}
+
+
+@router.post("/dev/bench/insert", tags=["dev"], include_in_schema=False)
+async def bench_insert(c: ContainerDep, actor: Annotated[Actor, allow("admin")]) -> dict[str, Any]:
+    """The bare one-row insert the core benchmark compares a state transition against (bench mode only)."""
+    if not c.extras.get("bench"):
+        raise RuleViolation("NOT_FOUND", "资源不存在", "not found", status=404)
+
+    def write(uow):  # type: ignore[no-untyped-def]
+        row = BenchRow(at=uow.now, note="bench")
+        uow.session.add(row)
+        uow.session.flush()
+        return {"id": row.id}
+
+    return await c.db.write(actor, write)

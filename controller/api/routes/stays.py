@@ -1,0 +1,134 @@
+"""The ledger and every step of a stay: registration through exit (API.md "Steps")."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query
+
+from ...services import exits, interviews, registration, rooms, steps, views
+from ...services.commands import (CareIn, CollectionRecord, CompleteExit, Correction, Empty, EndActivity, Extension,
+                                  InterviewNote, Placement, PropertyRecord, RegisterStay, SearchRecord, StartActivity,
+                                  StartExit, StartInterview, StartLeave)
+from ...services.common import load_stay
+from ...store.db import Actor, UnitOfWork
+from ...store.tables import Stay
+from ..deps import STAFF, ContainerDep, allow
+
+router = APIRouter(prefix="/api/v1", tags=["stays"])
+INTAKE = ("custody_staff", "case_officer", "supervisor")
+OFFICERS = ("case_officer", "supervisor")
+StaffActor = Annotated[Actor, allow(*STAFF)]
+IntakeActor = Annotated[Actor, allow(*INTAKE)]
+OfficerActor = Annotated[Actor, allow(*OFFICERS)]
+
+
+async def _stay_write(c: ContainerDep, actor: Actor, fn: Callable[[UnitOfWork], Stay]) -> dict[str, Any]:
+    return await c.db.write(actor, lambda uow: views.stay_view(uow.session, fn(uow)))
+
+
+@router.get("/stays", summary="The ledger (台账)")
+async def list_stays(c: ContainerDep, actor: StaffActor,
+                     state: Annotated[str | None, Query(pattern=r"^[a-z_]+$")] = None,
+                     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+                     offset: Annotated[int, Query(ge=0)] = 0) -> list[dict[str, Any]]:
+    return await c.db.read(lambda s: views.list_stays(s, state, limit, offset))
+
+
+@router.get("/stays/{stay_id}", summary="One stay with timeline, deadline and location")
+async def get_stay(stay_id: str, c: ContainerDep, actor: StaffActor) -> dict[str, Any]:
+    return await c.db.read(lambda s: views.stay_view(s, load_stay(s, stay_id)))
+
+
+@router.post("/stays", status_code=201, summary="Registration (入区登记)")
+async def register(body: RegisterStay, c: ContainerDep, actor: IntakeActor) -> dict[str, Any]:
+    return await _stay_write(c, actor, lambda uow: registration.register(uow, c.ctx, body))
+
+
+@router.post("/stays/{stay_id}/search", summary="Security check (人身安全检查)")
+async def search(stay_id: str, body: SearchRecord, c: ContainerDep, actor: IntakeActor) -> dict[str, Any]:
+    return await _stay_write(c, actor, lambda uow: steps.search(uow, c.ctx, stay_id, body))
+
+
+@router.post("/stays/{stay_id}/collection", summary="Information collection (信息采集)")
+async def collection(stay_id: str, body: CollectionRecord, c: ContainerDep, actor: IntakeActor) -> dict[str, Any]:
+    return await _stay_write(c, actor, lambda uow: steps.collection(uow, c.ctx, stay_id, body))
+
+
+@router.post("/stays/{stay_id}/property", summary="Property into a locker (随身物品保管)")
+async def store_property(stay_id: str, body: PropertyRecord, c: ContainerDep, actor: IntakeActor) -> dict[str, Any]:
+    result = await _stay_write(c, actor, lambda uow: steps.store_property(uow, c.ctx, stay_id, body))
+    await c.lockers.open(body.locker_id)
+    return result
+
+
+@router.post("/stays/{stay_id}/placement", summary="Waiting-room placement (候问安置)")
+async def placement(stay_id: str, body: Placement, c: ContainerDep, actor: IntakeActor) -> dict[str, Any]:
+    return await _stay_write(c, actor, lambda uow: steps.placement(uow, c.ctx, stay_id, body))
+
+
+@router.post("/stays/{stay_id}/interviews", status_code=201, summary="Start an interview (needs the recorder)")
+async def start_interview(stay_id: str, body: StartInterview, c: ContainerDep, actor: OfficerActor) -> dict[str, Any]:
+    return await interviews.start(c.db, c.ctx, c.recorder, actor, stay_id, body)
+
+
+@router.post("/interviews/{interview_id}/{action}", summary="Pause, resume or end an interview")
+async def interview_action(interview_id: str, action: Literal["pause", "resume", "end"], body: InterviewNote,
+                           c: ContainerDep, actor: OfficerActor) -> dict[str, Any]:
+    if action == "pause":
+        return await c.db.write(actor, lambda uow: interviews.interview_view(
+            interviews.pause(uow, interview_id, body.reason)))
+    if action == "resume":
+        return await interviews.resume(c.db, c.recorder, actor, interview_id, body)
+    return await interviews.end(c.db, c.recorder, actor, interview_id, body)
+
+
+@router.post("/stays/{stay_id}/activities", status_code=201, summary="Drug test, medical check, lawyer meeting …")
+async def start_activity(stay_id: str, body: StartActivity, c: ContainerDep, actor: IntakeActor) -> dict[str, Any]:
+    return await c.db.write(actor, lambda uow: interviews.start_activity(uow, c.ctx, stay_id, body))
+
+
+@router.post("/activities/{activity_id}/end", summary="End an activity")
+async def end_activity(activity_id: str, body: EndActivity, c: ContainerDep, actor: IntakeActor) -> dict[str, Any]:
+    return await c.db.write(actor, lambda uow: interviews.end_activity(uow, activity_id, body))
+
+
+@router.post("/stays/{stay_id}/leave", summary="Temporary leave (临时出区), supervisor-approved")
+async def leave(stay_id: str, body: StartLeave, c: ContainerDep, actor: IntakeActor) -> dict[str, Any]:
+    return await _stay_write(c, actor, lambda uow: exits.leave(uow, c.ctx, stay_id, body))
+
+
+@router.post("/stays/{stay_id}/return", summary="Return from temporary leave (a new search follows)")
+async def return_(stay_id: str, body: Empty, c: ContainerDep, actor: IntakeActor) -> dict[str, Any]:
+    return await _stay_write(c, actor, lambda uow: exits.return_(uow, c.ctx, stay_id, body))
+
+
+@router.post("/stays/{stay_id}/extension", summary="Extend the deadline within the basis's maximum")
+async def extension(stay_id: str, body: Extension, c: ContainerDep, actor: OfficerActor) -> dict[str, Any]:
+    return await _stay_write(c, actor, lambda uow: exits.extend(uow, c.ctx, stay_id, body))
+
+
+@router.post("/stays/{stay_id}/exit", summary="Start the exit (出区) with its disposition")
+async def start_exit(stay_id: str, body: StartExit, c: ContainerDep, actor: IntakeActor) -> dict[str, Any]:
+    result = await _stay_write(c, actor, lambda uow: exits.start_exit(uow, c.ctx, stay_id, body))
+    if result["property"]["locker_id"]:
+        await c.lockers.open(result["property"]["locker_id"])  # the locker opens for the return of property
+    return result
+
+
+@router.post("/stays/{stay_id}/exit/complete", summary="Exit search, every item's disposition, signature")
+async def complete_exit(stay_id: str, body: CompleteExit, c: ContainerDep, actor: IntakeActor) -> dict[str, Any]:
+    return await _stay_write(c, actor, lambda uow: exits.complete_exit(uow, c.ctx, stay_id, body))
+
+
+@router.post("/stays/{stay_id}/care", status_code=201, summary="Meal, water, rest, medication given (rule 9)")
+async def care(stay_id: str, body: CareIn, c: ContainerDep,
+               actor: Annotated[Actor, allow("custody_staff", "supervisor")]) -> dict[str, Any]:
+    return await c.db.write(actor, lambda uow: rooms.care(uow, stay_id, body))
+
+
+@router.post("/stays/{stay_id}/corrections", status_code=201, summary="A correction entry (rule 10)")
+async def correct(stay_id: str, body: Correction, c: ContainerDep,
+                  actor: Annotated[Actor, allow("case_officer", "supervisor", "custody_staff")]) -> dict[str, Any]:
+    return await c.db.write(actor, lambda uow: rooms.correct(uow, stay_id, body))

@@ -1,0 +1,80 @@
+"""create_app(container) -> FastAPI. The lifespan starts the scheduler (and devices, sync) and stops them."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.responses import PlainTextResponse, RedirectResponse
+from fastapi.staticfiles import StaticFiles
+
+from .api import errors, ws
+from .api.deps import route_roles
+from .api.ratelimit import LoginLimiter
+from .api.routes import centre, stays
+from .container import Container
+
+KIOSK_DIR = Path(__file__).resolve().parent.parent / "kiosk_ui"
+
+
+def create_app(container: Container, *, start_background: bool = True) -> FastAPI:
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        hooks = container.extras.get("lifecycle", [])
+        for h in hooks:
+            await h.start()
+        if start_background:
+            container.scheduler.start()
+        try:
+            yield
+        finally:
+            await container.scheduler.stop()
+            for h in reversed(hooks):
+                await h.stop()
+
+    app = FastAPI(title="办案中心站点控制器 / Handling-centre station controller", version="0.1.0",
+                  lifespan=lifespan)
+    app.state.container = container
+    app.state.login_limiter = LoginLimiter()
+    errors.install(app)
+    app.include_router(stays.router)
+    app.include_router(centre.router)
+    app.include_router(ws.router)
+    for extra in container.extras.get("routers", []):
+        app.include_router(extra)
+
+    @app.get("/healthz", tags=["ops"])
+    async def healthz() -> dict[str, Any]:
+        ok = True
+        try:
+            await container.db.read(lambda s: s.connection().exec_driver_sql("SELECT 1").scalar())
+        except Exception:
+            ok = False
+        return {"ok": ok, "site": container.site.site.id, "now": container.clock.now().isoformat()}
+
+    @app.get("/metrics", tags=["ops"], response_class=PlainTextResponse)
+    async def metrics() -> str:
+        from .metrics import render
+
+        return await render(container)
+
+    if KIOSK_DIR.is_dir():
+        app.mount("/ui", StaticFiles(directory=KIOSK_DIR, html=True), name="ui")
+
+        @app.get("/", include_in_schema=False)
+        async def root() -> RedirectResponse:
+            return RedirectResponse("/ui/")
+
+    _check_every_route_guarded(app)
+    return app
+
+
+def _check_every_route_guarded(app: FastAPI) -> None:
+    """Deny by default: an /api route without a declared role list is a bug that must not start."""
+    for route in app.routes:
+        path = getattr(route, "path", "")
+        if path.startswith("/api/") and path != "/api/v1/live" and route_roles(route) is None:
+            raise RuntimeError(f"route {path} declares no roles (use allow(...) or public())")

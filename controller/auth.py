@@ -1,0 +1,148 @@
+"""Staff accounts, roles, password hashing (argon2), sign-in tokens with idle and absolute expiry, lockout."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlmodel import Session, select
+
+from .clock import utc
+from .domain.errors import RuleViolation
+from .store.db import Actor, UnitOfWork
+from .store.tables import AuthSession, Staff
+
+ROLES = ("custody_staff", "case_officer", "supervisor", "admin", "platform")
+MAX_FAILURES = 5
+LOCKOUT = timedelta(minutes=15)
+_hasher = PasswordHasher()
+_DUMMY = _hasher.hash("not-a-password")
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_staff(uow: UnitOfWork, *, police_no: str, name: str, sex: str, roles: list[str], password: str,
+                 staff_id: str | None = None) -> Staff:
+    bad = [r for r in roles if r not in ROLES]
+    if bad or not roles:
+        raise RuleViolation("INVALID_ROLE", "角色无效", f"invalid roles: {bad or roles}", status=422)
+    if sex not in ("male", "female"):
+        raise RuleViolation("INVALID_VALUE", "性别无效", "sex must be male or female", status=422)
+    if len(password) < 8:
+        raise RuleViolation("WEAK_PASSWORD", "密码至少8位", "password must be at least 8 characters", status=422)
+    if uow.session.exec(select(Staff.id).where(Staff.police_no == police_no)).first():
+        raise RuleViolation("STAFF_EXISTS", "警号已存在", "police number already registered")
+    person = Staff(id=staff_id or f"staff-{uuid.uuid4().hex[:8]}", police_no=police_no, name=name, sex=sex,
+                   roles=list(roles), password_hash=hash_password(password), created_at=uow.now)
+    uow.session.add(person)
+    uow.record("staff_created", entity="staff", entity_id=person.id,
+               after={"police_no": police_no, "name": name, "sex": sex, "roles": roles})
+    return person
+
+
+def set_active(uow: UnitOfWork, staff_id: str, active: bool) -> Staff:
+    person = uow.session.get(Staff, staff_id)
+    if person is None:
+        raise RuleViolation("NOT_FOUND", "工作人员不存在", "staff not found", status=404)
+    person.active = active
+    uow.session.add(person)
+    for sess in uow.session.exec(select(AuthSession).where(AuthSession.staff_id == staff_id)).all():
+        sess.revoked = True
+        uow.session.add(sess)
+    uow.record("staff_enabled" if active else "staff_disabled", entity="staff", entity_id=staff_id,
+               after={"active": active})
+    return person
+
+
+def staff_public(p: Staff) -> dict[str, Any]:
+    return {"id": p.id, "police_no": p.police_no, "name": p.name, "sex": p.sex, "roles": p.roles,
+            "active": p.active}
+
+
+@dataclass
+class LoginResult:
+    token: str | None
+    expires_at: datetime | None
+    staff: dict[str, Any] | None
+    error: RuleViolation | None = None
+
+
+def login(uow: UnitOfWork, police_no: str, password: str, *, idle: timedelta, absolute: timedelta,
+          kiosk_id: str | None = None) -> LoginResult:
+    """Checks the password; counts failures and locks the account after MAX_FAILURES. Never raises for bad
+    credentials (the failure count must commit): returns the error instead."""
+    s, now = uow.session, uow.now
+    person = s.exec(select(Staff).where(Staff.police_no == police_no)).first()
+    denied = RuleViolation("BAD_CREDENTIALS", "警号或密码错误", "wrong police number or password", status=401)
+    if person is None:
+        try:
+            _hasher.verify(_DUMMY, password)  # same cost either way: no user enumeration by timing
+        except VerificationError:
+            pass
+        return LoginResult(None, None, None, denied)
+    if person.locked_until and utc(person.locked_until) > now:
+        return LoginResult(None, None, None, RuleViolation(
+            "ACCOUNT_LOCKED", "连续登录失败，账号已临时锁定", "account locked after repeated failures", status=423,
+            until=utc(person.locked_until).isoformat()))
+    try:
+        _hasher.verify(person.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        person.failed_logins += 1
+        if person.failed_logins >= MAX_FAILURES:
+            person.locked_until, person.failed_logins = now + LOCKOUT, 0
+            uow.record("staff_locked_out", entity="staff", entity_id=person.id, after={"until": now + LOCKOUT},
+                       live=False)
+        s.add(person)
+        return LoginResult(None, None, None, denied)
+    if not person.active:
+        return LoginResult(None, None, None, RuleViolation("ACCOUNT_DISABLED", "账号已停用", "account disabled",
+                                                           status=403))
+    person.failed_logins, person.locked_until = 0, None
+    s.add(person)
+    token = secrets.token_urlsafe(32)
+    expires = now + absolute
+    s.add(AuthSession(token_hash=token_hash(token), staff_id=person.id, kiosk_id=kiosk_id, created_at=now,
+                      last_seen_at=now, expires_at=expires, idle_seconds=int(idle.total_seconds())))
+    uow.record("signed_in", entity="staff", entity_id=person.id, after={"kiosk_id": kiosk_id}, live=False)
+    return LoginResult(token, expires, staff_public(person))
+
+
+def authenticate(session: Session, token: str, now: datetime) -> tuple[Staff, AuthSession]:
+    sess = session.get(AuthSession, token_hash(token))
+    unauth = RuleViolation("UNAUTHENTICATED", "请先登录", "sign in first", status=401)
+    if sess is None or sess.revoked:
+        raise unauth
+    if utc(sess.expires_at) <= now or utc(sess.last_seen_at) + timedelta(seconds=sess.idle_seconds) <= now:
+        raise RuleViolation("SESSION_EXPIRED", "登录已超时，请重新登录", "session expired, sign in again", status=401)
+    person = session.get(Staff, sess.staff_id)
+    if person is None or not person.active:
+        raise unauth
+    if now - utc(sess.last_seen_at) >= timedelta(seconds=15):
+        sess.last_seen_at = now
+        session.add(sess)
+    return person, sess
+
+
+def logout(uow: UnitOfWork, token: str) -> None:
+    sess = uow.session.get(AuthSession, token_hash(token))
+    if sess is not None and not sess.revoked:
+        sess.revoked = True
+        uow.session.add(sess)
+        uow.record("signed_out", entity="staff", entity_id=sess.staff_id, after={}, live=False)
+
+
+def actor_for(person: Staff, allowed: tuple[str, ...]) -> Actor:
+    role = next((r for r in person.roles if r in allowed), person.roles[0] if person.roles else "")
+    return Actor(id=person.id, role=role, name=person.name, sex=person.sex, roles=tuple(person.roles))

@@ -1,0 +1,54 @@
+"""Builds everything once from the settings and passes it in: site, clock, database, hub, ports, scheduler."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from .clock import Clock, FakeClock, SystemClock
+from .hub import Hub
+from .scheduler import Scheduler
+from .services import rooms
+from .services.context import SiteContext
+from .services.ports import LockerPort, NoLockerBoard, NoRecorder, RecorderPort
+from .settings import Settings, SiteConfig, load_site
+from .store.db import Actor, Database
+
+log = logging.getLogger(__name__)
+
+
+class ConfigError(RuntimeError):
+    pass
+
+
+@dataclass
+class Container:
+    settings: Settings
+    site: SiteConfig
+    ctx: SiteContext
+    clock: Clock
+    db: Database
+    hub: Hub
+    scheduler: Scheduler
+    recorder: RecorderPort = field(default_factory=NoRecorder)
+    lockers: LockerPort = field(default_factory=NoLockerBoard)
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def fake_clock(self) -> FakeClock | None:
+        return self.clock if isinstance(self.clock, FakeClock) else None
+
+
+def build(settings: Settings, site: SiteConfig | None = None, clock: Clock | None = None) -> Container:
+    site = site or load_site(settings.site_file)
+    if settings.fake_clock and site.site.production:
+        raise ConfigError("HCC_FAKE_CLOCK is refused on a production site / 生产站点禁止使用测试时钟")
+    clock = clock or (FakeClock(running=settings.fake_clock_running) if settings.fake_clock else SystemClock())
+    hub = Hub()
+    db = Database(settings.db_url(), clock, publish=hub.publish)
+    ctx = SiteContext.from_config(site)
+    scheduler = Scheduler(db, ctx, clock)
+    c = Container(settings=settings, site=site, ctx=ctx, clock=clock, db=db, hub=hub, scheduler=scheduler)
+    db.write_sync(Actor.system("config"), lambda uow: rooms.sync_lockers(uow, ctx))
+    return c

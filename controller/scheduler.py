@@ -1,0 +1,55 @@
+"""Timers: deadline warnings, overdue alarms, late welfare checks, escalation. Derived from the database each
+sweep, so nothing is lost across restarts. The real clock sweeps every ``interval`` seconds; a fake clock
+sweeps on every advance, so tests move time without sleeping."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from .clock import FakeClock
+from .services import alarms
+from .services.context import SiteContext
+from .store.db import Actor, Database
+
+log = logging.getLogger(__name__)
+SYSTEM = Actor.system("scheduler")
+
+
+class Scheduler:
+    def __init__(self, db: Database, ctx: SiteContext, clock: object, interval: float = 5.0) -> None:
+        self.db, self.ctx, self.clock, self.interval = db, ctx, clock, interval
+        self._task: asyncio.Task[None] | None = None
+        self._lock = asyncio.Lock()
+        self.sweeps = 0
+        if isinstance(clock, FakeClock):
+            clock.on_advance(self.sweep)
+
+    async def sweep(self) -> int:
+        async with self._lock:
+            n = await self.db.write(SYSTEM, lambda uow: alarms.sweep(uow, self.ctx))
+            self.sweeps += 1
+            return n
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                await self.sweep()
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # a failed sweep must not stop the timers; the next one retries
+                log.exception("scheduler sweep failed")
+            await asyncio.sleep(self.interval)
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._run(), name="scheduler")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            try:
+                await self._task
+            except asyncio.CancelledError:
+                pass
+            self._task = None

@@ -1,0 +1,175 @@
+"""Alarm use cases: raise (deduplicated), acknowledge, resolve, escalate, repeat; and the periodic sweep of timers.
+
+``sweep`` is what the scheduler runs: it derives every due timer from the database (deadline warnings and
+overdue alarms, late welfare checks, unacknowledged escalation), so restarting the process loses nothing.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from ..clock import utc
+from ..domain import alarms as rules
+from ..domain.alarms import ALARM_KINDS, AlarmState
+from ..domain.errors import NotFound
+from ..domain.rules import warning_marks
+from ..store.db import UnitOfWork
+from ..store.tables import Alarm, Stay, WelfareCheck
+from .common import OPEN, occupants
+from .context import SiteContext
+
+
+def alarm_view(a: Alarm) -> dict[str, Any]:
+    sev, zh, en = ALARM_KINDS.get(a.kind, (a.severity, a.kind, a.kind))
+    return {"id": a.id, "kind": a.kind, "severity": a.severity, "title": zh, "title_en": en, "stay_id": a.stay_id,
+            "room_id": a.room_id, "device_id": a.device_id, "raised_at": utc(a.raised_at).isoformat(),
+            "state": a.state, "acknowledged_by": a.acknowledged_by,
+            "acknowledged_at": a.acknowledged_at and utc(a.acknowledged_at).isoformat(),
+            "resolved_by": a.resolved_by, "resolved_at": a.resolved_at and utc(a.resolved_at).isoformat(),
+            "note": a.note, "escalated": a.escalated_at is not None, "repeat_count": a.repeat_count,
+            "details": a.details}
+
+
+def raise_alarm(uow: UnitOfWork, kind: str, dedup_key: str, *, stay_id: str | None = None,
+                room_id: str | None = None, device_id: str | None = None, **details: Any) -> Alarm | None:
+    """Raises an alarm once per ``dedup_key``; a second raise of the same condition is a no-op."""
+    if kind not in ALARM_KINDS:
+        raise ValueError(f"unknown alarm kind {kind}")
+    if uow.session.exec(select(Alarm.id).where(Alarm.dedup_key == dedup_key)).first() is not None:
+        return None
+    alarm = Alarm(id=f"alm-{uuid.uuid4().hex[:12]}", kind=kind, severity=rules.severity_of(kind),
+                  state=AlarmState.RAISED.value, dedup_key=dedup_key, stay_id=stay_id, room_id=room_id,
+                  device_id=device_id, details=details, raised_at=uow.now, last_notified_at=uow.now)
+    uow.session.add(alarm)
+    uow.session.flush()
+    uow.record("alarm_raised", entity="alarm", entity_id=alarm.id, stay_id=stay_id, after=alarm_view(alarm))
+    return alarm
+
+
+def _load(session: Session, alarm_id: str) -> Alarm:
+    a = session.get(Alarm, alarm_id)
+    if a is None:
+        raise NotFound("alarm", alarm_id, "报警")
+    return a
+
+
+def acknowledge(uow: UnitOfWork, alarm_id: str) -> dict[str, Any]:
+    a = _load(uow.session, alarm_id)
+    a.state = rules.acknowledge(AlarmState(a.state)).value
+    a.acknowledged_by, a.acknowledged_at = uow.actor.id, uow.now
+    uow.session.add(a)
+    uow.record("alarm_acknowledged", entity="alarm", entity_id=a.id, stay_id=a.stay_id,
+               before={"state": "raised"}, after=alarm_view(a))
+    return alarm_view(a)
+
+
+def resolve(uow: UnitOfWork, alarm_id: str, note: str) -> dict[str, Any]:
+    a = _load(uow.session, alarm_id)
+    before = a.state
+    a.state = rules.resolve(AlarmState(a.state), note).value
+    a.resolved_by, a.resolved_at, a.note = uow.actor.id, uow.now, note
+    uow.session.add(a)
+    uow.record("alarm_resolved", entity="alarm", entity_id=a.id, stay_id=a.stay_id, before={"state": before},
+               after=alarm_view(a))
+    return alarm_view(a)
+
+
+def resolve_matching(uow: UnitOfWork, note: str, *, kinds: list[str], stay_id: str | None = None,
+                     room_id: str | None = None) -> int:
+    """Resolves open alarms a later action made moot (a welfare check done, a deadline extended)."""
+    q = select(Alarm).where(col(Alarm.kind).in_(kinds), Alarm.state != AlarmState.RESOLVED.value)
+    if stay_id is not None:
+        q = q.where(Alarm.stay_id == stay_id)
+    if room_id is not None:
+        q = q.where(Alarm.room_id == room_id)
+    n = 0
+    for a in uow.session.exec(q).all():
+        before = a.state
+        a.state, a.resolved_by, a.resolved_at, a.note = AlarmState.RESOLVED.value, uow.actor.id, uow.now, note
+        uow.session.add(a)
+        uow.record("alarm_resolved", entity="alarm", entity_id=a.id, stay_id=a.stay_id, before={"state": before},
+                   after=alarm_view(a))
+        n += 1
+    return n
+
+
+def list_alarms(session: Session, state: str | None = None, stay_id: str | None = None,
+                limit: int = 500) -> list[dict[str, Any]]:
+    q = select(Alarm)
+    if state == "open":
+        q = q.where(Alarm.state != AlarmState.RESOLVED.value)
+    elif state:
+        q = q.where(Alarm.state == state)
+    if stay_id:
+        q = q.where(Alarm.stay_id == stay_id)
+    return [alarm_view(a) for a in session.exec(q.order_by(col(Alarm.raised_at).desc()).limit(limit)).all()]
+
+
+def welfare_interval(ctx: SiteContext, stays: list[Stay]) -> timedelta:
+    t = ctx.timing
+    intox = any((s.flags or {}).get("intoxicated") for s in stays)
+    return timedelta(minutes=t.welfare_interval_intoxicated_minutes if intox else t.welfare_interval_minutes)
+
+
+def next_welfare_due(session: Session, ctx: SiteContext, room_id: str, stays: list[Stay] | None = None):  # type: ignore[no-untyped-def]
+    """When the next look into an occupied holding room is due: the last check (or first arrival) + interval."""
+    stays = occupants(session, room_id) if stays is None else stays
+    present = [s for s in stays if s.room_id == room_id]
+    if not present:
+        return None
+    last = session.exec(select(WelfareCheck.at).where(WelfareCheck.room_id == room_id)
+                        .order_by(col(WelfareCheck.at).desc()).limit(1)).first()
+    since = min(utc(s.placed_at) for s in present if s.placed_at) if any(s.placed_at for s in present) else None
+    start = max(filter(None, [last and utc(last), since]), default=None)
+    return start + welfare_interval(ctx, present) if start else None
+
+
+def sweep(uow: UnitOfWork, ctx: SiteContext) -> int:
+    """Raises every alarm whose time has come; escalates and repeats unacknowledged ones. Returns changes made."""
+    now, t, changes = uow.now, ctx.timing, 0
+    s = uow.session
+    for stay in s.exec(select(Stay).where(col(Stay.state).in_(OPEN))).all():
+        deadline = utc(stay.deadline_at)
+        key = deadline.isoformat()
+        if now >= deadline:
+            if raise_alarm(uow, "deadline_overdue", f"overdue:{stay.id}:{key}", stay_id=stay.id,
+                           room_id=stay.room_id, deadline_at=key):
+                changes += 1
+            continue
+        for minutes, at in warning_marks(deadline, t.warning_marks_minutes):
+            if now >= at and now < deadline:
+                # only the nearest passed mark raises; earlier marks passed while down are folded into it
+                later = [m for m, a2 in warning_marks(deadline, t.warning_marks_minutes) if now >= a2 and m < minutes]
+                if later:
+                    continue
+                if raise_alarm(uow, "deadline_warning", f"warn:{stay.id}:{key}:{minutes}", stay_id=stay.id,
+                               room_id=stay.room_id, deadline_at=key, minutes_before=minutes):
+                    changes += 1
+    for room in ctx.config.rooms:
+        if room.kind not in ("waiting", "sobering"):
+            continue
+        due = next_welfare_due(s, ctx, room.id)
+        if due is not None and now > due:
+            if raise_alarm(uow, "welfare_check_late", f"welfare:{room.id}:{due.isoformat()}", room_id=room.id,
+                           due_at=due.isoformat()):
+                changes += 1
+    limit = timedelta(minutes=t.alarm_escalation_minutes)
+    repeat = timedelta(minutes=t.overdue_repeat_minutes)
+    for a in s.exec(select(Alarm).where(Alarm.state == AlarmState.RAISED.value)).all():
+        if rules.due_for_escalation(AlarmState(a.state), utc(a.raised_at), a.escalated_at is not None, now, limit):
+            a.escalated_at = now
+            s.add(a)
+            uow.record("alarm_escalated", entity="alarm", entity_id=a.id, stay_id=a.stay_id,
+                       after={**alarm_view(a), "to_role": "supervisor"})
+            changes += 1
+        elif a.kind == "deadline_overdue" and rules.due_for_repeat(AlarmState(a.state), utc(a.last_notified_at),
+                                                                    now, repeat):
+            a.last_notified_at, a.repeat_count = now, a.repeat_count + 1
+            s.add(a)
+            uow.record("alarm_repeated", entity="alarm", entity_id=a.id, stay_id=a.stay_id, after=alarm_view(a))
+            changes += 1
+    return changes

@@ -1,0 +1,216 @@
+"""The commands services accept: pydantic models that are also the API's request bodies (API.md names).
+
+Unknown fields are refused (``extra="forbid"``) so a misspelt field never silently does nothing.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from ..domain.rules import LEGAL_BASES
+
+
+def _aware(v: datetime | None) -> datetime | None:
+    if v is not None and v.tzinfo is None:
+        raise ValueError("time needs an offset, e.g. 2026-11-22T08:00:00+08:00")
+    return v
+
+
+AwareDatetime = Annotated[datetime, AfterValidator(_aware)]
+Text = Annotated[str, Field(min_length=1, max_length=500)]
+Id = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
+
+
+class _Cmd(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class SubjectIn(_Cmd):
+    name: Annotated[str, Field(min_length=1, max_length=60)]
+    id_type: Literal["resident_id", "passport", "other"]
+    id_number: Annotated[str, Field(min_length=3, max_length=40)]
+    sex: Literal["male", "female"]
+    birth_date: date
+    nationality: Annotated[str, Field(min_length=2, max_length=40)] = "CHN"
+    ethnicity: str | None = None
+    address: Annotated[str, Field(max_length=200)] | None = None
+
+
+class CaseIn(_Cmd):
+    case_no: Annotated[str, Field(min_length=1, max_length=64)]
+    case_kind: Literal["criminal", "administrative"]
+    summary: Annotated[str, Field(max_length=2000)] | None = None
+
+
+class Flags(_Cmd):
+    intoxicated: bool = False
+    injured: bool = False
+    ill: bool = False
+    pregnant: bool = False
+    needs_interpreter: bool = False
+    disabled: bool = False
+
+
+LegalBasis = Literal[LEGAL_BASES]  # type: ignore[valid-type]
+
+
+class RegisterStay(_Cmd):
+    subject: SubjectIn
+    role: Literal["suspect", "witness", "victim"]
+    case: CaseIn
+    legal_basis: LegalBasis
+    basis_started_at: AwareDatetime | None = None
+    case_officer_ids: Annotated[list[Id], Field(max_length=10)]
+    wristband_id: Id | None = None
+    flags: Flags = Flags()
+    identity_source: Literal["id_card", "manual"] = "manual"
+    manual_entry_reason: Annotated[str, Field(max_length=200)] | None = None
+
+
+class Findings(_Cmd):
+    injuries: Annotated[str, Field(max_length=1000)] | None = None
+    contraband: Annotated[str, Field(max_length=1000)] | None = None
+    self_reported_illness: Annotated[str, Field(max_length=1000)] | None = None
+
+
+class SearchRecord(_Cmd):
+    checker_id: Id
+    witness_id: Id
+    gate_result: Literal["pass", "alarm", "not_used"]
+    gate_zones: list[Annotated[int, Field(ge=1, le=32)]] | None = None
+    handheld_result: Literal["clear", "found", "not_used"] | None = None
+    findings: Findings = Findings()
+    room_id: Id | None = None
+
+
+class CollectionRecord(_Cmd):
+    capture_id: Id | None = None
+    fingerprints_taken: bool
+    dna_taken: bool
+    notes: Annotated[str, Field(max_length=1000)] | None = None
+
+
+class ItemIn(_Cmd):
+    description: Annotated[str, Field(min_length=1, max_length=200)]
+    quantity: Annotated[int, Field(ge=1, le=10000)] = 1
+    category: Literal["personal", "valuable", "cash", "phone", "dangerous", "case_related"]
+    photo_id: Id | None = None
+
+
+class PropertyRecord(_Cmd):
+    custodian_id: Id
+    locker_id: Id
+    items: Annotated[list[ItemIn], Field(max_length=200)]
+
+
+class Override(_Cmd):
+    supervisor_id: Id
+    reason: Annotated[str, Field(min_length=2, max_length=500)]
+
+
+class Placement(_Cmd):
+    room_id: Id
+    override: Override | None = None
+
+
+class AppropriateAdult(_Cmd):
+    name: Annotated[str, Field(min_length=1, max_length=60)]
+    relation: Annotated[str, Field(min_length=1, max_length=40)]
+
+
+class StartInterview(_Cmd):
+    room_id: Id
+    officer_ids: Annotated[list[Id], Field(max_length=10)]
+    appropriate_adult: AppropriateAdult | None = None
+    interpreter: Annotated[str, Field(max_length=60)] | None = None
+
+
+class InterviewNote(_Cmd):
+    reason: Annotated[str, Field(max_length=500)] | None = None
+
+
+class StartActivity(_Cmd):
+    kind: Literal["drug_test", "alcohol_test", "medical_check", "identification", "lawyer_meeting", "remote_meeting"]
+    performed_by_id: Id
+    room_id: Id | None = None
+
+
+class EndActivity(_Cmd):
+    result: Annotated[str, Field(max_length=1000)] | None = None
+
+
+class StartLeave(_Cmd):
+    reason: Literal["scene_identification", "recover_goods", "hospital", "other"]
+    approver_id: Id
+    escort_ids: Annotated[list[Id], Field(min_length=1, max_length=10)]
+    note: Annotated[str, Field(max_length=500)] | None = None
+
+
+class Empty(_Cmd):
+    pass
+
+
+class Extension(_Cmd):
+    approver_id: Id
+    until: AwareDatetime
+    reason: Annotated[str, Field(min_length=2, max_length=500)]
+    ground: str | None = None
+
+
+class StartExit(_Cmd):
+    disposition: Literal["released", "to_detention_centre", "to_detention_house", "bail",
+                         "residential_surveillance", "handed_over", "to_hospital"]
+
+
+class ExitSearch(_Cmd):
+    checker_id: Id
+    findings: Findings = Findings()
+
+
+class Receiver(_Cmd):
+    name: Annotated[str, Field(min_length=1, max_length=60)]
+    id_number: Annotated[str, Field(min_length=3, max_length=40)]
+
+
+class ItemDisposition(_Cmd):
+    item_id: Id
+    disposition: Literal["returned", "handed_to_family", "seized", "travels_with_subject"]
+    receiver: Receiver | None = None
+    document_no: Annotated[str, Field(max_length=64)] | None = None
+
+
+class CompleteExit(_Cmd):
+    exit_search: ExitSearch
+    items: Annotated[list[ItemDisposition], Field(max_length=200)] = []
+    signature_id: Id | None = None
+
+
+class WelfareCheckIn(_Cmd):
+    observation: Literal["ok", "concern"]
+    note: Annotated[str, Field(max_length=1000)] | None = None
+
+
+class CareIn(_Cmd):
+    kind: Literal["meal", "water", "rest", "medication", "toilet", "phone_call"]
+    note: Annotated[str, Field(max_length=500)] | None = None
+
+
+class OpenLocker(_Cmd):
+    reason: Annotated[str, Field(min_length=2, max_length=200)]
+
+
+class ResolveAlarm(_Cmd):
+    note: Annotated[str, Field(min_length=1, max_length=1000)]
+
+
+class Correction(_Cmd):
+    """Rule 10: a correction is a new entry pointing at the entry it corrects; the original stays."""
+
+    corrects_seq: Annotated[int, Field(ge=1)]
+    field: Literal["subject.name", "subject.address", "subject.ethnicity", "case.summary", "case.case_no",
+                   "flags", "search.findings", "collection.notes"]
+    value: str | dict | None
+    reason: Annotated[str, Field(min_length=2, max_length=500)]

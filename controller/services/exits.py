@@ -1,0 +1,113 @@
+"""Temporary leave and return, deadline extension, and exit with every item's disposition."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlmodel import select
+
+from ..clock import utc
+from ..domain.errors import NotFound, RuleViolation
+from ..domain.rules import check_extension, check_item_disposition, check_searcher, validate_resident_id
+from ..domain.stay import StayState
+from ..store.db import UnitOfWork
+from ..store.tables import Leave, Locker, PropertyItem, Stay
+from . import alarms
+from .commands import CompleteExit, Empty, Extension, StartExit, StartLeave
+from .common import load_stay, move, staff
+from .context import SiteContext
+
+
+def leave(uow: UnitOfWork, ctx: SiteContext, stay_id: str, cmd: StartLeave) -> Stay:
+    s = uow.session
+    stay = load_stay(s, stay_id)
+    staff(s, cmd.approver_id, role="supervisor", field="approver_id")  # rule 7
+    for eid in cmd.escort_ids:
+        staff(s, eid, field="escort_ids")
+    lv = Leave(id=f"leave-{uuid.uuid4().hex[:10]}", stay_id=stay.id, reason=cmd.reason, approver_id=cmd.approver_id,
+               escort_ids=cmd.escort_ids, note=cmd.note, left_at=uow.now)
+    # the legal clock keeps running: deadline_at is untouched
+    moved = move(uow, stay, "leave", "temporary_leave_started",
+                 {"leave_id": lv.id, "reason": cmd.reason, "approver_id": cmd.approver_id,
+                  "escort_ids": cmd.escort_ids}, room_id=None, waiting_room_id=None, placed_at=None)
+    s.add(lv)
+    return moved
+
+
+def return_(uow: UnitOfWork, ctx: SiteContext, stay_id: str, _cmd: Empty) -> Stay:
+    s = uow.session
+    stay = load_stay(s, stay_id)
+    lv = s.exec(select(Leave).where(Leave.stay_id == stay.id, Leave.returned_at == None)).first()  # noqa: E711
+    moved = move(uow, stay, "return", "temporary_leave_returned", {"leave_id": lv.id if lv else None},
+                 room_id="search" if ctx.config.room("search") else None)
+    if lv is not None:
+        lv.returned_at = uow.now
+        s.add(lv)
+    return moved
+
+
+def extend(uow: UnitOfWork, ctx: SiteContext, stay_id: str, cmd: Extension) -> Stay:
+    s = uow.session
+    stay = load_stay(s, stay_id)
+    if stay.state == StayState.EXITED.value:
+        raise RuleViolation("STAY_CLOSED", "该人员已出区，记录不可更改", "the stay is closed")
+    staff(s, cmd.approver_id, role="supervisor", field="approver_id")
+    rule = ctx.clocks[stay.legal_basis]
+    tier = check_extension(rule, utc(stay.basis_started_at), utc(stay.entered_at), utc(stay.deadline_at),
+                           cmd.until, cmd.ground, ctx.timing.secure_area_cap_hours)
+    before = utc(stay.deadline_at)
+    stay.deadline_at, stay.extension_ground = cmd.until, tier.ground
+    stay.version += 1
+    s.add(stay)
+    uow.record("deadline_extended", entity="stay", entity_id=stay.id, stay_id=stay.id,
+               before={"deadline_at": before}, after={"deadline_at": cmd.until, "approver_id": cmd.approver_id,
+                                                      "reason": cmd.reason, "ground": tier.ground,
+                                                      "source": tier.source})
+    alarms.resolve_matching(uow, "时限已依法延长 / deadline extended", kinds=["deadline_warning", "deadline_overdue"],
+                            stay_id=stay.id)
+    return stay
+
+
+def start_exit(uow: UnitOfWork, ctx: SiteContext, stay_id: str, cmd: StartExit) -> Stay:
+    stay = load_stay(uow.session, stay_id)
+    return move(uow, stay, "exit", "exit_started", {"disposition": cmd.disposition, "locker_id": stay.locker_id},
+                disposition=cmd.disposition, waiting_room_id=None)
+
+
+def complete_exit(uow: UnitOfWork, ctx: SiteContext, stay_id: str, cmd: CompleteExit) -> Stay:
+    s = uow.session
+    stay = load_stay(s, stay_id)
+    checker = staff(s, cmd.exit_search.checker_id, field="exit_search.checker_id")
+    check_searcher(stay.sex, checker.sex)
+    items = {i.id: i for i in s.exec(select(PropertyItem).where(PropertyItem.stay_id == stay.id)).all()}
+    given = {d.item_id: d for d in cmd.items}
+    for item_id in given:
+        if item_id not in items:
+            raise NotFound("property item", item_id, "物品")
+    for item in items.values():
+        d = given.get(item.id)
+        if d is None and item.disposition is None:
+            raise RuleViolation("PROPERTY_UNRESOLVED", f"物品“{item.description}”未处置",
+                                f"item {item.description!r} has no disposition", item_id=item.id)
+        if d is not None:
+            receiver = d.receiver.model_dump() if d.receiver else None
+            check_item_disposition(d.disposition, receiver, d.document_no)
+            if receiver and len(receiver["id_number"]) == 18:
+                validate_resident_id(receiver["id_number"])
+            item.disposition, item.document_no, item.disposed_at = d.disposition, d.document_no, uow.now
+            if receiver:
+                item.receiver_name, item.receiver_id_number = receiver["name"], receiver["id_number"].upper()
+            s.add(item)
+    record = {"exit_search": cmd.exit_search.model_dump(), "signature_id": cmd.signature_id,
+              "at": uow.now.isoformat(), "by": uow.actor.id}
+    moved = move(uow, stay, "exit_complete", "stay_exited",
+                 {"disposition": stay.disposition, "items": [{"id": i.id, "disposition": i.disposition}
+                                                             for i in items.values()],
+                  "wristband_id": stay.wristband_id, "locker_id": stay.locker_id},
+                 exit_record=record, exited_at=uow.now, room_id=None, wristband_id=None)
+    if stay.locker_id:
+        locker = s.get(Locker, stay.locker_id)
+        if locker is not None:
+            locker.state, locker.stay_id = "free", None
+            s.add(locker)
+    return moved

@@ -1,0 +1,43 @@
+"""Ports the services call for device side effects; the devicebus fills them with real adapters.
+
+A port is the seam between a use case and hardware we do not own. Without a device the safe answer is
+refusal: no recorder means no interrogation (rule 3), never a silent pass.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from ..domain.errors import RuleViolation
+
+
+class RecordingNotConfirmed(RuleViolation):
+    def __init__(self, detail: str, **details: Any) -> None:
+        super().__init__("RECORDING_NOT_CONFIRMED", f"同步录音录像未确认开始：{detail}",
+                         f"the recorder did not confirm recording: {detail}", **details)
+
+
+class RecorderPort(Protocol):
+    async def start(self, room_id: str, stay_id: str) -> str:
+        """Returns the recording id once the room's recorder confirms it records; raises RecordingNotConfirmed."""
+
+    async def stop(self, room_id: str, recording_id: str) -> dict[str, Any]:
+        """Stops the recording and returns its span ``{started_at, ended_at}``."""
+
+
+class LockerPort(Protocol):
+    async def open(self, locker_id: str) -> None:
+        """Opens one compartment and returns when the board confirms; raises a DeviceError otherwise."""
+
+
+class NoRecorder:
+    async def start(self, room_id: str, stay_id: str) -> str:
+        raise RecordingNotConfirmed("该房间未配置录像设备 / no recorder configured for this room", room_id=room_id)
+
+    async def stop(self, room_id: str, recording_id: str) -> dict[str, Any]:
+        return {}
+
+
+class NoLockerBoard:
+    async def open(self, locker_id: str) -> None:
+        return None

@@ -1,0 +1,80 @@
+"""Registration (入区登记): identity, case, legal basis and clock, officers, wristband."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlmodel import col, select
+
+from ..domain.errors import RuleViolation, invalid
+from ..domain.rules import initial_deadline, is_minor, validate_resident_id
+from ..domain.stay import StayState
+from ..store.db import UnitOfWork
+from ..store.tables import Stay
+from .commands import RegisterStay
+from .common import OPEN, snapshot, staff
+from .context import SiteContext
+
+
+def mask_id(number: str) -> str:
+    return number[:6] + "*" * max(0, len(number) - 6) if len(number) > 6 else "***"
+
+
+def register(uow: UnitOfWork, ctx: SiteContext, cmd: RegisterStay) -> Stay:
+    s, now = uow.session, uow.now
+    subj = cmd.subject
+    if subj.birth_date > now.date():
+        raise invalid("INVALID_DATE", "出生日期不能晚于今天", "birth date is in the future", field="subject.birth_date")
+    number = subj.id_number.strip().upper()
+    if subj.id_type == "resident_id":
+        validate_resident_id(number, subj.birth_date)
+    if cmd.identity_source == "manual" and subj.id_type == "resident_id" and not cmd.manual_entry_reason:
+        raise invalid("MANUAL_ENTRY_REASON_REQUIRED", "手工录入身份信息须说明原因（如未携带身份证）",
+                      "manual identity entry needs a reason (e.g. no card)", field="manual_entry_reason")
+    witnessish = cmd.role in ("witness", "victim")
+    if witnessish != (cmd.legal_basis == "witness_inquiry"):
+        raise invalid("BASIS_ROLE_MISMATCH", "法律依据与人员身份不符", "the legal basis does not fit the subject's role",
+                      role=cmd.role, legal_basis=cmd.legal_basis)
+    officers = list(dict.fromkeys(cmd.case_officer_ids))
+    if cmd.role == "suspect" and len(officers) < 2:
+        raise RuleViolation("TOO_FEW_OFFICERS", "嫌疑人须有两名以上办案民警", "a suspect needs at least two case officers",
+                            status=422)
+    if not officers:
+        raise RuleViolation("TOO_FEW_OFFICERS", "须指定办案民警", "name at least one case officer", status=422)
+    for oid in officers:
+        staff(s, oid, role="case_officer", field="case_officer_ids")
+    started = cmd.basis_started_at or now
+    if started > now:
+        raise invalid("INVALID_DATE", "起算时间不能晚于当前时间", "the legal clock cannot start in the future",
+                      field="basis_started_at")
+    if s.exec(select(Stay.id).where(Stay.id_number == number, col(Stay.state).in_(OPEN))).first():
+        raise RuleViolation("SUBJECT_ALREADY_INSIDE", "该人员已有未出区记录", "this person already has an open stay")
+    if cmd.wristband_id and s.exec(select(Stay.id).where(Stay.wristband_id == cmd.wristband_id,
+                                                         col(Stay.state).in_(OPEN))).first():
+        raise RuleViolation("WRISTBAND_IN_USE", "该手环已绑定其他在区人员", "the wristband is bound to another open stay")
+    rule = ctx.clocks[cmd.legal_basis]
+    stay = Stay(
+        id=f"stay-{uuid.uuid4().hex[:12]}", state=StayState.REGISTERED.value, subject_name=subj.name,
+        id_type=subj.id_type, id_number=number, sex=subj.sex, birth_date=subj.birth_date,
+        nationality=subj.nationality, ethnicity=subj.ethnicity, address=subj.address,
+        is_minor=is_minor(subj.birth_date, now.date()), identity_source=cmd.identity_source,
+        manual_entry_reason=cmd.manual_entry_reason, role=cmd.role, case_no=cmd.case.case_no,
+        case_kind=cmd.case.case_kind, case_summary=cmd.case.summary, legal_basis=cmd.legal_basis,
+        basis_started_at=started, entered_at=now,
+        deadline_at=initial_deadline(rule, started, now, ctx.timing.secure_area_cap_hours),
+        room_id="reg" if ctx.config.room("reg") else None, case_officer_ids=officers,
+        wristband_id=cmd.wristband_id, flags=cmd.flags.model_dump(), registered_by=uow.actor.id,
+    )
+    s.add(stay)
+    uow.record("stay_registered", entity="stay", entity_id=stay.id, stay_id=stay.id,
+               after={**snapshot(stay), "subject_name": stay.subject_name, "id_masked": mask_id(number),
+                      "role": stay.role, "case_no": stay.case_no, "legal_basis": stay.legal_basis,
+                      "basis_started_at": started, "identity_source": stay.identity_source,
+                      "manual_entry_reason": stay.manual_entry_reason, "case_officer_ids": officers,
+                      "clock_source": rule.source},
+               payload={"state": stay.state, "subject": {"name": stay.subject_name, "sex": stay.sex,
+                                                         "is_minor": stay.is_minor, "id_type": stay.id_type,
+                                                         "id_number": number},
+                        "role": stay.role, "case_no": stay.case_no, "legal_basis": stay.legal_basis,
+                        "entered_at": now, "deadline_at": stay.deadline_at})
+    return stay

@@ -1,0 +1,130 @@
+"""Rooms, welfare checks, care records, lockers and corrections: the centre's floor as staff see it."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from ..clock import utc
+from ..domain.errors import NotFound, RuleViolation
+from ..domain.stay import ensure_open, StayState
+from ..store.db import UnitOfWork
+from ..store.tables import AuditEntry, CareRecord, Locker, Stay, WelfareCheck
+from . import alarms
+from .commands import CareIn, Correction, OpenLocker, WelfareCheckIn
+from .common import OPEN, load_stay
+from .context import SiteContext
+
+
+def list_rooms(session: Session, ctx: SiteContext) -> list[dict[str, Any]]:
+    present: dict[str, list[str]] = {}
+    for sid, room_id, wait_id, state in session.exec(
+            select(Stay.id, Stay.room_id, Stay.waiting_room_id, Stay.state).where(col(Stay.state).in_(OPEN))).all():
+        if room_id:
+            present.setdefault(room_id, []).append(sid)
+    out = []
+    for r in ctx.config.rooms:
+        due = alarms.next_welfare_due(session, ctx, r.id) if r.kind in ("waiting", "sobering") else None
+        out.append({"id": r.id, "name": r.name, "name_en": r.name_en, "kind": r.kind, "capacity": r.capacity,
+                    "restrictions": list(r.restrictions), "occupant_stay_ids": present.get(r.id, []),
+                    "next_welfare_check_due": due.isoformat() if due else None,
+                    "recorder_id": r.recorder_id, "door_lock_id": r.door_lock_id})
+    return out
+
+
+def welfare_check(uow: UnitOfWork, ctx: SiteContext, room_id: str, cmd: WelfareCheckIn) -> dict[str, Any]:
+    room = ctx.room(room_id)
+    if room.kind not in ("waiting", "sobering"):
+        raise RuleViolation("ROOM_NOT_HOLDING", "该房间不是候问室", "not a waiting or sobering room")
+    ids = [s.id for s in uow.session.exec(select(Stay).where(Stay.room_id == room_id,
+                                                             col(Stay.state).in_(OPEN))).all()]
+    wc = WelfareCheck(id=f"wc-{uuid.uuid4().hex[:10]}", room_id=room_id, staff_id=uow.actor.id, at=uow.now,
+                      observation=cmd.observation, note=cmd.note, occupant_stay_ids=ids)
+    uow.session.add(wc)
+    uow.record("welfare_checked", entity="room", entity_id=room_id,
+               after={"check_id": wc.id, "observation": cmd.observation, "note": cmd.note, "occupants": ids})
+    alarms.resolve_matching(uow, "已巡查 / checked", kinds=["welfare_check_late"], room_id=room_id)
+    return {"id": wc.id, "room_id": room_id, "at": uow.now.isoformat(), "observation": cmd.observation,
+            "occupant_stay_ids": ids}
+
+
+def care(uow: UnitOfWork, stay_id: str, cmd: CareIn) -> dict[str, Any]:
+    stay = load_stay(uow.session, stay_id)
+    ensure_open(StayState(stay.state))
+    rec = CareRecord(id=f"care-{uuid.uuid4().hex[:10]}", stay_id=stay.id, kind=cmd.kind, at=uow.now,
+                     by_id=uow.actor.id, note=cmd.note)
+    uow.session.add(rec)
+    uow.record("care_recorded", entity="stay", entity_id=stay.id, stay_id=stay.id,
+               after={"care_id": rec.id, "kind": cmd.kind, "note": cmd.note})
+    return {"id": rec.id, "kind": rec.kind, "at": uow.now.isoformat()}
+
+
+def locker_view(lk: Locker) -> dict[str, Any]:
+    return {"id": lk.id, "board": lk.board, "bus": lk.bus, "channel": lk.channel, "size": lk.size,
+            "state": lk.state, "stay_id": lk.stay_id, "door_open": lk.door_open, "item_present": lk.item_present}
+
+
+def list_lockers(session: Session) -> list[dict[str, Any]]:
+    return [locker_view(lk) for lk in session.exec(select(Locker).order_by(Locker.id)).all()]
+
+
+def sync_lockers(uow: UnitOfWork, ctx: SiteContext) -> int:
+    """Makes the locker table match the site config's banks (new compartments added; none deleted)."""
+    added = 0
+    for locker_id, bank, ch in ctx.config.locker_ids():
+        if uow.session.get(Locker, locker_id) is None:
+            uow.session.add(Locker(id=locker_id, bus=bank.bus, board=bank.address, channel=ch, size=bank.size))
+            added += 1
+    if added:
+        uow.record("lockers_configured", entity="site", entity_id=ctx.site_id, after={"added": added}, live=False)
+    return added
+
+
+def record_locker_open(uow: UnitOfWork, locker_id: str, cmd: OpenLocker) -> dict[str, Any]:
+    """Rule 6: every opening names its operator and reason (the device command follows the commit)."""
+    lk = uow.session.get(Locker, locker_id)
+    if lk is None:
+        raise NotFound("locker", locker_id, "储物柜")
+    uow.record("locker_opened", entity="locker", entity_id=lk.id, stay_id=lk.stay_id,
+               after={"reason": cmd.reason, "operator_id": uow.actor.id, "board": lk.board, "channel": lk.channel})
+    return locker_view(lk)
+
+
+_FIELDS = {"subject.name": "subject_name", "subject.address": "address", "subject.ethnicity": "ethnicity",
+           "case.summary": "case_summary", "case.case_no": "case_no", "flags": "flags"}
+
+
+def correct(uow: UnitOfWork, stay_id: str, cmd: Correction) -> dict[str, Any]:
+    """Rule 10: a correction is a new entry pointing at the one it corrects; nothing is edited in place."""
+    s = uow.session
+    stay = load_stay(s, stay_id)
+    target = s.get(AuditEntry, cmd.corrects_seq)
+    if target is None or target.stay_id != stay.id:
+        raise NotFound("audit entry of this stay", str(cmd.corrects_seq), "本记录的历史条目")
+    before: dict[str, Any]
+    if cmd.field in _FIELDS:
+        attr = _FIELDS[cmd.field]
+        if attr == "flags" and not isinstance(cmd.value, dict):
+            raise RuleViolation("INVALID_VALUE", "标记须为对象", "flags must be an object", status=422)
+        before = {cmd.field: getattr(stay, attr)}
+        setattr(stay, attr, cmd.value if attr != "flags" else {**(stay.flags or {}), **cmd.value})  # type: ignore[dict-item]
+    else:
+        section, key = cmd.field.split(".")
+        rec = dict(getattr(stay, section) or {})
+        before = {cmd.field: rec.get(key)}
+        rec[key] = cmd.value
+        setattr(stay, section, rec)
+    stay.version += 1
+    s.add(stay)
+    uow.record("correction", entity="stay", entity_id=stay.id, stay_id=stay.id, before=before,
+               after={cmd.field: cmd.value, "reason": cmd.reason}, corrects_seq=cmd.corrects_seq)
+    return {"stay_id": stay.id, "field": cmd.field, "corrects_seq": cmd.corrects_seq}
+
+
+def timeline(session: Session, stay_id: str) -> list[dict[str, Any]]:
+    rows = session.exec(select(AuditEntry).where(AuditEntry.stay_id == stay_id).order_by(col(AuditEntry.seq))).all()
+    return [{"seq": e.seq, "at": utc(e.at).isoformat(), "action": e.action, "actor_id": e.actor_id,
+             "actor_role": e.actor_role, "entity": e.entity, "entity_id": e.entity_id, "before": e.before,
+             "after": e.after, "corrects_seq": e.corrects_seq} for e in rows]

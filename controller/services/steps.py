@@ -1,0 +1,114 @@
+"""The intake steps: security check, information collection, property, waiting-room placement."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlmodel import Session, select
+
+from ..domain.errors import NotFound, RuleViolation, invalid
+from ..domain.rules import (Occupant, RoomView, check_custodian, check_placement, check_searcher)
+from ..domain.stay import StayState
+from ..store.db import UnitOfWork
+from ..store.tables import Locker, PropertyItem, Stay
+from . import alarms
+from .commands import CollectionRecord, Placement, PropertyRecord, SearchRecord
+from .common import load_stay, move, occupants, staff
+from .context import SiteContext
+
+
+def _occupant(stay: Stay) -> Occupant:
+    return Occupant(stay_id=stay.id, sex=stay.sex, minor=stay.is_minor, role=stay.role, case_no=stay.case_no,
+                    intoxicated=bool((stay.flags or {}).get("intoxicated")))
+
+
+def room_view(session: Session, ctx: SiteContext, room_id: str) -> RoomView:
+    room = ctx.room(room_id)
+    return RoomView(id=room.id, kind=room.kind, capacity=room.capacity, restrictions=tuple(room.restrictions),
+                    occupants=tuple(_occupant(s) for s in occupants(session, room_id)))
+
+
+def _place(uow: UnitOfWork, ctx: SiteContext, stay: Stay, room_id: str, override_by: str | None,
+           override_reason: str | None) -> list[str]:
+    """Checks rule 5 for ``stay`` entering ``room_id``; returns the overridden violations (audited by the caller)."""
+    if override_by is not None:
+        staff(uow.session, override_by, role="supervisor", field="override.supervisor_id")
+    overridden = check_placement(_occupant(stay), room_view(uow.session, ctx, room_id), override_by is not None)
+    if overridden:
+        alarms.raise_alarm(uow, "placement_override", f"override:{stay.id}:{room_id}:{uow.now.isoformat()}",
+                           stay_id=stay.id, room_id=room_id, violations=overridden, supervisor_id=override_by,
+                           reason=override_reason)
+    return overridden
+
+
+def search(uow: UnitOfWork, ctx: SiteContext, stay_id: str, cmd: SearchRecord) -> Stay:
+    s = uow.session
+    stay = load_stay(s, stay_id)
+    checker = staff(s, cmd.checker_id, field="checker_id")
+    if not {"custody_staff", "case_officer"} & set(checker.roles):
+        raise RuleViolation("FORBIDDEN_ROLE", "检查人须为看管人员或办案民警", "the checker must be custody staff or an officer",
+                            status=422, field="checker_id")
+    staff(s, cmd.witness_id, field="witness_id")
+    if cmd.witness_id == cmd.checker_id:
+        raise invalid("WITNESS_IS_CHECKER", "见证人不能是检查人本人", "the witness must be someone other than the checker")
+    check_searcher(stay.sex, checker.sex)
+    if cmd.gate_result == "alarm" and (not cmd.handheld_result or cmd.handheld_result == "not_used"):
+        raise invalid("HANDHELD_REQUIRED", "安检门报警，须用手持金属探测器复检并记录结果",
+                      "the gate alarmed: a handheld check result is required", field="handheld_result")
+    record = {**cmd.model_dump(), "at": uow.now.isoformat(), "by": uow.actor.id}
+    if stay.state == StayState.RETURNED.value:
+        if not cmd.room_id:
+            raise invalid("ROOM_REQUIRED", "返回后复检须指定候问室", "a search after return must name the waiting room",
+                          field="room_id")
+        overridden = _place(uow, ctx, stay, cmd.room_id, None, None)
+        return move(uow, stay, "search", "stay_searched_on_return", {"search": record, "overridden": overridden},
+                    search=record, searches=[*(stay.searches or []), record], room_id=cmd.room_id,
+                    waiting_room_id=cmd.room_id, placed_at=uow.now)
+    return move(uow, stay, "search", "stay_searched", {"search": record}, search=record,
+                searches=[*(stay.searches or []), record], room_id="search" if ctx.config.room("search") else
+                stay.room_id)
+
+
+def collection(uow: UnitOfWork, ctx: SiteContext, stay_id: str, cmd: CollectionRecord) -> Stay:
+    stay = load_stay(uow.session, stay_id)
+    record = {**cmd.model_dump(), "at": uow.now.isoformat(), "by": uow.actor.id}
+    return move(uow, stay, "collection", "stay_collected", {"collection": record}, collection=record,
+                room_id="collect" if ctx.config.room("collect") else stay.room_id)
+
+
+def store_property(uow: UnitOfWork, ctx: SiteContext, stay_id: str, cmd: PropertyRecord) -> Stay:
+    s = uow.session
+    stay = load_stay(s, stay_id)
+    custodian = staff(s, cmd.custodian_id, role="custody_staff", field="custodian_id")
+    check_custodian(custodian.id, stay.case_officer_ids)
+    locker = s.get(Locker, cmd.locker_id)
+    if locker is None:
+        raise NotFound("locker", cmd.locker_id, "储物柜")
+    if locker.state != "free" or locker.stay_id is not None:
+        raise RuleViolation("LOCKER_OCCUPIED", "该储物柜已被占用", "the locker is in use", locker_id=locker.id)
+    items = [PropertyItem(id=f"item-{uuid.uuid4().hex[:10]}", stay_id=stay.id, **i.model_dump()) for i in cmd.items]
+    # state check first so nothing is written for an out-of-order step
+    moved = move(uow, stay, "property", "property_stored",
+                 {"locker_id": locker.id, "custodian_id": custodian.id,
+                  "items": [{"id": i.id, "description": i.description, "quantity": i.quantity,
+                             "category": i.category} for i in items]},
+                 custodian_id=custodian.id, locker_id=locker.id)
+    locker.state, locker.stay_id = "assigned", stay.id
+    s.add(locker)
+    for i in items:
+        s.add(i)
+    return moved
+
+
+def placement(uow: UnitOfWork, ctx: SiteContext, stay_id: str, cmd: Placement) -> Stay:
+    stay = load_stay(uow.session, stay_id)
+    from ..domain.stay import next_state
+
+    next_state(StayState(stay.state), "placement")  # refuse out-of-order before checking the room
+    ov = cmd.override
+    overridden = _place(uow, ctx, stay, cmd.room_id, ov.supervisor_id if ov else None, ov.reason if ov else None)
+    data = {"room_id": cmd.room_id, "from_room_id": stay.room_id}
+    if overridden and ov:
+        data.update(override={"supervisor_id": ov.supervisor_id, "reason": ov.reason, "violations": overridden})
+    return move(uow, stay, "placement", "stay_placed", data, room_id=cmd.room_id, waiting_room_id=cmd.room_id,
+                placed_at=uow.now)
