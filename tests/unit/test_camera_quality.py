@@ -126,6 +126,7 @@ def test_pose_gate_rejects_a_turned_and_tilted_head(detector: FaceDetector) -> N
     gate = gate_of(report, "pose")
     assert report.failing_gate == "pose"
     assert gate.value is not None and gate.value > QualityThresholds().max_roll_deg
+    assert gate.detail["roll_from"] == "eyes"  # the eye cascade, guided by YuNet's landmarks where it has them
     assert report.hint_zh.startswith("请正对摄像头")
 
 
