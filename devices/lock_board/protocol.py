@@ -168,6 +168,32 @@ def decode_reply(frame: bytes) -> Reply:
     return Reply(frame[1], frame[2], bytes(frame[4 : 4 + n]))
 
 
+@dataclass(frozen=True, slots=True)
+class BoardSpec:
+    """One board on the bus as wired on site: its address, channel count and latch polarity."""
+
+    address: int
+    channels: int = 16
+    latch_polarity: str = "high_is_open"  # or "low_is_open": the sensor reads 0 when the door is open
+
+    def __post_init__(self) -> None:
+        _check_board(self.address)
+        if not 1 <= self.channels <= MAX_CHANNELS:
+            raise ValueError(f"channels must be 1..{MAX_CHANNELS}")
+        if self.latch_polarity not in ("high_is_open", "low_is_open"):
+            raise ValueError(f"unknown latch polarity {self.latch_polarity!r}")
+
+    @property
+    def low_is_open(self) -> bool:
+        return self.latch_polarity == "low_is_open"
+
+    def is_open(self, level: bool) -> bool:
+        return level != self.low_is_open
+
+    def level(self, is_open: bool) -> bool:
+        return is_open != self.low_is_open
+
+
 # Reply payloads -------------------------------------------------------------------------------------------------
 
 

@@ -1,0 +1,235 @@
+"""The transaction layer every serial adapter shares: one request outstanding, timeouts, retries, availability.
+
+A :class:`SerialAdapter` owns a :class:`~devices.transport.serial.SerialLink`, feeds received bytes to its kind's
+framer and decoder (:meth:`SerialAdapter._decode`), hands a decoded message either to the request waiting for it
+(matched by the caller's predicate) or to :meth:`SerialAdapter._unsolicited` (events the device pushes), and
+emits events to one sink. Bad input is counted per kind and logged once per kind; it never raises.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import inspect
+import logging
+import time
+from collections.abc import Callable, Coroutine, Mapping
+from typing import Any, ClassVar, Protocol
+
+from devices.base import (
+    Availability,
+    AvailabilityChanged,
+    BadInputCounter,
+    CodecError,
+    DeviceEvent,
+    DeviceTimeout,
+    DeviceUnavailable,
+    EventSink,
+)
+from devices.transport.serial import SerialLink
+
+log = logging.getLogger(__name__)
+
+
+class Framer(Protocol):
+    bad: BadInputCounter
+
+    def feed(self, data: bytes) -> list[Any]: ...
+
+    def reset(self) -> None: ...
+
+
+class SerialAdapter:
+    """Base of the serial adapters. Options: ``baud``, ``timeout_s`` (per try), ``retries``, ``reopen_max_s``."""
+
+    kind: ClassVar[str] = ""
+    default_baud: ClassVar[int] = 9600
+    default_timeout_s: ClassVar[float] = 0.1
+    default_retries: ClassVar[int] = 3
+
+    def __init__(
+        self,
+        device_id: str,
+        url: str,
+        options: Mapping[str, Any] | None,
+        framer: Framer,
+        *,
+        on_event: EventSink | None = None,
+    ) -> None:
+        opts = dict(options or {})
+        self.device_id = device_id
+        self.url = url
+        self.options = opts
+        self.baud = int(opts.get("baud", self.default_baud))
+        self.timeout_s = float(opts.get("timeout_s", self.default_timeout_s))
+        self.retries = int(opts.get("retries", self.default_retries))
+        self.framer = framer
+        self.bad = framer.bad
+        self.on_event = on_event
+        self.link = SerialLink(
+            url,
+            baudrate=self.baud,
+            on_data=self._on_bytes,
+            on_state=self._on_link_state,
+            reopen_max_s=float(opts.get("reopen_max_s", 2.0)),
+            name=device_id,
+        )
+        self.requests_sent = 0
+        self._availability = Availability.UNKNOWN
+        self._last_seen: float | None = None
+        self._logged_bad: set[str] = set()
+        self._bus = asyncio.Lock()
+        self._waiting: tuple[Callable[[Any], bool], asyncio.Future[Any]] | None = None
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._started = False
+
+    # Adapter protocol ----------------------------------------------------------------------------------------
+
+    @property
+    def availability(self) -> Availability:
+        return self._availability
+
+    @property
+    def last_seen(self) -> float | None:
+        return self._last_seen
+
+    async def start(self) -> None:
+        if self._started:
+            return
+        self._started = True
+        await self.link.start()
+        for coro in self._background():
+            self._spawn(coro)
+
+    async def stop(self) -> None:
+        self._started = False
+        tasks, self._tasks = list(self._tasks), set()
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await self.link.stop()
+
+    # for subclasses -------------------------------------------------------------------------------------------
+
+    def _background(self) -> list[Coroutine[Any, Any, None]]:
+        """Coroutines to run while started (poll loops, heartbeats)."""
+        return []
+
+    def _decode(self, frame: Any) -> Any:
+        """Turn one framed unit into a message; raise CodecError for bad input."""
+        return frame
+
+    def _unsolicited(self, message: Any) -> None:
+        """A message no request was waiting for (a pushed event, or a late reply)."""
+        self._note_bad("unmatched")
+
+    async def transact(
+        self, request: bytes, match: Callable[[Any], bool], *, retries: int | None = None, timeout_s: float | None = None
+    ) -> Any:
+        """Send ``request`` and return the first message ``match`` accepts; retry on silence, then DeviceTimeout."""
+        tries = 1 + (self.retries if retries is None else retries)
+        timeout = self.timeout_s if timeout_s is None else timeout_s
+        # the reply cannot arrive before its bytes have crossed the wire
+        timeout += self.link.byte_time * len(request)
+        async with self._bus:
+            for attempt in range(tries):
+                if not self.link.connected:
+                    raise DeviceUnavailable(f"{self.device_id}: port not open", device_id=self.device_id)
+                fut: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+                self.framer.reset()
+                self._waiting = (match, fut)
+                try:
+                    self.link.write(request)
+                    self.requests_sent += 1
+                    async with asyncio.timeout(timeout):
+                        result = await fut
+                except TimeoutError:
+                    log.debug("%s: no answer (try %d of %d)", self.device_id, attempt + 1, tries)
+                    continue
+                finally:
+                    self._waiting = None
+                self._answered(retried=attempt > 0)
+                return result
+        self._unanswered()
+        raise DeviceTimeout(f"{self.device_id}: no answer after {tries} tries", device_id=self.device_id)
+
+    def _answered(self, *, retried: bool) -> None:
+        """A transaction succeeded; ``retried`` when it needed more than one try."""
+        self._set_availability(Availability.DEGRADED if retried else Availability.ONLINE,
+                               "answered after retries" if retried else "")
+
+    def _unanswered(self) -> None:
+        self._set_availability(Availability.OFFLINE, "no answer")
+
+    def _set_availability(self, value: Availability, detail: str = "") -> None:
+        if value == self._availability:
+            return
+        self._availability = value
+        log.info("%s: %s %s", self.device_id, value.value, detail)
+        self.emit(AvailabilityChanged(self.device_id, self.kind, availability=value, detail=detail))
+
+    def emit(self, event: DeviceEvent) -> None:
+        if self.on_event is None:
+            return
+        try:
+            result = self.on_event(event)
+        except Exception:  # a broken sink must not stop the device
+            log.exception("%s: event sink failed", self.device_id)
+            return
+        if inspect.isawaitable(result):
+            self._spawn(_await(result))
+
+    def _spawn(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
+        task = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    def _note_bad(self, kind: str) -> None:
+        self.bad.note(kind)
+        self._log_new_bad()
+
+    def _log_new_bad(self) -> None:
+        new = set(self.bad.counts) - self._logged_bad
+        for kind in sorted(new):
+            log.warning("%s: bad input from the device (%s); further ones are counted only", self.device_id, kind)
+        self._logged_bad |= new
+
+    # link callbacks ------------------------------------------------------------------------------------------
+
+    def _on_bytes(self, data: bytes) -> None:
+        self._last_seen = time.time()
+        for frame in self.framer.feed(data):
+            try:
+                message = self._decode(frame)
+            except CodecError:
+                self.bad.note("bad_message")
+                continue
+            waiting = self._waiting
+            if waiting is not None and not waiting[1].done() and waiting[0](message):
+                waiting[1].set_result(message)
+            else:
+                self._unsolicited(message)
+        self._log_new_bad()
+
+    def _on_link_state(self, up: bool, detail: str) -> None:
+        if not up:
+            self._set_availability(Availability.OFFLINE, detail)
+            if self._waiting is not None and not self._waiting[1].done():
+                self._waiting[1].set_exception(
+                    DeviceUnavailable(f"{self.device_id}: {detail}", device_id=self.device_id)
+                )
+        else:
+            self._on_link_up()
+
+    def _on_link_up(self) -> None:
+        """The port (re)opened. Availability waits for the device's first answer."""
+
+
+async def _await(result: Any) -> None:
+    try:
+        await result
+    except Exception:
+        log.exception("event sink failed")

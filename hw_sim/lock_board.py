@@ -1,0 +1,109 @@
+"""A simulated RS-485 lock bus: several Kerong-style boards behind one pty, speaking devices/lock_board/protocol.py.
+
+Each board has its channels' doors and items. An unlock pulses the latch and the door springs open; the simulated
+person closes it again with :meth:`LockBusSim.close_door`. :meth:`LockBusSim.open_by_hand` forces a door open with no
+command. Faults: silent, delayed, garbled, bad_checksum (each optionally scoped with ``board=``), stuck_latch (the
+unlock is acknowledged but the latch does not move; ``board=``/``channel=`` scope it), offline (pty closed).
+Latch levels follow each board's polarity, exactly as the sensor would read them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar
+
+from devices.base import CodecError
+from devices.lock_board import protocol as p
+from hw_sim.base import BAD_CHECKSUM, DELAYED, GARBLED, OFFLINE, SILENT
+from hw_sim.serial_sim import SerialSim
+
+STUCK_LATCH = "stuck_latch"
+
+
+@dataclass
+class SimBoard:
+    spec: p.BoardSpec
+    doors_open: list[bool] = field(default_factory=list)
+    items: list[bool] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.doors_open = [False] * self.spec.channels
+        self.items = [False] * self.spec.channels
+
+    def lock_level(self, ch: int) -> p.LockLevel:
+        return p.LockLevel(self.spec.level(self.doors_open[ch]), self.items[ch])
+
+
+class LockBusSim(SerialSim):
+    kind = "lock_board"
+    FAULTS: ClassVar[tuple[str, ...]] = (SILENT, DELAYED, GARBLED, BAD_CHECKSUM, STUCK_LATCH, OFFLINE)
+
+    def __init__(
+        self, device_id: str, link_path: Path, boards: list[p.BoardSpec], *, baud: int = 19200, seed: int = 0
+    ) -> None:
+        super().__init__(device_id, link_path, baud=baud, seed=seed)
+        self.boards = {b.address: SimBoard(b) for b in boards}
+        self.framer = p.RequestFramer()
+        self.actuations: list[tuple[int, int]] = []  # every (board, channel) whose latch actually released
+        self.forced: list[tuple[int, int]] = []
+
+    # the simulated person -------------------------------------------------------------------------------------
+
+    def close_door(self, board: int, channel: int) -> None:
+        self.boards[board].doors_open[channel] = False
+
+    def open_by_hand(self, board: int, channel: int) -> None:
+        """Force a compartment open without any command (a pried door, a key used on the cylinder)."""
+        self.boards[board].doors_open[channel] = True
+        self.forced.append((board, channel))
+
+    def put_item(self, board: int, channel: int) -> None:
+        self.boards[board].items[channel] = True
+
+    def remove_item(self, board: int, channel: int) -> None:
+        self.boards[board].items[channel] = False
+
+    def is_open(self, board: int, channel: int) -> bool:
+        return self.boards[board].doors_open[channel]
+
+    def state(self) -> dict[str, Any]:
+        return {
+            "boards": {
+                str(a): {"open": [c for c, o in enumerate(b.doors_open) if o],
+                         "items": [c for c, i in enumerate(b.items) if i],
+                         "latch_polarity": b.spec.latch_polarity}
+                for a, b in self.boards.items()
+            }
+        }
+
+    # the boards ----------------------------------------------------------------------------------------------
+
+    def _on_bytes(self, data: bytes) -> None:
+        for frame in self.framer.feed(data):
+            try:
+                req = p.decode_request(frame)
+            except CodecError:
+                continue
+            board = self.boards.get(req.board)
+            if board is None:
+                continue  # nobody at that address: the bus stays quiet
+            self.requests_seen += 1
+            reply = self._answer(board, req)
+            if reply is not None:
+                self.send(p.Reply(req.addr_byte, req.cmd_byte, reply).encode(), board=req.board)
+
+    def _answer(self, board: SimBoard, req: p.Request) -> bytes | None:
+        if req.base == p.CMD_STATUS_ALL:
+            levels = tuple(board.spec.level(o) for o in board.doors_open)
+            return p.status_all_data(p.BoardLevels(levels, tuple(board.items)))
+        if req.lock >= board.spec.channels:
+            return p.unlock_data(False, p.LockLevel(False, False)) if req.base == p.CMD_UNLOCK else None
+        if req.base == p.CMD_UNLOCK:
+            if self.fault_active(STUCK_LATCH, board=req.board, channel=req.lock):
+                self._use(STUCK_LATCH)
+            else:
+                board.doors_open[req.lock] = True
+                self.actuations.append((req.board, req.lock))
+            return p.unlock_data(True, board.lock_level(req.lock))
+        return p.status_data(board.lock_level(req.lock))
