@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
 import pytest
@@ -81,3 +81,53 @@ class Collector:
 @pytest.fixture
 def collector() -> Collector:
     return Collector()
+
+
+class Rig:
+    """A controller-side MQTT link plus simulated devices and their adapters, all stopped at teardown."""
+
+    def __init__(self, url: str, site: str) -> None:
+        from devices import mqtt_proto
+        from devices.transport.mqtt import MqttLink
+
+        self.url, self.site = url, site
+        self.link = MqttLink(url, site=site, availability_topic=mqtt_proto.controller_topic(site, "availability"))
+        self.events = Collector()
+        self.sims: list[Any] = []
+        self.adapters: list[Any] = []
+
+    async def pair(self, sim_cls: type, adapter_cls: type, device_id: str, *, room_id: str | None = None,
+                   sim_options: dict[str, Any] | None = None, sim_kw: dict[str, Any] | None = None,
+                   **adapter_kw: Any) -> tuple[Any, Any]:
+        """Start a simulated device and its production adapter; return both once the adapter sees it online."""
+        from devices.base import Availability, AvailabilityChanged
+
+        sim = sim_cls(device_id, url=self.url, site=self.site, room_id=room_id, options=sim_options or {},
+                      **(sim_kw or {}))
+        self.sims.append(sim)
+        await sim.start()
+        await sim.wait_ready(5)
+        adapter = adapter_cls(device_id, self.link, self.events, room_id=room_id, **adapter_kw)
+        self.adapters.append(adapter)
+        await adapter.start()
+        await self.events.wait_for(lambda e: isinstance(e, AvailabilityChanged) and e.device_id == device_id
+                                   and e.availability == Availability.ONLINE)
+        return sim, adapter
+
+    async def close(self) -> None:
+        for a in self.adapters:
+            await a.stop()
+        for s in self.sims:
+            await s.stop()
+        await self.link.stop()
+
+
+@pytest.fixture
+async def rig(mqtt_broker: MosquittoProcess, mqtt_site: str) -> AsyncIterator[Rig]:
+    r = Rig(mqtt_broker.url, mqtt_site)
+    await r.link.start()
+    await r.link.wait_connected(5)
+    try:
+        yield r
+    finally:
+        await r.close()

@@ -1,0 +1,1 @@
+"""Door locks (electromagnetic) over MQTT: state, lock/unlock commands, forced-open events."""

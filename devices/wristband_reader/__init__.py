@@ -1,0 +1,1 @@
+"""Wristband (RFID/UWB tag) readers: one per room, reporting which tags are present over MQTT."""
