@@ -12,6 +12,7 @@ import random
 from pathlib import Path
 from typing import Any, ClassVar
 
+from devices.transport.lines import STAT_QUERY, LineFramer, encode_line
 from hw_sim.base import BAD_CHECKSUM, DELAYED, GARBLED, OFFLINE, SILENT
 from hw_sim.pty import PtyPort
 
@@ -120,3 +121,30 @@ class SerialSim:
 
         handle = asyncio.get_running_loop().call_later(delay, run)
         self._timers.add(handle)
+
+
+class LineSim(SerialSim):
+    """Base of the ASCII line devices: answers ``STAT?`` with :meth:`status_line`, pushes event lines."""
+
+    FAULTS: ClassVar[tuple[str, ...]] = (SILENT, DELAYED, GARBLED, OFFLINE)
+
+    def __init__(self, device_id: str, link_path: Path, *, baud: int = 9600, seed: int = 0) -> None:
+        super().__init__(device_id, link_path, baud=baud, seed=seed)
+        self.framer = LineFramer()
+
+    def status_line(self) -> str:
+        raise NotImplementedError
+
+    def push(self, line: str) -> None:
+        self.send(encode_line(line))
+
+    def _on_bytes(self, data: bytes) -> None:
+        for line in self.framer.feed(data):
+            if line == STAT_QUERY:
+                self.requests_seen += 1
+                self.push(self.status_line())
+
+    def _garble(self, frame: bytes) -> bytes:
+        # a line cut short by noise still ends at the next CR LF the device sends
+        cut = frame[: self.rng.randrange(1, max(2, len(frame) - 2))]
+        return cut + bytes(self.rng.randrange(0x80, 0x100) for _ in range(3)) + b"\r\n"

@@ -23,7 +23,6 @@ from dataclasses import dataclass
 from devices.base import CodecError
 
 MAX_VALUE = 500.0
-STAT_QUERY = "STAT?"
 
 _RESULT = re.compile(r"RESULT (\d{1,3}\.\d) (\d{1,10})")
 _STAT = re.compile(r"STAT (ok|fault) tests=(\d{1,6})")

@@ -30,7 +30,7 @@ from devices.base import (
     EventSink,
 )
 from devices.lock_board import protocol as p
-from devices.transport.transaction import SerialAdapter
+from devices.transport.transaction import Health, SerialAdapter
 
 log = logging.getLogger(__name__)
 
@@ -87,9 +87,10 @@ class LockBoardAdapter(SerialAdapter):
             raise ValueError(f"{device_id}: two boards share an address")
         self.poll_s = float(self.options.get("poll_s", 0.5))
         self._states: dict[int, list[LockerState]] = {}
+        self._board_health = {b: Health() for b in self.boards}
         self._board_av: dict[int, Availability] = dict.fromkeys(self.boards, Availability.UNKNOWN)
         self._unlock_requested: dict[tuple[int, int], float] = {}
-        self._retried_recently = False
+        self._retried = False
 
     # commands ------------------------------------------------------------------------------------------------
 
@@ -162,12 +163,13 @@ class LockBoardAdapter(SerialAdapter):
 
     async def _request(self, req: p.Request) -> p.Reply:
         key = req.key
+        health = self._board_health[req.board]
         try:
             reply: p.Reply = await self.transact(req.encode(), lambda m: m.key == key)
         except DeviceError:
-            self._set_board(req.board, Availability.OFFLINE)
+            self._set_board(req.board, health.unanswered())
             raise
-        self._set_board(req.board, Availability.DEGRADED if self._retried_recently else Availability.ONLINE)
+        self._set_board(req.board, health.answered(retried=self._retried))
         return reply
 
     def _decode(self, frame: bytes) -> p.Reply:
@@ -177,10 +179,10 @@ class LockBoardAdapter(SerialAdapter):
         return reply
 
     def _answered(self, *, retried: bool) -> None:
-        self._retried_recently = retried
+        self._retried = retried  # read by _request, which keeps availability per board
 
     def _unanswered(self) -> None:
-        self._retried_recently = False
+        self._retried = False
 
     def _on_link_up(self) -> None:
         self._set_bus()

@@ -24,7 +24,6 @@ from devices.base import CodecError
 
 MAX_COUNTER = 999_999
 MAX_ZONE = 99
-STAT_QUERY = "STAT?"
 
 _TRANSIT = re.compile(r"(PASS|ALARM) (\d{1,6}) zones=((?:\d{1,2}(?:,\d{1,2})*)?)")
 _STAT = re.compile(r"STAT (ok|fault) transits=(\d{1,6}) sens=([1-9])")

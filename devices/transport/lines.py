@@ -8,6 +8,7 @@ from __future__ import annotations
 from devices.base import BadInputCounter
 
 MAX_LINE = 80
+STAT_QUERY = "STAT?"  # the status query every line device answers
 
 
 def encode_line(line: str) -> bytes:

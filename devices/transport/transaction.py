@@ -14,6 +14,7 @@ import inspect
 import logging
 import time
 from collections.abc import Callable, Coroutine, Mapping
+from dataclasses import dataclass
 from typing import Any, ClassVar, Protocol
 
 from devices.base import (
@@ -21,14 +22,41 @@ from devices.base import (
     AvailabilityChanged,
     BadInputCounter,
     CodecError,
+    DeviceError,
     DeviceEvent,
     DeviceTimeout,
     DeviceUnavailable,
     EventSink,
 )
+from devices.transport.lines import STAT_QUERY, LineFramer, encode_line
 from devices.transport.serial import SerialLink
 
 log = logging.getLogger(__name__)
+
+
+
+RECOVER_AFTER = 10  # clean transactions in a row that turn a degraded device online again
+
+
+@dataclass(slots=True)
+class Health:
+    """A device's (or one board's) availability from the outcome of its transactions."""
+
+    value: Availability = Availability.UNKNOWN
+    clean: int = 0
+
+    def answered(self, *, retried: bool) -> Availability:
+        self.clean = 0 if retried else self.clean + 1
+        if retried:
+            self.value = Availability.DEGRADED
+        elif self.value != Availability.DEGRADED or self.clean >= RECOVER_AFTER:
+            self.value = Availability.ONLINE
+        return self.value
+
+    def unanswered(self) -> Availability:
+        self.clean = 0
+        self.value = Availability.OFFLINE
+        return self.value
 
 
 class Framer(Protocol):
@@ -76,6 +104,7 @@ class SerialAdapter:
         )
         self.requests_sent = 0
         self._availability = Availability.UNKNOWN
+        self._health = Health()
         self._last_seen: float | None = None
         self._logged_bad: set[str] = set()
         self._bus = asyncio.Lock()
@@ -157,11 +186,10 @@ class SerialAdapter:
 
     def _answered(self, *, retried: bool) -> None:
         """A transaction succeeded; ``retried`` when it needed more than one try."""
-        self._set_availability(Availability.DEGRADED if retried else Availability.ONLINE,
-                               "answered after retries" if retried else "")
+        self._set_availability(self._health.answered(retried=retried), "answered after retries" if retried else "")
 
     def _unanswered(self) -> None:
-        self._set_availability(Availability.OFFLINE, "no answer")
+        self._set_availability(self._health.unanswered(), "no answer")
 
     def _set_availability(self, value: Availability, detail: str = "") -> None:
         if value == self._availability:
@@ -226,6 +254,48 @@ class SerialAdapter:
 
     def _on_link_up(self) -> None:
         """The port (re)opened. Availability waits for the device's first answer."""
+
+
+class LineAdapter(SerialAdapter):
+    """Base of the ASCII line devices: they push event lines and answer ``STAT?`` (polled as a heartbeat).
+
+    Option ``heartbeat_s`` (5 s; 0 turns it off) sets how often ``STAT?`` is asked; a device that stops answering
+    goes offline, and comes back online with its next good line.
+    """
+
+    status_type: ClassVar[type]
+    default_heartbeat_s: ClassVar[float] = 5.0
+
+    def __init__(
+        self, device_id: str, url: str, options: Mapping[str, Any] | None = None, *, on_event: EventSink | None = None
+    ) -> None:
+        super().__init__(device_id, url, options, LineFramer(), on_event=on_event)
+        self.heartbeat_s = float(self.options.get("heartbeat_s", self.default_heartbeat_s))
+
+    async def query_status(self) -> Any:
+        status = self.status_type
+        return await self.transact(encode_line(STAT_QUERY), lambda m: isinstance(m, status))
+
+    def _unsolicited(self, message: Any) -> None:
+        if isinstance(message, self.status_type):
+            self._note_bad("unmatched")
+            return
+        if self.availability != Availability.ONLINE:
+            self._set_availability(Availability.ONLINE, "event line received")
+        self._pushed(message)
+
+    def _pushed(self, message: Any) -> None:
+        """An event line from the device."""
+
+    def _background(self) -> list[Coroutine[Any, Any, None]]:
+        return [self._heartbeat()] if self.heartbeat_s > 0 else []
+
+    async def _heartbeat(self) -> None:
+        while True:
+            await self.link.wait_connected()
+            with contextlib.suppress(DeviceError):
+                await self.query_status()
+            await asyncio.sleep(self.heartbeat_s)
 
 
 async def _await(result: Any) -> None:
