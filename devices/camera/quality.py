@@ -24,6 +24,8 @@ YUNET_2023MAR_SHA256 = "8f2383e4dd3cfbb4553ea8718107fc0423210dc964f9f4280604804e
 GATE_ORDER = ("one_face", "face_size", "exposure", "pose", "sharpness")
 """Gates in the order a failing frame reports them: the first one a person should fix first."""
 
+_EYE_PX = 22  # eye width the landmark-guided eye search scales the crop to (the eye cascade's window is 20 px)
+_EYE_PAD = 18  # half-size of the search band around the landmark eyes, in those scaled pixels
 _CROP_WIDTH = 112  # face crops are resized to this width so sharpness is comparable across face sizes
 
 
@@ -41,6 +43,9 @@ class QualityThresholds(BaseModel):
     max_roll_deg: float = Field(default=10.0, gt=0, le=90, description="tilt of the eye line, degrees")
     max_yaw: float = Field(default=0.3, gt=0, description="nose offset from the eyes' midpoint / eye distance (landmarks)")
     detect_width: int = Field(default=320, ge=160, le=1920, description="frames are downscaled to this width to detect")
+
+
+_DEFAULT_THRESHOLDS = QualityThresholds()
 
 
 class FaceDetectorConfig(BaseModel):
@@ -148,19 +153,23 @@ class FaceDetector:
                 return None
             return (xa + wa / 2, y0 + ya + ha / 2), (xb + wb / 2, y0 + yb + hb / 2)
         # Around landmarks: shrink so an eye (about a quarter of the face width) just fits the cascade's 20 px
-        # window, then search a small window around each landmark at two or three scales only.
-        k = min(1.0, 24 / (w * 0.25))
+        # window, then search one small band around both landmarks, at three scales only.
+        k = min(1.0, _EYE_PX / (w * 0.25))
         small = cv2.resize(crop_grey, (round(w * k), round(h * k)), interpolation=cv2.INTER_AREA) if k < 1 else crop_grey
-        half = 18
+        pts = [(px * k, py * k) for px, py in near[:2]]
+        pad = _EYE_PAD
+        x0 = max(0, int(min(p[0] for p in pts)) - pad)
+        y0 = max(0, int(min(p[1] for p in pts)) - pad)
+        x1, y1 = int(max(p[0] for p in pts)) + pad, int(max(p[1] for p in pts)) + pad
+        candidates = [(x0 + ex + ew / 2, y0 + ey + eh / 2) for ex, ey, ew, eh in
+                      self._find_eyes(small[y0:y1, x0:x1], 20, 28)]
         centres = []
-        for px, py in near[:2]:
-            cx, cy = int(px * k), int(py * k)
-            x0, y0 = max(0, cx - half), max(0, cy - half)
-            found = self._find_eyes(small[y0:cy + half, x0:cx + half], 20, 30)
-            if not found:
+        for px, py in pts:
+            near_one = [c for c in candidates if abs(c[0] - px) <= pad and abs(c[1] - py) <= pad]
+            if not near_one:
                 return None
-            ex, ey, ew, eh = max(found, key=lambda r: r[2] * r[3])
-            centres.append(((x0 + ex + ew / 2) / k, (y0 + ey + eh / 2) / k))
+            cx, cy = min(near_one, key=lambda c: (c[0] - px) ** 2 + (c[1] - py) ** 2)
+            centres.append((cx / k, cy / k))
         a, b = sorted(centres)
         return (a, b) if b[0] - a[0] > w * 0.15 else None
 
@@ -273,6 +282,8 @@ def _pose_gate(detector: FaceDetector, crop: np.ndarray, face: Face, t: QualityT
         k = crop.shape[1] / max(1, fw)
         near = tuple(((px - fx) * k, (py - fy) * k) for px, py in face.landmarks[:2])
     eyes = detector.eye_centres(crop, near)
+    if eyes is None and near is not None:  # landmarks too far off for the small search: search the eye band
+        eyes = detector.eye_centres(crop)
     if eyes is not None:
         (x1, y1), (x2, y2) = eyes
         roll, source = math.degrees(math.atan2(y2 - y1, x2 - x1)), "eyes"
@@ -299,7 +310,7 @@ def _pose_gate(detector: FaceDetector, crop: np.ndarray, face: Face, t: QualityT
 
 def assess(frame: np.ndarray, detector: FaceDetector, thresholds: QualityThresholds | None = None) -> QualityReport:
     """Run the detector once on a BGR frame and measure every gate; only the face crop is analysed further."""
-    t = thresholds or QualityThresholds()
+    t = thresholds or _DEFAULT_THRESHOLDS
     faces = detector.detect(frame, t.detect_width)
     frame_h, frame_w = frame.shape[:2]
     if len(faces) != 1:
@@ -319,8 +330,8 @@ def assess(frame: np.ndarray, detector: FaceDetector, thresholds: QualityThresho
     x2, y2 = min(frame_w, x + w), min(frame_h, y + h)
     crop_bgr = frame[y:y2, x:x2]
     crop_h = max(1, round(_CROP_WIDTH * crop_bgr.shape[0] / max(1, crop_bgr.shape[1])))
-    crop = cv2.cvtColor(cv2.resize(crop_bgr, (_CROP_WIDTH, crop_h), interpolation=cv2.INTER_AREA),
-                        cv2.COLOR_BGR2GRAY)
+    crop = cv2.resize(cv2.cvtColor(crop_bgr, cv2.COLOR_BGR2GRAY), (_CROP_WIDTH, crop_h),
+                      interpolation=cv2.INTER_AREA)
 
     ratio = w / frame_w
     if ratio < t.min_face_ratio:
@@ -331,7 +342,7 @@ def assess(frame: np.ndarray, detector: FaceDetector, thresholds: QualityThresho
         size = _gate("face_size", True, ratio, (t.min_face_ratio, t.max_face_ratio))
     exposure = _exposure_gate(crop, t)
     pose = _pose_gate(detector, crop, face, t)
-    sharp_value = float(cv2.Laplacian(crop, cv2.CV_32F).var())
+    sharp_value = float(cv2.meanStdDev(cv2.Laplacian(crop, cv2.CV_32F))[1][0][0]) ** 2
     sharp = _gate("sharpness", sharp_value >= t.min_sharpness, sharp_value, t.min_sharpness,
                   "请保持不动", "Hold still")
     gates = (_gate("one_face", True, 1, 1), size, exposure, pose, sharp)

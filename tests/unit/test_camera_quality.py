@@ -130,6 +130,17 @@ def test_pose_gate_rejects_a_turned_and_tilted_head(detector: FaceDetector) -> N
     assert report.hint_zh.startswith("请正对摄像头")
 
 
+@pytest.mark.parametrize("tilt_deg", [20, -15])
+def test_pose_gate_rejects_a_head_tilted_either_way_after_jpeg(detector: FaceDetector, tilt_deg: float) -> None:
+    rotation = cv2.getRotationMatrix2D((280, 150), tilt_deg, 1.0)
+    tilted = cv2.warpAffine(scene("good"), rotation, (640, 480), borderMode=cv2.BORDER_REPLICATE)
+    ok, jpeg = cv2.imencode(".jpg", tilted, [cv2.IMWRITE_JPEG_QUALITY, 90])
+    report = assess(cv2.imdecode(jpeg, cv2.IMREAD_COLOR), detector)
+    gate = gate_of(report, "pose")
+    assert report.failing_gate == "pose", gate
+    assert gate.detail["roll_deg"] * tilt_deg < 0  # image rotation counter-clockwise reads as a negative roll
+
+
 def test_pose_gate_measures_yaw_from_landmarks() -> None:
     crop = np.full((130, 112), 128, np.uint8)  # no eyes for the cascade: roll comes from the landmarks
     eyes_level = ((40.0, 50.0), (80.0, 50.0))
