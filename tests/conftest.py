@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import shutil
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -48,12 +49,24 @@ def settings(tmp_path: Path) -> Settings:
     return Settings(site_file=DEMO_SITE, data_dir=tmp_path / "data", fake_clock=True)
 
 
-@pytest.fixture
-def container(settings: Settings) -> Any:
+@pytest.fixture(scope="session")
+def template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One database migrated and seeded with staff for the whole run; each test gets a copy of the file."""
+    d = tmp_path_factory.mktemp("template")
+    settings = Settings(site_file=DEMO_SITE, data_dir=d, fake_clock=True)
     upgrade(settings.db_url())
+    c = build(settings, load_site(DEMO_SITE), FakeClock(datetime(2026, 11, 22, 1, 0, tzinfo=UTC)))
+    seed_staff(c)
+    c.db.close()
+    return d / "controller.db"
+
+
+@pytest.fixture
+def container(settings: Settings, template_db: Path) -> Any:
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(template_db, settings.data_dir / "controller.db")
     clock = FakeClock(datetime(2026, 11, 22, 1, 0, tzinfo=UTC))
     c = build(settings, load_site(DEMO_SITE), clock)
-    seed_staff(c)
     yield c
     c.db.close()
 
@@ -74,8 +87,14 @@ class Api:
 
     async def call(self, method: str, path: str, as_: str = "2001", json: Any = None,
                    **kw: Any) -> tuple[int, Any]:
-        token = await self.login(as_)
-        r = await self.client.request(method, path, json=json, headers={"Authorization": f"Bearer {token}"}, **kw)
+        for _attempt in range(2):
+            token = await self.login(as_)
+            r = await self.client.request(method, path, json=json, headers={"Authorization": f"Bearer {token}"},
+                                          **kw)
+            if r.status_code == 401 and r.json().get("code") == "SESSION_EXPIRED":
+                self.tokens.pop(as_)  # time moved past the idle limit: sign in again, as a person would
+                continue
+            break
         return r.status_code, (r.json() if r.content else None)
 
     async def post(self, path: str, json: Any = None, as_: str = "2001") -> tuple[int, Any]:
@@ -117,3 +136,68 @@ def registration(sex: str = "male", birth: str = "1990-03-07", role: str = "susp
     }
     body.update(extra)
     return body
+
+
+class RoomRecorder:
+    """Stands in for the interview rooms' recorders (hardware we do not own) in API tests; the real recorder
+    adapter is tested against its simulator in tests/contract and end to end in tests/e2e."""
+
+    def __init__(self) -> None:
+        self.confirm = True
+        self.recording: dict[str, str] = {}
+        self.started = 0
+
+    async def start(self, room_id: str, stay_id: str) -> str:
+        from controller.services.ports import RecordingNotConfirmed
+
+        if not self.confirm:
+            raise RecordingNotConfirmed("录像机未响应 / recorder did not answer", room_id=room_id)
+        self.started += 1
+        rid = f"rec-{room_id}-{self.started}"
+        self.recording[rid] = room_id
+        return rid
+
+    async def stop(self, room_id: str, recording_id: str) -> dict[str, Any]:
+        self.recording.pop(recording_id, None)
+        return {"recording_id": recording_id, "stopped": True}
+
+
+@pytest.fixture
+def recorder(container: Container) -> RoomRecorder:
+    rec = RoomRecorder()
+    container.recorder = rec
+    return rec
+
+
+ORDER = ["registered", "searched", "collected", "property_stored", "waiting"]
+_lockers = itertools.count(0)
+
+
+async def walk(api: Api, to: str = "waiting", body: dict[str, Any] | None = None, room: str = "wait-1",
+               locker: str | None = None) -> dict[str, Any]:
+    """Registers a subject and takes the stay through the intake steps up to state ``to``."""
+    reg = body or registration()
+    status, stay = await api.post("/api/v1/stays", reg, as_="2001")
+    assert status == 201, stay
+    female = reg["subject"]["sex"] == "female"
+    steps = [
+        ("search", {"checker_id": "cus-f" if female else "cus-m", "witness_id": "off-1", "gate_result": "pass"}),
+        ("collection", {"fingerprints_taken": True, "dna_taken": False}),
+        ("property", {"custodian_id": "cus-f", "locker_id": locker or f"a-{next(_lockers) % 16 + 1:02d}",
+                      "items": [{"description": "手机", "quantity": 1, "category": "phone"},
+                                {"description": "现金", "quantity": 1, "category": "cash"}]}),
+        ("placement", {"room_id": room}),
+    ]
+    for (step, data), state in zip(steps, ORDER[1:], strict=True):
+        if ORDER.index(stay["state"]) >= ORDER.index(to):
+            break
+        status, stay = await api.post(f"/api/v1/stays/{stay['id']}/{step}", data, as_="2001")
+        assert status == 200, (step, stay)
+        assert stay["state"] == state
+    return stay
+
+
+async def audit_count(api: Api) -> int:
+    status, body = await api.get("/api/v1/audit/verify", as_="9001")
+    assert status == 200 and body["ok"], body
+    return body["entries"]

@@ -1,0 +1,38 @@
+# Set-up, demo, tests and benchmarks. `make demo` and `make test` work on a fresh Debian machine.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PKGS := controller devices hw_sim
+
+.PHONY: setup system-deps demo test lint unit bench soak clean
+
+setup: $(VENV)/.installed system-deps
+
+$(VENV)/.installed: pyproject.toml
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q -U pip
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $@
+
+system-deps:
+	@bash scripts/system-deps.sh
+
+demo: setup
+	$(BIN)/python -m controller demo
+
+lint: $(VENV)/.installed
+	$(BIN)/lint-imports
+	$(BIN)/ruff check $(PKGS) tests bench
+	$(BIN)/mypy $(PKGS)
+
+test: setup lint
+	$(BIN)/python -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
+
+unit: $(VENV)/.installed
+	$(BIN)/python -m pytest -q tests/unit
+
+bench: setup
+	$(BIN)/python -m bench $(if $(ONLY),--only $(ONLY))
+
+clean:
+	rm -rf var/demo var/sim bench/results

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Installs the system packages the project needs on a Debian machine, only those missing:
+# Mosquitto (the MQTT broker), Debian's Chromium (UI tests) and a CJK font (Chinese in screenshots).
+set -euo pipefail
+need=()
+command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || need+=(mosquitto)
+if [ "${HCC_SKIP_BROWSER:-0}" != "1" ]; then
+  command -v chromium >/dev/null 2>&1 || need+=(chromium)
+  fc-list 2>/dev/null | grep -qiE "wqy|noto sans cjk" || need+=(fonts-wqy-microhei)
+fi
+[ ${#need[@]} -eq 0 ] && exit 0
+if [ "$(id -u)" != "0" ] || ! command -v apt-get >/dev/null 2>&1; then
+  echo "system-deps: missing ${need[*]}; install them with your package manager (need root + apt-get)" >&2
+  exit 0
+fi
+echo "system-deps: installing ${need[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+# Debian starts a system mosquitto on :1883 where it can; the project runs its own brokers on other ports.
