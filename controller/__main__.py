@@ -16,6 +16,7 @@ import signal
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 from .settings import Settings, SiteConfigError, load_site
 
@@ -59,9 +60,11 @@ def seed_demo_staff(settings: Settings) -> list[tuple[str, str, str, str]]:
     try:
         for police_no, name, sex, roles in DEMO_STAFF:
             password = secrets.token_urlsafe(6)
-            db.write_sync(Actor.system("seed"), lambda uow, p=police_no, n=name, s=sex, r=roles, pw=password:
-                          create_staff(uow, police_no=p, name=n, sex=s, roles=r, password=pw,
-                                       staff_id=f"staff-{p}"))
+            def add(uow: Any, p: str = police_no, n: str = name, s: str = sex, r: list[str] = roles,
+                    pw: str = password) -> Any:
+                return create_staff(uow, police_no=p, name=n, sex=s, roles=r, password=pw, staff_id=f"staff-{p}")
+
+            db.write_sync(Actor.system("seed"), add)
             out.append((police_no, name, ",".join(roles), password))
     finally:
         db.close()

@@ -58,7 +58,8 @@ def public() -> Any:
 
 
 def route_roles(route: Any) -> tuple[str, ...] | None:
-    for d in getattr(route, "dependant", None).dependencies if hasattr(route, "dependant") else []:
+    dependant = getattr(route, "dependant", None)
+    for d in dependant.dependencies if dependant is not None else []:
         roles = getattr(d.call, "allowed_roles", None)
         if roles is not None:
             return roles

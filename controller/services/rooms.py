@@ -9,7 +9,7 @@ from sqlmodel import Session, col, select
 
 from ..clock import utc
 from ..domain.errors import NotFound, RuleViolation
-from ..domain.stay import ensure_open, StayState
+from ..domain.stay import StayState, ensure_open
 from ..store.db import UnitOfWork
 from ..store.tables import AuditEntry, CareRecord, Locker, Stay, WelfareCheck
 from . import alarms
@@ -20,8 +20,7 @@ from .context import SiteContext
 
 def list_rooms(session: Session, ctx: SiteContext) -> list[dict[str, Any]]:
     present: dict[str, list[str]] = {}
-    for sid, room_id, wait_id, state in session.exec(
-            select(Stay.id, Stay.room_id, Stay.waiting_room_id, Stay.state).where(col(Stay.state).in_(OPEN))).all():
+    for sid, room_id in session.exec(select(Stay.id, Stay.room_id).where(col(Stay.state).in_(OPEN))).all():
         if room_id:
             present.setdefault(room_id, []).append(sid)
     out = []

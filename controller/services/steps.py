@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from ..domain.errors import NotFound, RuleViolation, invalid
-from ..domain.rules import (Occupant, RoomView, check_custodian, check_placement, check_searcher)
+from ..domain.rules import Occupant, RoomView, check_custodian, check_placement, check_searcher
 from ..domain.stay import StayState
 from ..store.db import UnitOfWork
 from ..store.tables import Locker, PropertyItem, Stay
@@ -107,7 +108,7 @@ def placement(uow: UnitOfWork, ctx: SiteContext, stay_id: str, cmd: Placement) -
     next_state(StayState(stay.state), "placement")  # refuse out-of-order before checking the room
     ov = cmd.override
     overridden = _place(uow, ctx, stay, cmd.room_id, ov.supervisor_id if ov else None, ov.reason if ov else None)
-    data = {"room_id": cmd.room_id, "from_room_id": stay.room_id}
+    data: dict[str, Any] = {"room_id": cmd.room_id, "from_room_id": stay.room_id}
     if overridden and ov:
         data.update(override={"supervisor_id": ov.supervisor_id, "reason": ov.reason, "violations": overridden})
     return move(uow, stay, "placement", "stay_placed", data, room_id=cmd.room_id, waiting_room_id=cmd.room_id,

@@ -8,9 +8,24 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query
 
 from ...services import exits, interviews, registration, rooms, steps, views
-from ...services.commands import (CareIn, CollectionRecord, CompleteExit, Correction, Empty, EndActivity, Extension,
-                                  InterviewNote, Placement, PropertyRecord, RegisterStay, SearchRecord, StartActivity,
-                                  StartExit, StartInterview, StartLeave)
+from ...services.commands import (
+    CareIn,
+    CollectionRecord,
+    CompleteExit,
+    Correction,
+    Empty,
+    EndActivity,
+    Extension,
+    InterviewNote,
+    Placement,
+    PropertyRecord,
+    RegisterStay,
+    SearchRecord,
+    StartActivity,
+    StartExit,
+    StartInterview,
+    StartLeave,
+)
 from ...services.common import load_stay
 from ...store.db import Actor, UnitOfWork
 from ...store.tables import Stay
