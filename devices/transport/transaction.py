@@ -74,6 +74,8 @@ class SerialAdapter:
     default_baud: ClassVar[int] = 9600
     default_timeout_s: ClassVar[float] = 0.1
     default_retries: ClassVar[int] = 3
+    # drop a partial frame before each request: right for devices that only answer, wrong for ones that push
+    reset_before_request: ClassVar[bool] = True
 
     def __init__(
         self,
@@ -167,7 +169,8 @@ class SerialAdapter:
                 if not self.link.connected:
                     raise DeviceUnavailable(f"{self.device_id}: port not open", device_id=self.device_id)
                 fut: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-                self.framer.reset()
+                if self.reset_before_request:
+                    self.framer.reset()
                 self._waiting = (match, fut)
                 try:
                     self.link.write(request)
@@ -264,6 +267,7 @@ class LineAdapter(SerialAdapter):
     """
 
     status_type: ClassVar[type]
+    reset_before_request = False  # a pushed line may be half-way through when the heartbeat asks
     default_heartbeat_s: ClassVar[float] = 5.0
 
     def __init__(
