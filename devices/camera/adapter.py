@@ -108,13 +108,18 @@ def open_video(url: str, open_timeout_s: float, read_timeout_s: float) -> cv2.Vi
     return cv2.VideoCapture(url, cv2.CAP_FFMPEG, params)
 
 
-async def _blocking(fn: Callable[..., T], *args: Any) -> T:
-    """Run a blocking call in a worker thread; if cancelled meanwhile, let the call finish before re-raising."""
+async def _blocking(fn: Callable[..., T], *args: Any, abandon: Callable[[T], Any] | None = None) -> T:
+    """Run a blocking call in a worker thread; if cancelled meanwhile, let the call finish before re-raising.
+
+    ``abandon`` receives the result of a call whose caller was cancelled (to release what it opened).
+    """
     fut = asyncio.ensure_future(asyncio.to_thread(fn, *args))
     try:
         return await asyncio.shield(fut)
     except asyncio.CancelledError:
         await asyncio.wait([fut])
+        if abandon is not None and not fut.cancelled() and fut.exception() is None:
+            abandon(fut.result())
         raise
 
 
@@ -194,16 +199,20 @@ class CameraAdapter:
     async def _run(self) -> None:
         delay = self._reconnect[0]
         while True:
-            source = await _blocking(self._open)
-            if source is None:
-                await self._set_availability(Availability.OFFLINE, "stream did not open / 视频流无法打开")
-            else:
-                try:
-                    if await self._read_all(source):
-                        delay = self._reconnect[0]
-                finally:
-                    await _blocking(source.release)
-                await self._set_availability(Availability.OFFLINE, "stream ended / 视频流中断")
+            try:
+                source = await _blocking(self._open, abandon=lambda src: src and src.release())
+                if source is None:
+                    await self._set_availability(Availability.OFFLINE, "stream did not open / 视频流无法打开")
+                else:
+                    try:
+                        if await self._read_all(source):
+                            delay = self._reconnect[0]
+                    finally:
+                        await _blocking(source.release)
+                    await self._set_availability(Availability.OFFLINE, "stream ended / 视频流中断")
+            except (cv2.error, OSError) as exc:  # a backend failure must not end the reader: retry like a drop
+                log.warning("camera %s read failed: %s", self.device_id, exc)
+                await self._set_availability(Availability.OFFLINE, "stream error / 视频流错误")
             self.reconnects += 1
             await asyncio.sleep(delay)
             delay = min(delay * 2, self._reconnect[1])
@@ -236,9 +245,13 @@ class CameraAdapter:
         self._availability = value
         log.info("camera %s %s (%s)", self.device_id, value.value, detail)
         if self._on_event is not None:
-            result = self._on_event(AvailabilityChanged(self.device_id, self.kind, availability=value, detail=detail))
-            if inspect.isawaitable(result):
-                await result
+            try:
+                result = self._on_event(AvailabilityChanged(self.device_id, self.kind, availability=value,
+                                                            detail=detail))
+                if inspect.isawaitable(result):
+                    await result
+            except Exception:  # a failing subscriber must not stop the camera
+                log.exception("camera %s: event handler failed", self.device_id)
 
     async def _next_frame(self, after: int, wait_s: float) -> _Frame | None:
         """The first frame newer than ``after``, waiting at most ``wait_s`` seconds of real time for it."""

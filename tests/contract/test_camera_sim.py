@@ -16,9 +16,10 @@ import cv2
 import numpy as np
 import pytest
 
-from devices.base import Availability, AvailabilityChanged, DeviceEvent, DeviceUnavailable
+from devices.base import Adapter, Availability, AvailabilityChanged, DeviceEvent, DeviceUnavailable
 from devices.camera import CameraAdapter, CaptureFailed, FaceDetector, FaceDetectorConfig
-from hw_sim.camera import SimCamera
+from hw_sim.base import SimDevice
+from hw_sim.camera import SimCamera, scene
 from tests.unit.test_camera_quality import detector_params
 
 
@@ -81,6 +82,7 @@ async def test_capture_on_good_stream_returns_an_accepted_jpeg_named_by_its_sha2
     assert image.shape == (480, 640, 3) and (result.width, result.height) == (640, 480)
     assert 1 <= result.frames <= 10
     assert camera.last_seen is not None
+    assert isinstance(camera, Adapter) and isinstance(sim, SimDevice)
 
 
 @pytest.mark.parametrize("model", detector_params())
@@ -193,3 +195,28 @@ async def test_simulator_refuses_unknown_faults_and_serves_404_elsewhere(sim: Si
         writer.close()
         await writer.wait_closed()
     assert status.startswith(b"HTTP/1.0 404")
+
+
+async def test_capture_from_a_video_file(tmp_path: Path, make_camera: MakeCamera) -> None:
+    path = tmp_path / "kiosk.avi"
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 25.0, (640, 480))
+    assert writer.isOpened()
+    for name in ("blurred", "good", "good", "good", "good"):
+        writer.write(scene(name))
+    writer.release()
+    camera = (await make_camera(str(path))).adapter
+    result = await camera.capture(window_s=30.0, max_frames=10)
+    assert result.report.ok
+
+
+async def test_a_failing_event_handler_does_not_stop_the_camera(sim: SimCamera) -> None:
+    def broken(event: DeviceEvent) -> None:
+        raise RuntimeError("subscriber bug")
+
+    camera = CameraAdapter("cam-test", sim.url, on_event=broken)
+    await camera.start()
+    try:
+        result = await camera.capture(window_s=30.0, max_frames=10)  # waits for the first frames itself
+        assert result.report.ok and camera.availability is Availability.ONLINE
+    finally:
+        await camera.stop()
