@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from devices.breathalyser import protocol as p
 from hw_sim.serial_sim import LineSim
@@ -15,6 +15,7 @@ from hw_sim.serial_sim import LineSim
 
 class BreathalyserSim(LineSim):
     kind = "breathalyser"
+    ACTIONS: ClassVar[tuple[str, ...]] = ("blow",)
 
     def __init__(self, device_id: str, link_path: Path, *, baud: int = 9600) -> None:
         super().__init__(device_id, link_path, baud=baud)

@@ -28,6 +28,7 @@ PHOTO = b"WLT\x00" + bytes(i % 251 for i in range(p.PHOTO_LEN - 4))  # stands in
 class IdReaderSim(SerialSim):
     kind = "id_reader"
     FAULTS: ClassVar[tuple[str, ...]] = (SILENT, DELAYED, GARBLED, BAD_CHECKSUM, READ_FAILED, OFFLINE)
+    ACTIONS: ClassVar[tuple[str, ...]] = ("place_card", "remove_card")
 
     def __init__(self, device_id: str, link_path: Path, *, baud: int = 115200) -> None:
         super().__init__(device_id, link_path, baud=baud)
@@ -35,10 +36,10 @@ class IdReaderSim(SerialSim):
         self.card: p.IdentityText | None = None
         self.reads = 0
 
-    def place_card(self, card: p.IdentityText | None = None, **fields: str) -> p.IdentityText:
+    def place_card(self, card: p.IdentityText | None = None, **fields: str) -> dict[str, str]:
         """Put a card on the reader: ``card`` or the demo card with ``fields`` replaced (IdentityText names)."""
         self.card = dataclasses.replace(card or DEMO_CARD, **fields)
-        return self.card
+        return {"name": self.card.name}  # not the number: this answer may be shown or logged
 
     def remove_card(self) -> None:
         self.card = None

@@ -38,6 +38,7 @@ class SimBoard:
 class LockBusSim(SerialSim):
     kind = "lock_board"
     FAULTS: ClassVar[tuple[str, ...]] = (SILENT, DELAYED, GARBLED, BAD_CHECKSUM, STUCK_LATCH, OFFLINE)
+    ACTIONS: ClassVar[tuple[str, ...]] = ("close_door", "open_by_hand", "put_item", "remove_item")
 
     def __init__(
         self, device_id: str, link_path: Path, boards: list[p.BoardSpec], *, baud: int = 19200, seed: int = 0

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from devices.metal_gate import protocol as p
 from hw_sim.serial_sim import LineSim
@@ -16,6 +16,7 @@ from hw_sim.serial_sim import LineSim
 
 class MetalGateSim(LineSim):
     kind = "metal_gate"
+    ACTIONS: ClassVar[tuple[str, ...]] = ("walk_through",)
 
     def __init__(self, device_id: str, link_path: Path, *, baud: int = 9600, sensitivity: int = 5) -> None:
         super().__init__(device_id, link_path, baud=baud)

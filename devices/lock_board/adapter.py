@@ -59,10 +59,7 @@ class LockerState:
 
 def boards_from_options(options: Mapping[str, Any]) -> list[p.BoardSpec]:
     """Boards given in the options as ``boards = [{address, channels, latch_polarity}, ...]``."""
-    return [
-        p.BoardSpec(int(b["address"]), int(b.get("channels", 16)), str(b.get("latch_polarity", "high_is_open")))
-        for b in options.get("boards", [])
-    ]
+    return [p.BoardSpec.from_mapping(b) for b in options.get("boards", [])]
 
 
 class LockBoardAdapter(SerialAdapter):

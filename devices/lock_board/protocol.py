@@ -31,7 +31,9 @@ is wrong. Garbage before STX, impossible lengths, a missing ETX and bad checksum
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from devices.base import BadInputCounter, CodecError
 
@@ -182,6 +184,11 @@ class BoardSpec:
             raise ValueError(f"channels must be 1..{MAX_CHANNELS}")
         if self.latch_polarity not in ("high_is_open", "low_is_open"):
             raise ValueError(f"unknown latch polarity {self.latch_polarity!r}")
+
+    @classmethod
+    def from_mapping(cls, m: Mapping[str, Any]) -> BoardSpec:
+        """From a site-config locker bank (or any mapping with address, channels, latch_polarity)."""
+        return cls(int(m["address"]), int(m.get("channels", 16)), str(m.get("latch_polarity", "high_is_open")))
 
     @property
     def low_is_open(self) -> bool:

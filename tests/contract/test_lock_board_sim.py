@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import tempfile
+import tomllib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -26,6 +28,7 @@ from devices.lock_board.protocol import BoardSpec
 from devices.transport.transaction import RECOVER_AFTER
 from hw_sim.base import BAD_CHECKSUM, DELAYED, GARBLED, OFFLINE, SILENT
 from hw_sim.lock_board import STUCK_LATCH, LockBusSim
+from hw_sim.serial_devices import build_serial_sims
 from tests.contract.serial_harness import pull_and_replug_cable, running
 
 BOARDS = [BoardSpec(0, 16), BoardSpec(1, 16), BoardSpec(2, 16, "low_is_open")]
@@ -192,3 +195,25 @@ def test_under_any_faults_only_asked_compartments_open_and_forcing_is_reported(
                         assert (e.board, e.channel) in set(sim.actuations)
 
     asyncio.run(scenario())
+
+
+@pytest.fixture
+def demo_site() -> dict[str, Any]:
+    return tomllib.loads((Path(__file__).parents[2] / "site" / "demo-site.toml").read_text(encoding="utf-8"))
+
+
+async def test_demo_site_simulators_match_its_config(tmp_path: Path, collector: Any, demo_site: Any) -> None:
+    raw = demo_site
+    sims = {s.device_id: s for s in build_serial_sims(raw, tmp_path)}
+    assert {k: s.kind for k, s in sims.items()} == {
+        "lock-bus-1": "lock_board", "idr-reg": "id_reader", "gate-1": "metal_gate", "breath-1": "breathalyser",
+    }
+    sim = sims["lock-bus-1"]
+    assert isinstance(sim, LockBusSim) and sim.port.baud == 19200 and sims["idr-reg"].port.baud == 115200
+    banks = [b for b in raw["locker_banks"] if b["bus"] == "lock-bus-1"]
+    adapter = LockBoardAdapter("lock-bus-1", str(tmp_path / "lock-bus-1"), {"boards": banks, "poll_s": 0},
+                               on_event=collector)
+    async with running(sim, adapter):
+        sim.open_by_hand(2, 0)  # board 2 is wired low_is_open
+        assert [c for c, s in enumerate(await adapter.status_all(2)) if s.open] == [0]
+    assert not os.path.lexists(tmp_path / "lock-bus-1")  # noqa: ASYNC240 - a stat on tmpfs
