@@ -12,7 +12,7 @@ from fastapi.responses import PlainTextResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
 from .api import errors, ws
-from .api.deps import route_roles
+from .api.deps import iter_routes, route_roles
 from .api.ratelimit import LoginLimiter
 from .api.routes import centre, stays
 from .container import Container
@@ -74,7 +74,7 @@ def create_app(container: Container, *, start_background: bool = True) -> FastAP
 
 def _check_every_route_guarded(app: FastAPI) -> None:
     """Deny by default: an /api route without a declared role list is a bug that must not start."""
-    for route in app.routes:
+    for route in iter_routes(app.routes):
         path = getattr(route, "path", "")
         if path.startswith("/api/") and path != "/api/v1/live" and route_roles(route) is None:
             raise RuntimeError(f"route {path} declares no roles (use allow(...) or public())")

@@ -57,6 +57,15 @@ def public() -> Any:
     return Depends(dep)
 
 
+def iter_routes(routes: list[Any]) -> list[Any]:
+    """Every concrete route, looking inside included routers (newer FastAPI nests them)."""
+    out: list[Any] = []
+    for r in routes:
+        inner = getattr(r, "original_router", None)
+        out.extend(iter_routes(inner.routes) if inner is not None else [r])
+    return out
+
+
 def route_roles(route: Any) -> tuple[str, ...] | None:
     dependant = getattr(route, "dependant", None)
     for d in dependant.dependencies if dependant is not None else []:
