@@ -160,7 +160,7 @@ class CameraAdapter:
         self._latest: _Frame | None = None
         self._seq = 0
         self._new_frame = asyncio.Event()
-        self._assess_lock = asyncio.Lock()  # the detector is not thread-safe: one assessment at a time
+        self._assess_lock = asyncio.Lock()  # one assessment at a time: no second worker thread waits on the detector
         self._preview: Preview | None = None
         self._task: asyncio.Task[None] | None = None
         self.reconnects = 0
@@ -185,6 +185,7 @@ class CameraAdapter:
         if task is not None:
             task.cancel()
             await asyncio.gather(task, return_exceptions=True)
+            await self._set_availability(Availability.OFFLINE, "adapter stopped / 已停止")
 
     # --- reading ----------------------------------------------------------------------------------------------
 

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import hashlib
 import math
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
 import cv2
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 # OpenCV Zoo's face_detection_yunet_2023mar.onnx (MIT licence, libfacedetection.train).
 YUNET_2023MAR_SHA256 = "8f2383e4dd3cfbb4553ea8718107fc0423210dc964f9f4280604804ed2552fa4"
@@ -43,6 +44,14 @@ class QualityThresholds(BaseModel):
     max_roll_deg: float = Field(default=10.0, gt=0, le=90, description="tilt of the eye line, degrees")
     max_yaw: float = Field(default=0.3, gt=0, description="nose offset from the eyes' midpoint / eye distance (landmarks)")
     detect_width: int = Field(default=320, ge=160, le=1920, description="frames are downscaled to this width to detect")
+
+    @model_validator(mode="after")
+    def _ranges_are_ordered(self) -> QualityThresholds:
+        if self.min_face_ratio >= self.max_face_ratio:
+            raise ValueError("min_face_ratio must be below max_face_ratio")
+        if self.min_brightness >= self.max_brightness:
+            raise ValueError("min_brightness must be below max_brightness")
+        return self
 
 
 _DEFAULT_THRESHOLDS = QualityThresholds()
@@ -72,13 +81,14 @@ class Face:
 
 
 class FaceDetector:
-    """A face detector over BGR frames; not thread-safe (one call at a time per instance)."""
+    """A face detector over BGR frames. OpenCV's detectors keep state per call: ``assess`` holds ``lock``."""
 
     backend: Literal["yunet", "haar"]
 
     def __init__(self, config: FaceDetectorConfig | None = None) -> None:
         config = config or FaceDetectorConfig()
         self.config = config
+        self.lock = threading.Lock()
         self._eyes = cv2.CascadeClassifier(str(Path(cv2.data.haarcascades) / "haarcascade_eye.xml"))  # type: ignore[attr-defined]
         if config.model_path is not None:
             verify_model(config.model_path, config.model_sha256)
@@ -310,7 +320,11 @@ def _pose_gate(detector: FaceDetector, crop: np.ndarray, face: Face, t: QualityT
 
 def assess(frame: np.ndarray, detector: FaceDetector, thresholds: QualityThresholds | None = None) -> QualityReport:
     """Run the detector once on a BGR frame and measure every gate; only the face crop is analysed further."""
-    t = thresholds or _DEFAULT_THRESHOLDS
+    with detector.lock:
+        return _assess(frame, detector, thresholds or _DEFAULT_THRESHOLDS)
+
+
+def _assess(frame: np.ndarray, detector: FaceDetector, t: QualityThresholds) -> QualityReport:
     faces = detector.detect(frame, t.detect_width)
     frame_h, frame_w = frame.shape[:2]
     if len(faces) != 1:
@@ -329,6 +343,9 @@ def assess(frame: np.ndarray, detector: FaceDetector, thresholds: QualityThresho
     x, y, w, h = face.box
     x2, y2 = min(frame_w, x + w), min(frame_h, y + h)
     crop_bgr = frame[y:y2, x:x2]
+    if crop_bgr.shape[0] < 8 or crop_bgr.shape[1] < 8:  # a degenerate box at the frame's edge: no usable face
+        return QualityReport(False, (_gate("one_face", False, 0, 1, "未检测到人脸，请正对摄像头",
+                                           "No face found: look at the camera"),), None, 0.0, detector.backend)
     crop_h = max(1, round(_CROP_WIDTH * crop_bgr.shape[0] / max(1, crop_bgr.shape[1])))
     crop = cv2.resize(cv2.cvtColor(crop_bgr, cv2.COLOR_BGR2GRAY), (_CROP_WIDTH, crop_h),
                       interpolation=cv2.INTER_AREA)

@@ -189,6 +189,8 @@ def test_thresholds_refuse_unknown_keys_and_bad_values() -> None:
         QualityThresholds.model_validate({"min_face_ratio": 0.1, "sharpnes": 3})
     with pytest.raises(ValidationError):
         QualityThresholds(min_face_ratio=1.5)
+    with pytest.raises(ValidationError, match="min_brightness"):
+        QualityThresholds(min_brightness=200, max_brightness=150)
     assert QualityThresholds.model_validate({"max_roll_deg": 15}).max_roll_deg == 15
 
 
