@@ -93,16 +93,21 @@ def scene_jpeg(name: str) -> bytes:
 
 
 class SimCamera:
-    """A capture camera on ``http://127.0.0.1:<port>/<device_id>.mjpg``, switchable between scenarios."""
+    """A capture camera on ``http://127.0.0.1:<port>/<device_id>.mjpg`` (or ``path``), switchable between scenarios.
+
+    ``/snapshot.jpg`` on the same port answers one JPEG of the current scenario.
+    """
 
     kind = "capture_camera"
     FAULTS: ClassVar[tuple[str, ...]] = (OFFLINE, *SCENARIOS[1:])
+    ACTIONS: ClassVar[tuple[str, ...]] = ("set_scenario",)
 
     def __init__(self, device_id: str = "cam-collect", *, host: str = "127.0.0.1", port: int = 0,
-                 fps: float = 10.0) -> None:
+                 fps: float = 10.0, path: str | None = None) -> None:
         self.device_id = device_id
         self.host = host
         self._port = port
+        self._path = path or f"/{device_id}.mjpg"
         self.fps = fps
         self.scenario = "good"
         self.offline = False
@@ -118,7 +123,7 @@ class SimCamera:
 
     @property
     def path(self) -> str:
-        return f"/{self.device_id}.mjpg"
+        return self._path
 
     @property
     def url(self) -> str:
