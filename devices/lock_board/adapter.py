@@ -181,8 +181,10 @@ class LockBoardAdapter(SerialAdapter):
     def _unanswered(self) -> None:
         self._retried = False
 
-    def _on_link_up(self) -> None:
-        self._set_bus()
+    def _on_link_down(self) -> None:
+        for board, health in self._board_health.items():
+            if self._board_av[board] != Availability.UNKNOWN:
+                self._set_board(board, health.unanswered())
 
     def _set_board(self, board: int, value: Availability) -> None:
         if self._board_av.get(board) != value:
@@ -224,12 +226,6 @@ class LockBoardAdapter(SerialAdapter):
 
     async def _poll_loop(self) -> None:
         while True:
-            if self.link.connected:
-                await self.poll_once()
-            else:
-                for board, av in self._board_av.items():
-                    if av != Availability.UNKNOWN:
-                        self._set_board(board, Availability.OFFLINE)
-                await self.link.wait_connected()
-                continue
+            await self.link.wait_connected()
+            await self.poll_once()
             await asyncio.sleep(self.poll_s)

@@ -252,11 +252,15 @@ class SerialAdapter:
                 self._waiting[1].set_exception(
                     DeviceUnavailable(f"{self.device_id}: {detail}", device_id=self.device_id)
                 )
+            self._on_link_down()
         else:
             self._on_link_up()
 
     def _on_link_up(self) -> None:
         """The port (re)opened. Availability waits for the device's first answer."""
+
+    def _on_link_down(self) -> None:
+        """The port is gone; availability is already offline."""
 
 
 class LineAdapter(SerialAdapter):

@@ -26,7 +26,7 @@ from devices.base import (
 from devices.lock_board.adapter import BoardAvailabilityChanged, LockBoardAdapter, LockerChanged
 from devices.lock_board.protocol import BoardSpec
 from devices.transport.transaction import RECOVER_AFTER
-from hw_sim.base import BAD_CHECKSUM, DELAYED, GARBLED, OFFLINE, SILENT
+from hw_sim.base import BAD_CHECKSUM, DELAYED, GARBLED, OFFLINE, SILENT, SimDevice
 from hw_sim.lock_board import STUCK_LATCH, LockBusSim
 from hw_sim.serial_devices import build_serial_sims
 from tests.contract.serial_harness import pull_and_replug_cable, running
@@ -208,6 +208,7 @@ async def test_demo_site_simulators_match_its_config(tmp_path: Path, collector: 
     assert {k: s.kind for k, s in sims.items()} == {
         "lock-bus-1": "lock_board", "idr-reg": "id_reader", "gate-1": "metal_gate", "breath-1": "breathalyser",
     }
+    assert all(isinstance(s, SimDevice) for s in sims.values())
     sim = sims["lock-bus-1"]
     assert isinstance(sim, LockBusSim) and sim.port.baud == 19200 and sims["idr-reg"].port.baud == 115200
     banks = [b for b in raw["locker_banks"] if b["bus"] == "lock-bus-1"]
