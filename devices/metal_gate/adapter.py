@@ -6,14 +6,13 @@ A transit counter that jumps means lines were lost (noise, a cable fault): the a
 
 from __future__ import annotations
 
-import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
-from devices.base import DeviceEvent
+from devices.base import DeviceEvent, EventSink
 from devices.metal_gate import protocol as p
 from devices.transport.transaction import LineAdapter
-
-log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,8 +27,12 @@ class MetalGateAdapter(LineAdapter):
     default_baud = 9600
     status_type = p.GateStatus
 
-    _last_counter: int | None = None
-    missed_transits = 0
+    def __init__(
+        self, device_id: str, url: str, options: Mapping[str, Any] | None = None, *, on_event: EventSink | None = None
+    ) -> None:
+        super().__init__(device_id, url, options, on_event=on_event)
+        self._last_counter: int | None = None
+        self.missed_transits = 0
 
     async def status(self) -> p.GateStatus:
         status: p.GateStatus = await self.query_status()
