@@ -31,6 +31,7 @@ import re
 import types
 import typing
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Generic, Literal, TypeVar
 
@@ -183,60 +184,84 @@ def load_object(payload: bytes) -> dict[str, Any]:
     return obj
 
 
-_HINTS: dict[type, dict[str, Any]] = {}
+Checker = Callable[[Any, str], Any]
 
 
-def _hints(cls: type) -> dict[str, Any]:
-    h = _HINTS.get(cls)
-    if h is None:
-        h = typing.get_type_hints(cls)
-        _HINTS[cls] = h
-    return h
-
-
-def _check(value: Any, tp: Any, name: str) -> Any:
+def _checker(tp: Any) -> Checker:
+    """A checker for one declared field type, built once per message class (decoding is on the hot path)."""
     origin = typing.get_origin(tp)
     if origin in (typing.Union, types.UnionType):
-        args = typing.get_args(tp)
-        if value is None and type(None) in args:
-            return None
-        inner = [a for a in args if a is not type(None)]
-        if len(inner) == 1:
-            return _check(value, inner[0], name)
-        raise MessageError("bad_field", name)  # pragma: no cover - not used by our messages
+        inner = [a for a in typing.get_args(tp) if a is not type(None)]
+        if len(inner) != 1:  # pragma: no cover - our messages use only ``X | None``
+            raise TypeError(f"unsupported field type {tp}")
+        check_inner = _checker(inner[0])
+        return lambda value, name: None if value is None else check_inner(value, name)
     if origin is Literal:
-        if isinstance(value, str) and value in typing.get_args(tp):
-            return value
-        raise MessageError("bad_field", f"{name}={str(value)[:40]!r}")
+        allowed = frozenset(typing.get_args(tp))
+
+        def check_literal(value: Any, name: str) -> Any:
+            if isinstance(value, str) and value in allowed:
+                return value
+            raise MessageError("bad_field", f"{name}={str(value)[:40]!r}")
+
+        return check_literal
     if tp is bool:
-        if isinstance(value, bool):
+        return _typed(lambda v: isinstance(v, bool), "bool")
+    if tp is int:
+        return _typed(lambda v: type(v) is int and -(2**53) <= v <= 2**53, "int")
+    if tp is float:
+        def check_float(value: Any, name: str) -> Any:
+            if type(value) is float and math.isfinite(value):
+                return value
+            if type(value) is int and -(2**53) <= value <= 2**53:  # a huge int would overflow float()
+                return float(value)
+            raise MessageError("bad_field", f"{name}: expected a finite number")
+
+        return check_float
+    if tp is str:
+        return _typed(lambda v: isinstance(v, str) and len(v) <= MAX_STR, "str")
+    if origin is dict or tp is dict:
+        return _typed(lambda v: isinstance(v, dict), "object")
+    raise TypeError(f"unsupported field type {tp}")  # pragma: no cover
+
+
+def _typed(ok: Callable[[Any], bool], what: str) -> Checker:
+    def check(value: Any, name: str) -> Any:
+        if ok(value):
             return value
-    elif tp is int:
-        if isinstance(value, int) and not isinstance(value, bool) and -(2**53) <= value <= 2**53:
-            return value
-    elif tp is float:
-        if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
-            return float(value)
-    elif tp is str:
-        if isinstance(value, str) and len(value) <= MAX_STR:
-            return value
-    elif origin is dict or tp is dict:
-        if isinstance(value, dict):
-            return value
-    raise MessageError("bad_field", f"{name}: expected {getattr(tp, '__name__', tp)}")
+        raise MessageError("bad_field", f"{name}: expected {what}")
+
+    return check
+
+
+_PLANS: dict[type, tuple[tuple[str, Checker, bool], ...]] = {}
+
+
+def _plan(cls: type) -> tuple[tuple[str, Checker, bool], ...]:
+    plan = _PLANS.get(cls)
+    if plan is None:
+        hints = typing.get_type_hints(cls)
+        plan = tuple(
+            (f.name, _checker(hints[f.name]),
+             f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING)
+            for f in dataclasses.fields(cls)
+        )
+        _PLANS[cls] = plan
+    return plan
 
 
 def from_object(cls: type[M], obj: dict[str, Any]) -> Decoded[M]:
     """A decoded JSON object -> ``cls``; unknown keys are returned, not passed on."""
-    hints = _hints(cls)
+    plan = _plan(cls)
     kwargs: dict[str, Any] = {}
-    for f in dataclasses.fields(cls):
-        if f.name in obj:
-            kwargs[f.name] = _check(obj[f.name], hints[f.name], f.name)
-        elif f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
-            raise MessageError("missing_field", f.name)
-    known = {f.name for f in dataclasses.fields(cls)}
-    unknown = tuple(sorted(str(k)[:40] for k in obj if k not in known))
+    for name, check, required in plan:
+        if name in obj:
+            kwargs[name] = check(obj[name], name)
+        elif required:
+            raise MessageError("missing_field", name)
+    unknown: tuple[str, ...] = ()
+    if len(kwargs) != len(obj):
+        unknown = tuple(sorted(str(k)[:40] for k in obj if k not in kwargs))
     try:
         msg = cls(**kwargs)
     except (TypeError, ValueError) as exc:  # __post_init__ checks of a kind

@@ -106,8 +106,10 @@ async def start_broker(
     return BrokerHandle(port=server.port, kind="embedded", _server=server)
 
 
-def write_mosquitto_config(conf_dir: Path, port: int, password_file: Path | None = None) -> Path:
-    """A config for one listener on 127.0.0.1:``port``, persistence off, logging to stderr."""
+def write_mosquitto_config(conf_dir: Path, port: int, password_file: Path | None = None,
+                           extra: tuple[str, ...] = ()) -> Path:
+    """A config for one listener on 127.0.0.1:``port``, persistence off, logging to stderr; ``extra`` lines
+    are appended (e.g. ``max_queued_messages 0`` for a benchmark)."""
     lines = [f"listener {port} 127.0.0.1", "persistence false", "log_dest stderr",
              "log_type error", "log_type warning", "log_type notice", "max_keepalive 65535"]
     if os.geteuid() == 0:
@@ -117,6 +119,7 @@ def write_mosquitto_config(conf_dir: Path, port: int, password_file: Path | None
         lines += ["allow_anonymous false", f"password_file {password_file}"]
     else:
         lines.append("allow_anonymous true")
+    lines += extra
     conf = conf_dir / f"mosquitto-{port}.conf"
     conf.write_text("\n".join(lines) + "\n")
     return conf
@@ -125,7 +128,7 @@ def write_mosquitto_config(conf_dir: Path, port: int, password_file: Path | None
 class MosquittoProcess:
     """A mosquitto process managed synchronously: pytest fixtures, and tests that restart the broker."""
 
-    def __init__(self, port: int = 0, conf_dir: Path | None = None) -> None:
+    def __init__(self, port: int = 0, conf_dir: Path | None = None, extra_config: tuple[str, ...] = ()) -> None:
         exe = find_mosquitto()
         if exe is None:
             raise BrokerError("mosquitto is not installed")
@@ -133,7 +136,7 @@ class MosquittoProcess:
         self.port = port or free_port()
         self._tmp = tempfile.TemporaryDirectory(prefix="hcc-mosquitto-") if conf_dir is None else None
         self.conf_dir = Path(self._tmp.name) if self._tmp else Path(conf_dir or ".")
-        self.conf = write_mosquitto_config(self.conf_dir, self.port)
+        self.conf = write_mosquitto_config(self.conf_dir, self.port, extra=extra_config)
         self.log_path = self.conf_dir / f"mosquitto-{self.port}.log"
         self.proc: subprocess.Popen[bytes] | None = None
 

@@ -35,6 +35,7 @@ from devices.base import CodecError, DeviceRejected, DeviceTimeout, DeviceUnavai
 log = logging.getLogger(__name__)
 
 MessageHandler = Callable[[str, bytes], None]
+READ_BATCH = 64
 ConnectionListener = Callable[[bool], None]
 
 
@@ -81,6 +82,8 @@ class MqttLink:
     - :meth:`subscribe` registers a handler ``(topic, payload)``; subscriptions are renewed on every reconnect.
     - :meth:`request` publishes a command and awaits the device's reply (``DeviceTimeout``/``DeviceRejected``).
     - :meth:`start` never fails because the broker is absent: the link keeps retrying with capped backoff.
+    - ``clean_session=False`` (with a fixed ``client_id``) lets the broker keep QoS 1 messages while the link is
+      down and deliver them on reconnect; deduplication by event_id absorbs the redeliveries.
     """
 
     def __init__(
@@ -97,6 +100,7 @@ class MqttLink:
         backoff_max: float = 5.0,
         connect_timeout: float = 3.0,
         dedup_size: int = 4096,
+        clean_session: bool = True,
     ) -> None:
         self.address = BrokerAddress.parse(url)
         self.url = url
@@ -109,7 +113,8 @@ class MqttLink:
         self.dedup = EventDeduplicator(dedup_size)
 
         self._client = paho.Client(
-            CallbackAPIVersion.VERSION2, client_id=self.client_id, protocol=paho.MQTTv311, clean_session=True
+            CallbackAPIVersion.VERSION2, client_id=self.client_id, protocol=paho.MQTTv311,
+            clean_session=clean_session
         )
         self._client.suppress_exceptions = True
         self._client.connect_timeout = connect_timeout
@@ -252,8 +257,25 @@ class MqttLink:
         assert self._loop is not None
         self._sock = sock
         self._sock_closed.clear()
-        self._loop.add_reader(sock, client.loop_read)
+        self._loop.add_reader(sock, self._readable)
         self._misc = self._loop.create_task(self._misc_loop())
+
+    def _readable(self) -> None:
+        # paho reads one packet per loop_read(); drain what is already buffered (bounded) so a burst of events
+        # costs one wake-up of the loop, not one per message.
+        for _ in range(READ_BATCH):
+            if self._client.loop_read() != MQTTErrorCode.MQTT_ERR_SUCCESS:
+                return
+            sock = self._sock
+            if sock is None:
+                return
+            try:
+                if not sock.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT):
+                    return  # EOF: the next wake-up lets paho see it
+            except (BlockingIOError, InterruptedError):
+                return
+            except (OSError, ValueError):  # e.g. a TLS socket, which takes no flags: one packet per wake-up
+                return
 
     def _on_socket_close(self, client: paho.Client, userdata: Any, sock: Any) -> None:
         assert self._loop is not None

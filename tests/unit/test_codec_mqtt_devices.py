@@ -66,6 +66,7 @@ def test_unknown_fields_are_reported_and_stripped() -> None:
     (b"\xff\xfe", "malformed"),
     (b"{", "malformed"),
     (b'{"v":1,"ts":NaN}', "malformed"),
+    (b'{"v":1,"event_id":"e","ts":1e999}', "bad_field"),
     (b"[]", "not_object"),
     (b'"online"', "not_object"),
     (b"{}", "missing_v"),
@@ -86,6 +87,7 @@ def test_payload_policy(payload: bytes, reason: str) -> None:
     ({"v": 1, "event_id": "e", "ts": True}, "bad_field"),
     ({"v": 1, "event_id": "e", "ts": "now"}, "bad_field"),
     ({"v": 1, "event_id": "e" * 600, "ts": 1.0}, "bad_field"),
+    ({"v": 1, "event_id": "e", "ts": 10**400}, "bad_field"),
 ])
 def test_field_checks(obj: dict[str, Any], reason: str) -> None:
     with pytest.raises(proto.MessageError) as err:
@@ -122,7 +124,7 @@ def test_topics_refuse_ids_that_could_widen_a_subscription() -> None:
 
 CLASSES = sorted({type(m) for m in MESSAGES}, key=lambda c: c.__name__)
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+    st.none() | st.booleans() | st.integers() | st.integers(min_value=2**60) | st.floats(allow_nan=False) | st.text(max_size=20),
     lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=4),
     max_leaves=10,
 )
