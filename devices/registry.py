@@ -73,10 +73,11 @@ ADAPTERS: dict[str, tuple[str, str, str]] = {
 
 def _build(style: str, cls: Any, spec: DeviceSpec, ctx: RegistryContext) -> Adapter:
     if style == "mqtt":
-        return cls(spec.id, ctx.link_for(spec.url), ctx.sink, room_id=spec.room_id, options=spec.options)  # type: ignore[no-any-return]
+        adapter: Adapter = cls(spec.id, ctx.link_for(spec.url), ctx.sink, room_id=spec.room_id, options=spec.options)
+        return adapter
     if style == "serial":
-        return cls(spec.id, spec.url, spec.options, on_event=ctx.sink)  # type: ignore[no-any-return]
-    return cls(spec.id, spec.url, on_event=ctx.sink)  # type: ignore[no-any-return]
+        return cls(spec.id, spec.url, spec.options, on_event=ctx.sink)
+    return cls(spec.id, spec.url, on_event=ctx.sink)
 
 
 class DeviceRegistry:

@@ -356,7 +356,7 @@ class EmbeddedBroker:
     async def _on_client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         task = asyncio.current_task()
         assert task is not None
-        self._tasks.add(task)  # type: ignore[arg-type]
+        self._tasks.add(task)
         session: _Session | None = None
         clean = False
         try:
@@ -374,7 +374,7 @@ class EmbeddedBroker:
             if isinstance(exc, ProtocolViolation):
                 log.debug("embedded broker: dropping client: %s", exc)
         finally:
-            self._tasks.discard(task)  # type: ignore[arg-type]
+            self._tasks.discard(task)
             if session is not None and self._sessions.get(session.client_id) is session:
                 del self._sessions[session.client_id]
                 if not clean and session.will is not None:

@@ -7,7 +7,7 @@ Extra faults: ``forced_open`` (the door is forced now: a ``forced_open`` event i
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 from devices import mqtt_proto as proto
 from devices.door_lock import protocol as p
@@ -25,15 +25,15 @@ class DoorLockSim(MqttSimDevice):
 
     def __init__(self, device_id: str, **kw: Any) -> None:
         super().__init__(device_id, **kw)
-        self.door = "closed"
-        self.lock = "locked"
+        self.door: Literal["open", "closed"] = "closed"
+        self.lock: Literal["locked", "unlocked"] = "locked"
         self._relock: Any = None
 
     def on_connected(self) -> None:
         self._publish()
 
     def _publish(self) -> None:
-        self.publish_state(p.DoorStateMsg(ts=self.clock(), door=self.door, lock=self.lock))  # type: ignore[arg-type]
+        self.publish_state(p.DoorStateMsg(ts=self.clock(), door=self.door, lock=self.lock))
         self._notify()
 
     def handle_command(self, name: str, cmd: proto.Command) -> proto.Reply:

@@ -55,6 +55,15 @@ class BrokerAddress:
         return cls(parts.hostname, parts.port or (8883 if tls else 1883), tls)
 
 
+class CommandRejected(DeviceRejected):
+    """The device answered ``ok: false``. ``device_code`` is its stable code (``BUSY``, ``JAMMED``...)."""
+
+    def __init__(self, reply: proto.Reply, *, device_id: str | None = None) -> None:
+        super().__init__(f"{reply.code}: {reply.detail}" if reply.detail else reply.code, device_id=device_id)
+        self.reply = reply
+        self.device_code = reply.code
+
+
 class EventDeduplicator:
     """Remembers the last ``size`` event ids; ``first_time(id)`` is True only the first time an id is seen."""
 
@@ -423,9 +432,7 @@ class MqttLink:
         finally:
             self._pending.pop(request_id, None)
         if not reply.ok:
-            err = DeviceRejected(f"{reply.code}: {reply.detail}" if reply.detail else reply.code, device_id=device_id)
-            err.reply = reply  # type: ignore[attr-defined]
-            raise err
+            raise CommandRejected(reply, device_id=device_id)
         return reply
 
     def _on_reply(self, client: paho.Client, userdata: Any, msg: paho.MQTTMessage) -> None:

@@ -12,7 +12,7 @@ from devices.base import DeviceRejected, DeviceTimeout
 from devices.door_lock import protocol as p
 from devices.door_lock.adapter import DoorForcedOpen, DoorLockAdapter, DoorStateChanged
 from hw_sim.door_lock import DoorLockSim
-from tests.contract.conftest import Rig
+from tests.contract.conftest import Collector, Rig
 
 
 async def test_unlock_and_lock_change_the_reported_state(rig: Rig) -> None:
@@ -69,3 +69,17 @@ async def test_command_delayed_past_its_deadline_never_fires_late(rig: Rig) -> N
         await door.unlock(timeout_s=0.1)
     await sim.wait_until(lambda: sim.expired_dropped == 1)  # the device got to it after the caller gave up
     assert sim.lock == "locked" and sim.executed["unlock"] == 0
+
+
+async def test_a_redelivered_command_is_answered_again_but_executed_once(rig: Rig) -> None:
+    sim, _ = await rig.pair(DoorLockSim, DoorLockAdapter, "door-int-1")
+    replies = Collector()
+    request_id = proto.new_id()
+    rig.link.subscribe(proto.reply_topic(rig.site, request_id), lambda t, payload: replies(payload))
+    cmd = p.UnlockCmd(request_id=request_id, reply_to=proto.reply_topic(rig.site, request_id),
+                      expires_at=time.time() + 30)
+    for _ in range(2):
+        rig.link.publish(sim.topic("cmd", "unlock"), proto.encode(cmd))
+    await replies.wait_count(lambda r: True, 2)
+    assert sim.executed["unlock"] == 1
+    assert proto.decode(proto.Reply, replies.items[0]).msg == proto.decode(proto.Reply, replies.items[1]).msg
