@@ -171,6 +171,7 @@ class LockBoardAdapter(SerialAdapter):
 
     def _decode(self, frame: bytes) -> p.Reply:
         reply = p.decode_reply(frame)
+        p.parse_data(reply)  # a reply whose data does not fit its command is bad input, dropped here
         if reply.board not in self.boards:
             self._note_bad("unknown_board")
         return reply

@@ -281,6 +281,17 @@ def parse_status_all(data: bytes) -> BoardLevels:
     return BoardLevels(_unpack(data[1 : 1 + width], n), _unpack(data[1 + width :], n))
 
 
+def parse_data(reply: Reply) -> LockLevel | UnlockResult | BoardLevels:
+    """The data of a reply, read according to the command it answers."""
+    if reply.base == CMD_STATUS:
+        return parse_status(reply.data)
+    if reply.base == CMD_UNLOCK:
+        return parse_unlock(reply.data)
+    if reply.base == CMD_STATUS_ALL:
+        return parse_status_all(reply.data)
+    raise CodecError(f"reply to unknown command 0x{reply.cmd_byte:02x}")
+
+
 # Streaming framers ----------------------------------------------------------------------------------------------
 
 

@@ -23,6 +23,7 @@ from devices.base import (
     DeviceTimeout,
     DeviceUnavailable,
 )
+from devices.lock_board import protocol as p
 from devices.lock_board.adapter import BoardAvailabilityChanged, LockBoardAdapter, LockerChanged
 from devices.lock_board.protocol import BoardSpec
 from devices.transport.transaction import RECOVER_AFTER
@@ -219,3 +220,12 @@ async def test_demo_site_simulators_match_its_config(tmp_path: Path, collector: 
         sim.open_by_hand(2, 0)  # board 2 is wired low_is_open
         assert [c for c, s in enumerate(await adapter.status_all(2)) if s.open] == [0]
     assert not os.path.lexists(tmp_path / "lock-bus-1")  # noqa: ASYNC240 - a stat on tmpfs
+
+
+async def test_reply_whose_data_does_not_fit_its_command_is_dropped(tmp_path: Path, collector: Any) -> None:
+    async with bus(tmp_path, collector) as (sim, adapter):
+        # a well-framed reply with a checksum that adds up, but an unlock result byte no board sends
+        sim.port.write(p.Reply(0x00, p.CMD_UNLOCK, b"\x07\x01\x00").encode())
+        await adapter.unlock(0, 2)
+        assert sim.is_open(0, 2)
+        assert adapter.bad.counts["bad_message"] == 1 and sim.requests_seen == 1

@@ -94,6 +94,11 @@ def test_decoders_raise_only_codec_error(data: bytes) -> None:
             parse(data)
         except CodecError:
             pass
+    for cmd in (0x30, 0x31, 0x32, 0x41, 0x7F):
+        try:
+            p.parse_data(p.Reply(0x10, cmd, data[:13]))
+        except CodecError:
+            pass
 
 
 @settings(max_examples=300, deadline=None)
