@@ -87,6 +87,8 @@ class IdReaderAdapter(SerialAdapter):
         if selected.status != p.SW_OK:
             return  # the card moved away while being selected; the next poll tries again
         read = await self._command(p.READ_REQUEST, wire_time(READ_REPLY_BYTES, self.baud))
+        if read.status == p.SW_NO_CARD:
+            return  # taken away before it could be read: not a failed read
         try:
             if read.status != p.SW_OK:
                 raise DeviceRejected(f"read answered 0x{read.status:02x}")
