@@ -14,7 +14,7 @@ from devices import mqtt_proto as proto
 from devices.base import DeviceRejected, DeviceTimeout, DeviceUnavailable
 from devices.transport.mqtt import MqttLink
 from hw_sim.broker import MosquittoProcess, start_broker
-from tests.contract.conftest import Collector
+from tests.contract.conftest import Collector, needs_mosquitto
 
 
 @contextlib.asynccontextmanager
@@ -140,5 +140,16 @@ async def test_embedded_broker_pubsub_retained_and_will(mqtt_site: str, collecto
                 assert reply.ok
                 await dev.drop()
                 await collector.wait_for(lambda i: i == (avail, b"offline"))
+    finally:
+        await broker.stop()
+
+
+@needs_mosquitto
+async def test_mosquitto_with_credentials_admits_the_right_client(mqtt_site: str, tmp_path: Any) -> None:
+    broker = await start_broker(0, prefer="mosquitto", run_dir=tmp_path, username="controller", password="s3cret")
+    try:
+        assert broker.kind == "mosquitto"
+        async with link(broker.url, mqtt_site, username="controller", password="s3cret") as lk:
+            assert lk.connected
     finally:
         await broker.stop()
