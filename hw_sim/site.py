@@ -58,14 +58,20 @@ class SimSite:
         self._build_serial()
         self._build_cameras()
 
-    def _build_serial(self) -> None:
+    def _optional(self, module: str, what: str) -> Any:
+        """Import a simulator module that another part of the work provides; None (and a log line) if absent."""
         try:
-            mod = importlib.import_module("hw_sim.serial_devices")
+            return importlib.import_module(module)
         except ModuleNotFoundError as exc:
-            if exc.name != "hw_sim.serial_devices":
+            if exc.name != module:
                 raise
-            log.warning("hw_sim.serial_devices is not there yet: serial devices are not simulated")
-            self.skipped.append("serial")
+            log.warning("%s is not there yet: %s are not simulated", module, what)
+            self.skipped.append(what)
+            return None
+
+    def _build_serial(self) -> None:
+        mod = self._optional("hw_sim.serial_devices", "serial devices")
+        if mod is None:
             return
         for sim in mod.build_serial_sims(self.raw, self.run_dir):
             self.sims[sim.device_id] = sim
@@ -74,13 +80,8 @@ class SimSite:
         cams = [d for d in self.raw.get("devices", []) if d.get("kind") == "capture_camera"]
         if not cams:
             return
-        try:
-            camera = importlib.import_module("hw_sim.camera")
-        except ModuleNotFoundError as exc:
-            if exc.name != "hw_sim.camera":
-                raise
-            log.warning("hw_sim.camera is not there yet: cameras are not simulated")
-            self.skipped.append("camera")
+        camera = self._optional("hw_sim.camera", "cameras")
+        if camera is None:
             return
         for dev in cams:
             url = urlsplit(dev["url"])

@@ -8,16 +8,13 @@ The watchdog is armed on start and re-armed by every heartbeat; its limit is ``h
 from __future__ import annotations
 
 import asyncio
-import time
-from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from devices.base import Availability, DeviceEvent, EventSink
+from devices.base import Availability, DeviceEvent
 from devices.mqtt_device import MqttDeviceAdapter
 from devices.mqtt_proto import EventMessage, MessageError, StateMessage, from_object
 from devices.recorder import protocol as p
-from devices.transport.mqtt import MqttLink
 
 DEFAULT_HEARTBEAT_LIMIT_S = 15.0
 R = TypeVar("R", p.StartResult, p.StopResult)
@@ -59,26 +56,13 @@ class RecorderAdapter(MqttDeviceAdapter):
     EVENTS = p.EVENTS
     STATE = p.RecorderStateMsg
 
-    def __init__(
-        self,
-        device_id: str,
-        link: MqttLink,
-        sink: EventSink,
-        *,
-        room_id: str | None = None,
-        options: Mapping[str, Any] | None = None,
-        command_timeout_s: float = 5.0,
-        clock: Callable[[], float] = time.time,
-        heartbeat_limit_s: float | None = None,
-    ) -> None:
-        super().__init__(device_id, link, sink, room_id=room_id, options=options,
-                         command_timeout_s=command_timeout_s, clock=clock)
-        limit = heartbeat_limit_s if heartbeat_limit_s is not None else self.options.get(
-            "heartbeat_limit_s", DEFAULT_HEARTBEAT_LIMIT_S)
-        self.heartbeat_limit_s = float(limit)
-        self._watchdog: asyncio.TimerHandle | None = None
-        self._last_heartbeat: float | None = None
-        self._missed = False
+    _watchdog: asyncio.TimerHandle | None = None
+    _last_heartbeat: float | None = None
+    _missed = False
+
+    @property
+    def heartbeat_limit_s(self) -> float:
+        return float(self.options.get("heartbeat_limit_s", DEFAULT_HEARTBEAT_LIMIT_S))
 
     async def start(self) -> None:
         await super().start()

@@ -42,7 +42,7 @@ async def test_failure_mid_recording_reaches_the_controller(rig: Rig) -> None:
 
 async def test_missed_heartbeats_raise_an_event_and_degrade(rig: Rig) -> None:
     sim, rec = await rig.pair(RecorderSim, RecorderAdapter, "rec-int-4", room_id="int-4",
-                              sim_options={"heartbeat_s": 0.05}, heartbeat_limit_s=0.6)
+                              sim_options={"heartbeat_s": 0.05}, options={"heartbeat_limit_s": 0.6})
     sim.set_fault("silent")
     missed = await rig.events.wait_for(lambda e: isinstance(e, RecorderHeartbeatMissed))
     assert missed.limit_s == 0.6 and missed.last_heartbeat_at is not None
