@@ -231,6 +231,13 @@ class MqttLink:
                 continue
             ok = await self._attempt()
             if ok:
+                try:  # a broker that accepts TCP but never answers CONNECT must not hold the link forever
+                    await asyncio.wait_for(self._connected_evt.wait(), self._connect_timeout)
+                except TimeoutError:
+                    if not self._sock_closed.is_set():
+                        log.warning("MQTT broker %s did not answer CONNECT within %ss", self.url,
+                                    self._connect_timeout)
+                        self._force_close()
                 await self._sock_closed.wait()
                 if self._connected_once_this_attempt:
                     delay = self._backoff[0]
