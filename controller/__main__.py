@@ -164,7 +164,7 @@ def cmd_user(args: argparse.Namespace) -> int:
             password = os.environ.get("HCC_NEW_PASSWORD") or getpass.getpass("password: ")
             p = db.write_sync(Actor.system("cli"), lambda uow: create_staff(
                 uow, police_no=args.police_no, name=args.name, sex=args.sex, roles=args.roles.split(","),
-                password=password))
+                password=password, staff_id=args.staff_id))
             print(f"added {p.id} ({p.police_no})")
         else:
             db.write_sync(Actor.system("cli"), lambda uow: set_active(uow, args.staff_id, False))
@@ -192,6 +192,7 @@ def main(argv: list[str] | None = None) -> int:
     add.add_argument("--name", required=True)
     add.add_argument("--sex", choices=["male", "female"], required=True)
     add.add_argument("--roles", required=True, help="comma-separated")
+    add.add_argument("--staff-id", default=None, help="stable id (default: generated)")
     dis = usub.add_parser("disable")
     dis.add_argument("staff_id")
     user.set_defaults(fn=cmd_user)
