@@ -27,6 +27,7 @@ class Staff(SQLModel, table=True):
     roles: list[str] = _json(list)
     password_hash: str
     card_id_hash: str | None = None
+    tag_id: str | None = Field(default=None, index=True)  # the staff member's own wristband/badge tag
     pin_hash: str | None = None
     active: bool = True
     failed_logins: int = 0
