@@ -79,7 +79,7 @@ def serve(settings: Settings, *, extra_ready: str = "") -> None:
     from .app import create_app
     from .container import build
 
-    container = build(settings)
+    container = build(settings, with_devices=True)
     app = create_app(container)
     config = uvicorn.Config(app, host=settings.host, port=settings.port, log_level=settings.log_level.lower(),
                             access_log=False, lifespan="on")

@@ -40,7 +40,9 @@ class Container:
         return self.clock if isinstance(self.clock, FakeClock) else None
 
 
-def build(settings: Settings, site: SiteConfig | None = None, clock: Clock | None = None) -> Container:
+def build(settings: Settings, site: SiteConfig | None = None, clock: Clock | None = None,
+          with_devices: bool = False) -> Container:
+    """Everything the app needs. ``with_devices`` attaches the devicebus (the site's real or simulated devices)."""
     site = site or load_site(settings.site_file)
     if settings.fake_clock and site.site.production:
         raise ConfigError("HCC_FAKE_CLOCK is refused on a production site / 生产站点禁止使用测试时钟")
@@ -51,4 +53,11 @@ def build(settings: Settings, site: SiteConfig | None = None, clock: Clock | Non
     scheduler = Scheduler(db, ctx, clock)
     c = Container(settings=settings, site=site, ctx=ctx, clock=clock, db=db, hub=hub, scheduler=scheduler)
     db.write_sync(Actor.system("config"), lambda uow: rooms.sync_lockers(uow, ctx))
+    if with_devices:
+        from .devicebus import DeviceBus, DeviceLockerPort, DeviceRecorderPort
+
+        bus = DeviceBus(c)
+        c.extras["devicebus"] = bus
+        c.extras.setdefault("lifecycle", []).append(bus)
+        c.recorder, c.lockers = DeviceRecorderPort(bus), DeviceLockerPort(bus)
     return c

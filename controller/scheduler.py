@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 
 from .clock import FakeClock
 from .services import alarms
@@ -22,12 +23,15 @@ class Scheduler:
         self._task: asyncio.Task[None] | None = None
         self._lock = asyncio.Lock()
         self.sweeps = 0
+        self.extra: list[Callable[[], Awaitable[object]]] = []  # e.g. the devicebus's grace-period checks
         if isinstance(clock, FakeClock):
             clock.on_advance(self.sweep)
 
     async def sweep(self) -> int:
         async with self._lock:
             n = await self.db.write(SYSTEM, lambda uow: alarms.sweep(uow, self.ctx))
+            for fn in list(self.extra):
+                await fn()
             self.sweeps += 1
             return n
 

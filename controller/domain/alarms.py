@@ -31,6 +31,8 @@ ALARM_KINDS: dict[str, tuple[str, str, str]] = {
     "placement_override": ("info", "候问安置越权批准", "placement rule overridden by a supervisor"),
     "location_not_allowed": ("warning", "人员位置异常", "subject in a place the stay does not allow"),
     "alarm_escalated": ("critical", "报警未确认已升级", "alarm escalated"),
+    "door_forced": ("critical", "门被强行打开", "door forced open"),
+    "locker_not_empty": ("warning", "储物柜清空后仍有物品", "locker not empty after exit"),
 }
 
 SEVERITY_ORDER = {"info": 0, "warning": 1, "critical": 2}

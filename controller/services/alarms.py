@@ -79,13 +79,15 @@ def resolve(uow: UnitOfWork, alarm_id: str, note: str) -> dict[str, Any]:
 
 
 def resolve_matching(uow: UnitOfWork, note: str, *, kinds: list[str], stay_id: str | None = None,
-                     room_id: str | None = None) -> int:
+                     room_id: str | None = None, device_id: str | None = None) -> int:
     """Resolves open alarms a later action made moot (a welfare check done, a deadline extended)."""
     q = select(Alarm).where(col(Alarm.kind).in_(kinds), Alarm.state != AlarmState.RESOLVED.value)
     if stay_id is not None:
         q = q.where(Alarm.stay_id == stay_id)
     if room_id is not None:
         q = q.where(Alarm.room_id == room_id)
+    if device_id is not None:
+        q = q.where(Alarm.device_id == device_id)
     n = 0
     for a in uow.session.exec(q).all():
         before = a.state

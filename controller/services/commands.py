@@ -68,6 +68,8 @@ class RegisterStay(_Cmd):
     flags: Flags = Flags()
     identity_source: Literal["id_card", "manual"] = "manual"
     manual_entry_reason: Annotated[str, Field(max_length=200)] | None = None
+    id_reader_id: Id | None = None  # the reader the card was read on (checked against what it read)
+    card_problem_reason: Annotated[str, Field(min_length=2, max_length=200)] | None = None
 
 
 class Findings(_Cmd):
@@ -81,6 +83,8 @@ class SearchRecord(_Cmd):
     witness_id: Id
     gate_result: Literal["pass", "alarm", "not_used"]
     gate_zones: list[Annotated[int, Field(ge=1, le=32)]] | None = None
+    gate_device_id: Id | None = None  # with gate_counter: the gate transit this record is about
+    gate_counter: Annotated[int, Field(ge=0)] | None = None
     handheld_result: Literal["clear", "found", "not_used"] | None = None
     findings: Findings = Findings()
     room_id: Id | None = None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from sqlmodel import col, select
 
@@ -20,9 +21,25 @@ def mask_id(number: str) -> str:
     return number[:6] + "*" * max(0, len(number) - 6) if len(number) > 6 else "***"
 
 
-def register(uow: UnitOfWork, ctx: SiteContext, cmd: RegisterStay) -> Stay:
+def check_card(cmd: RegisterStay, card: dict[str, Any] | None) -> list[str]:
+    """The identity typed or filled in must be what the reader read; a card with problems needs a reason."""
+    if card is None:
+        raise invalid("NO_CARD_READ", "该读卡器未读到身份证，请重新放卡或改为手工录入",
+                      "no card was read on that reader; place the card again or enter manually")
+    if card.get("id_number", "").upper() != cmd.subject.id_number.strip().upper() or card.get("name") != cmd.subject.name:
+        raise RuleViolation("ID_CARD_MISMATCH", "登记信息与读取的身份证不一致", "the identity differs from the card read")
+    problems = list(card.get("problems") or [])
+    if problems and not cmd.card_problem_reason:
+        raise RuleViolation("ID_CARD_PROBLEM", "身份证存在问题（如已过期），须说明原因后方可登记",
+                            "the card has problems (e.g. expired): give a reason to register anyway",
+                            problems=problems)
+    return problems
+
+
+def register(uow: UnitOfWork, ctx: SiteContext, cmd: RegisterStay, card: dict[str, Any] | None = None) -> Stay:
     s, now = uow.session, uow.now
     subj = cmd.subject
+    card_problems = check_card(cmd, card) if cmd.identity_source == "id_card" and cmd.id_reader_id else []
     if subj.birth_date > now.date():
         raise invalid("INVALID_DATE", "出生日期不能晚于今天", "birth date is in the future", field="subject.birth_date")
     number = subj.id_number.strip().upper()
@@ -71,6 +88,8 @@ def register(uow: UnitOfWork, ctx: SiteContext, cmd: RegisterStay) -> Stay:
                       "role": stay.role, "case_no": stay.case_no, "legal_basis": stay.legal_basis,
                       "basis_started_at": started, "identity_source": stay.identity_source,
                       "manual_entry_reason": stay.manual_entry_reason, "case_officer_ids": officers,
+                      "id_reader_id": cmd.id_reader_id, "card_problems": card_problems,
+                      "card_problem_reason": cmd.card_problem_reason,
                       "clock_source": rule.source},
                payload={"state": stay.state, "subject": {"name": stay.subject_name, "sex": stay.sex,
                                                          "is_minor": stay.is_minor, "id_type": stay.id_type,

@@ -42,7 +42,8 @@ def _place(uow: UnitOfWork, ctx: SiteContext, stay: Stay, room_id: str, override
     return overridden
 
 
-def search(uow: UnitOfWork, ctx: SiteContext, stay_id: str, cmd: SearchRecord) -> Stay:
+def search(uow: UnitOfWork, ctx: SiteContext, stay_id: str, cmd: SearchRecord,
+           transit: dict[str, Any] | None = None) -> Stay:
     s = uow.session
     stay = load_stay(s, stay_id)
     checker = staff(s, cmd.checker_id, field="checker_id")
@@ -56,7 +57,13 @@ def search(uow: UnitOfWork, ctx: SiteContext, stay_id: str, cmd: SearchRecord) -
     if cmd.gate_result == "alarm" and (not cmd.handheld_result or cmd.handheld_result == "not_used"):
         raise invalid("HANDHELD_REQUIRED", "安检门报警，须用手持金属探测器复检并记录结果",
                       "the gate alarmed: a handheld check result is required", field="handheld_result")
-    record = {**cmd.model_dump(), "at": uow.now.isoformat(), "by": uow.actor.id}
+    if transit is not None:
+        # the gate's own report is the record: the form may not say "pass" where the gate alarmed
+        reported = "alarm" if transit["alarm"] else "pass"
+        if cmd.gate_result != reported or sorted(cmd.gate_zones or []) != sorted(transit["zones"]):
+            raise RuleViolation("GATE_RESULT_MISMATCH", "安检门结果与设备记录不符", "the gate result differs from the gate's report",
+                                reported=reported, zones=transit["zones"])
+    record = {**cmd.model_dump(), "gate_transit": transit, "at": uow.now.isoformat(), "by": uow.actor.id}
     if stay.state == StayState.RETURNED.value:
         if not cmd.room_id:
             raise invalid("ROOM_REQUIRED", "返回后复检须指定候问室", "a search after return must name the waiting room",
@@ -106,6 +113,10 @@ def placement(uow: UnitOfWork, ctx: SiteContext, stay_id: str, cmd: Placement) -
     from ..domain.stay import next_state
 
     next_state(StayState(stay.state), "placement")  # refuse out-of-order before checking the room
+    locker = uow.session.get(Locker, stay.locker_id) if stay.locker_id else None
+    if locker is not None and locker.door_open:
+        raise RuleViolation("LOCKER_NOT_CLOSED", "储物柜门未关闭，请先关好柜门", "close the locker door first",
+                            locker_id=locker.id)
     ov = cmd.override
     overridden = _place(uow, ctx, stay, cmd.room_id, ov.supervisor_id if ov else None, ov.reason if ov else None)
     data: dict[str, Any] = {"room_id": cmd.room_id, "from_room_id": stay.room_id}

@@ -179,3 +179,48 @@ async def bench_insert(c: ContainerDep, actor: Annotated[Actor, allow("admin")])
         return {"id": row.id}
 
     return await c.db.write(actor, write)
+
+
+@router.get("/devices", tags=["devices"])
+async def list_devices(c: ContainerDep, actor: StaffActor) -> list[dict[str, Any]]:
+    """Availability and last seen of every configured device."""
+    bus = c.extras.get("devicebus")
+    if bus is None:
+        return [{"id": d.id, "kind": d.kind, "room_id": d.room_id, "availability": "unknown", "last_seen": None,
+                 "detail": "devices not attached"} for d in c.site.devices]
+    return bus.snapshot()
+
+
+@router.get("/devices/{device_id}/last-read", tags=["devices"])
+async def last_read(device_id: str, c: ContainerDep,
+                    actor: Annotated[Actor, allow("custody_staff", "case_officer", "supervisor")]) -> dict[str, Any]:
+    """The last card an ID reader read, or the last transits of a gate (for a kiosk that joined late)."""
+    bus = c.extras.get("devicebus")
+    if bus is None or not any(d.id == device_id for d in c.site.devices):
+        raise RuleViolation("NOT_FOUND", "设备不存在", f"no device {device_id}", status=404)
+    return {"card": bus.cards.get(device_id), "transits": list(bus.transits.get(device_id, []))}
+
+
+class TagIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    tag_id: str | None = Field(default=None, max_length=64, pattern=r"^[a-z0-9-]+$")
+
+
+@router.post("/staff/{staff_id}/tag", tags=["staff"])
+async def set_staff_tag(staff_id: str, body: TagIn, c: ContainerDep,
+                        actor: Annotated[Actor, allow("admin", "supervisor")]) -> dict[str, Any]:
+    """Binds a staff member's own wristband/badge tag, so the presence rules know who is in the room."""
+    from ...store.tables import Staff
+
+    def write(uow):  # type: ignore[no-untyped-def]
+        person = uow.session.get(Staff, staff_id)
+        if person is None:
+            raise RuleViolation("NOT_FOUND", "工作人员不存在", "staff not found", status=404)
+        before = person.tag_id
+        person.tag_id = body.tag_id
+        uow.session.add(person)
+        uow.record("staff_tag_set", entity="staff", entity_id=staff_id, before={"tag_id": before},
+                   after={"tag_id": body.tag_id})
+        return auth.staff_public(person) | {"tag_id": person.tag_id}
+
+    return await c.db.write(actor, write)

@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
 
+from ...domain.errors import invalid
 from ...services import exits, interviews, registration, rooms, steps, views
 from ...services.commands import (
     CareIn,
@@ -58,12 +59,23 @@ async def get_stay(stay_id: str, c: ContainerDep, actor: StaffActor) -> dict[str
 
 @router.post("/stays", status_code=201, summary="Registration (入区登记)")
 async def register(body: RegisterStay, c: ContainerDep, actor: IntakeActor) -> dict[str, Any]:
-    return await _stay_write(c, actor, lambda uow: registration.register(uow, c.ctx, body))
+    bus = c.extras.get("devicebus")
+    card = None
+    if body.identity_source == "id_card" and body.id_reader_id and bus is not None:
+        card = bus.cards.get(body.id_reader_id)
+    return await _stay_write(c, actor, lambda uow: registration.register(uow, c.ctx, body, card))
 
 
 @router.post("/stays/{stay_id}/search", summary="Security check (人身安全检查)")
 async def search(stay_id: str, body: SearchRecord, c: ContainerDep, actor: IntakeActor) -> dict[str, Any]:
-    return await _stay_write(c, actor, lambda uow: steps.search(uow, c.ctx, stay_id, body))
+    transit = None
+    if body.gate_device_id is not None:
+        bus = c.extras.get("devicebus")
+        transit = bus.gate_transit(body.gate_device_id, body.gate_counter or 0) if bus is not None else None
+        if transit is None:
+            raise invalid("GATE_TRANSIT_UNKNOWN", "未找到该次安检门通过记录", "no such gate transit",
+                          gate_device_id=body.gate_device_id, gate_counter=body.gate_counter)
+    return await _stay_write(c, actor, lambda uow: steps.search(uow, c.ctx, stay_id, body, transit))
 
 
 @router.post("/stays/{stay_id}/collection", summary="Information collection (信息采集)")
