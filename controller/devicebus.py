@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import uuid
 from collections import deque
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -38,7 +39,7 @@ def raise_unless_open(uow: UnitOfWork, kind: str, key: str, **kw: Any) -> Alarm 
                                                     Alarm.state != AlarmState.RESOLVED.value)).first()
     if open_ is not None:
         return None
-    return alarms.raise_alarm(uow, kind, f"{key}@{uow.now.isoformat()}", **kw)
+    return alarms.raise_alarm(uow, kind, f"{key}@{uuid.uuid4().hex[:12]}", **kw)
 
 
 @dataclass
@@ -112,6 +113,7 @@ class DeviceBus:
         self._dirty_rooms: set[str] = set()
         self._check_scheduled = False
         self.events_in = 0
+        self.availability: dict[str, Availability] = {}
         self.registry = DeviceRegistry(container.site.devices, self.on_device_event, site=container.site.site.id,
                                        factories={"lock_board": self._lock_board_factory},
                                        mqtt_username=container.site.mqtt.username,
@@ -191,13 +193,22 @@ class DeviceBus:
         spec = next((d for d in self.c.site.devices if d.id == ev.device_id), None)
         if spec is None or not spec.required:
             return
-        if ev.availability is Availability.OFFLINE:
-            self._spawn(self.c.db.write(SYSTEM, lambda uow: raise_unless_open(
-                uow, "device_offline", f"device_offline:{ev.device_id}", room_id=spec.room_id, device_id=ev.device_id,
-                device_kind=ev.kind, detail=ev.detail)))
-        elif ev.availability is Availability.ONLINE:
+        self.availability[ev.device_id] = Availability(ev.availability)
+        if ev.availability == Availability.OFFLINE:
+            self._spawn(self._offline_after_grace(ev.device_id, ev.kind, spec.room_id, ev.detail))
+        elif ev.availability == Availability.ONLINE:
             self._spawn(self.c.db.write(SYSTEM, lambda uow: alarms.resolve_matching(
                 uow, "设备已恢复在线 / device back online", kinds=["device_offline"], device_id=ev.device_id)))
+
+    async def _offline_after_grace(self, device_id: str, kind: str, room_id: str | None, detail: str) -> None:
+        """A device must stay offline for the grace period (real seconds) before it alarms: a reconnect at
+        start-up or a broker blip is not an incident."""
+        await asyncio.sleep(self.c.site.timing.device_offline_grace_s)
+        if self.availability.get(device_id) != Availability.OFFLINE:
+            return
+        await self.c.db.write(SYSTEM, lambda uow: raise_unless_open(
+            uow, "device_offline", f"device_offline:{device_id}", room_id=room_id, device_id=device_id,
+            device_kind=kind, detail=detail))
 
     _on_BoardAvailabilityChanged = _on_AvailabilityChanged
 

@@ -94,12 +94,39 @@ class TimingConfig(_Strict):
     kiosk_idle_minutes: int = Field(default=5, ge=1, le=60)
     session_idle_minutes: int = Field(default=30, ge=1, le=480)
     session_absolute_hours: float = Field(default=12, gt=0, le=24)
+    device_offline_grace_s: float = Field(default=10, ge=0, le=600)
 
 
 class SyncConfig(_Strict):
-    platform_url: str | None = None
+    """Central platform sync (README "Central platform sync"). The key file is 0600 and never in the repo."""
+
+    platform_url: str | None = None  # the platform's batch endpoint; https, or http only to a loopback host
     key_file: Path | None = None
+    site_key_id: str = Field(default="k1", pattern=r"^[A-Za-z0-9._-]{1,64}$")
     batch_size: int = Field(default=500, ge=1, le=5000)
+    include_identity_numbers: bool = False  # only where the platform is entitled to them
+    retry_base_seconds: float = Field(default=1.0, gt=0, le=60)
+    retry_cap_seconds: float = Field(default=300.0, gt=0, le=3600)
+    request_timeout_seconds: float = Field(default=30.0, gt=0, le=300)
+    lease_seconds: float = Field(default=30.0, ge=2, le=600)
+    poll_seconds: float = Field(default=2.0, gt=0, le=60)
+
+    @model_validator(mode="after")
+    def _endpoint(self) -> SyncConfig:
+        if self.platform_url is None:
+            return self
+        from urllib.parse import urlsplit
+
+        url = urlsplit(self.platform_url)
+        if url.scheme not in ("https", "http") or not url.hostname:
+            raise ValueError("sync.platform_url must be an http(s) URL")
+        if url.scheme == "http" and url.hostname not in ("127.0.0.1", "localhost", "::1"):
+            raise ValueError("sync.platform_url: plain http is allowed only to a loopback host; use https")
+        if self.key_file is None:
+            raise ValueError("sync.key_file is required when sync.platform_url is set")
+        if self.retry_cap_seconds < self.retry_base_seconds:
+            raise ValueError("sync.retry_cap_seconds must be at least retry_base_seconds")
+        return self
 
 
 class SiteConfig(_Strict):
