@@ -68,7 +68,7 @@ class Centre:
     def sim(self, device_id: str) -> Any:
         return self.sims.sims[device_id]
 
-    async def until(self, pred: Callable[[], Any], timeout: float = 5.0, what: str = "condition") -> Any:
+    async def until(self, pred: Callable[[], Any], timeout: float = 5.0, what: str = "condition") -> Any:  # noqa: ASYNC109
         """Waits (bounded) for real I/O to arrive: a device event over a pty or the broker."""
         deadline = asyncio.get_running_loop().time() + timeout
         while True:
