@@ -249,3 +249,31 @@ class KeyValue(SQLModel, table=True):
     __tablename__ = "kv"
     key: str = Field(primary_key=True)
     value: dict[str, Any] = _json(dict)
+
+
+class Capture(SQLModel, table=True):
+    """An accepted face image (人像采集): the JPEG lives on disk named by its sha256; the row holds its report."""
+
+    __tablename__ = "capture"
+    id: str = Field(primary_key=True)
+    stay_id: str | None = Field(default=None, index=True)
+    camera_id: str
+    sha256: str = Field(index=True)
+    path: str  # relative to the data directory
+    report: dict[str, Any] = _json(dict)
+    width: int = 0
+    height: int = 0
+    taken_at: datetime = _ts(nullable=False)
+    taken_by: str
+
+
+class Kiosk(SQLModel, table=True):
+    """An enrolled kiosk or terminal: sign-in from it must present its device token (stored as a hash only)."""
+
+    __tablename__ = "kiosk"
+    id: str = Field(primary_key=True)
+    name: str = ""
+    token_hash: str
+    enrolled_at: datetime = _ts(nullable=False)
+    enrolled_by: str
+    revoked: bool = False
