@@ -1,0 +1,687 @@
+// The registration kiosk: the ledger of open stays with deadline countdowns, and one panel that walks the selected
+// stay through its next step (registration, security check, face capture, property, placement, waiting-room
+// actions, temporary leave and return, extension, exit). Live events refresh the ledger and fill device data.
+import { ApiError, get, getToken, isMissing, post } from "./api.js";
+import { lang, t } from "./i18n.js";
+import { deviceOnline, devices, findDevice, startPage } from "./page.js";
+import { can, currentStaff, gate } from "./session.js";
+import { clear, countdown, debounce, errorBox, field, fmtTime, h, select, toast } from "./util.js";
+
+const $ = (sel) => document.querySelector(sel);
+const S = {
+  stays: [], staff: [], rooms: [], selected: null, stay: null, mode: "idle", lockerOpen: null, lastCard: null,
+  gate: null,
+};
+const STEPS = ["registered", "searched", "collected", "property_stored", "waiting", "exited"];
+const BASES = ["criminal_summons", "compelled_appearance", "admin_summons", "verbal_summons", "continued_questioning",
+  "criminal_detention", "voluntary_surrender", "witness_inquiry"];
+const CATEGORIES = ["personal", "valuable", "cash", "phone", "dangerous", "case_related"];
+const DISPOSITIONS = ["released", "to_detention_centre", "to_detention_house", "bail", "residential_surveillance",
+  "handed_over", "to_hospital"];
+const ITEM_DISPOSITIONS = ["returned", "handed_to_family", "seized", "travels_with_subject"];
+const ACTIVITIES = ["drug_test", "alcohol_test", "medical_check", "identification", "lawyer_meeting", "remote_meeting"];
+const LEAVE_REASONS = ["scene_identification", "recover_goods", "hospital", "other"];
+const MANUAL_REASONS = ["no_card", "reader_failed", "foreign", "other"];
+const CARE = ["meal", "water", "rest", "medication", "toilet"];
+
+const opts = (prefix, values) => values.map((v) => ({ value: v, label: t(`${prefix}.${v}`) }));
+const staffName = (id) => S.staff.find((p) => p.id === id)?.name || id;
+const roomName = (id) => {
+  const r = S.rooms.find((x) => x.id === id);
+  return r ? (lang() === "en" ? r.name_en || r.name : r.name) : (id || "—");
+};
+const staffWith = (role, filter = () => true) => S.staff.filter((p) => p.active !== false && p.roles.includes(role) && filter(p));
+const staffOpts = (list) => list.map((p) => ({ value: p.id, label: `${p.name}（${t(`sex.${p.sex}`)}）` }));
+
+// ---------------------------------------------------------------- data
+async function loadAll() {
+  const [stays, staff, rooms] = await Promise.all([get("/stays?state=open"), get("/staff"), get("/rooms")]);
+  S.stays = stays; S.staff = staff; S.rooms = rooms;
+  renderLedger();
+  if (S.selected) await loadStay(S.selected, { keepForm: true });
+}
+
+async function loadStay(id, { keepForm = false } = {}) {
+  const stay = await get(`/stays/${id}`);
+  const changed = !S.stay || S.stay.id !== stay.id || S.stay.state !== stay.state;
+  S.stay = stay; S.selected = id;
+  if (changed || !keepForm) renderStay();
+  else renderStayHead();
+}
+
+const refreshLedger = debounce(async () => {
+  try {
+    S.stays = await get("/stays?state=open");
+    S.rooms = await get("/rooms");
+    renderLedger();
+  } catch { /* the lock or the banner says why */ }
+}, 200);
+
+// ---------------------------------------------------------------- ledger
+function renderLedger() {
+  const list = clear($("#ledger-list"));
+  $("#ledger-count").textContent = String(S.stays.length);
+  if (!S.stays.length) list.append(h("p.muted", {}, t("ledger.empty")));
+  for (const s of S.stays) {
+    list.append(h("button.ledger-row", {
+      type: "button", "data-stay": s.id, "aria-pressed": s.id === S.selected ? "true" : "false",
+      onclick: () => { S.mode = "stay"; S.lockerOpen = null; loadStay(s.id); },
+    },
+    h("span.name", {}, s.subject.name),
+    h("span.badge", {}, t(`state.${s.state}`)),
+    h("span.room.small.muted", {}, roomName(s.room_id)),
+    countdown(s.deadline_at),
+    s.open_alarm_ids?.length ? h("span.badge.bad", {}, `${t("ledger.alarms")} ${s.open_alarm_ids.length}`) : null));
+  }
+}
+
+// ---------------------------------------------------------------- stay panel
+function panel() { return clear($("#work")); }
+
+function stepper(state) {
+  const idx = state === "exited" ? 5 : ["exiting"].includes(state) ? 4.5 : Math.min(STEPS.indexOf(state), 4);
+  const at = idx < 0 ? 4 : idx;
+  return h("ol.stepper", {}, ["registration", "search", "collection", "property", "placement", "exit"].map((k, i) =>
+    h("li", { class: i < at + 1 ? "done" : i === Math.ceil(at + 1) ? "now" : "" }, t(`step.${k}`))));
+}
+
+function renderStayHead() {
+  const s = S.stay;
+  const head = $("#stay-head");
+  if (!head || !s) return;
+  clear(head).append(
+    h("div.row", {},
+      h("h2.subject-name", {}, s.subject.name),
+      h("span.badge", {}, t(`sex.${s.subject.sex}`)),
+      s.subject.is_minor ? h("span.badge.warn", {}, t("stay.minor")) : null,
+      h("span.badge", {}, t(`role.${s.role}`)),
+      h("span.badge.state", { "data-state": s.state }, t(`state.${s.state}`)),
+      h("span.spacer"),
+      h("span.muted.small", {}, t("stay.deadline")), countdown(s.deadline_at)),
+    h("div.small.muted", {}, `${t("stay.case")} ${s.case.case_no} · ${t(`basis.${s.legal_basis}`)} · ${t("stay.entered")} ${fmtTime(s.entered_at)} · ${t("stay.room")} ${roomName(s.room_id)}`),
+    stepper(s.state));
+}
+
+function renderStay() {
+  const p = panel();
+  const s = S.stay;
+  p.append(h("div#stay-head.panel"));
+  renderStayHead();
+  const body = h("div#step.panel");
+  p.append(body);
+  if (!can("intake") && !["exited"].includes(s.state)) {
+    body.append(h("p.muted", {}, t("role.view_only")));
+    return;
+  }
+  const views = {
+    registered: searchForm, returned: searchForm, searched: collectionForm, collected: propertyForm,
+    property_stored: S.lockerOpen ? lockerWait : placementForm, waiting: waitingActions, in_activity: activityNow,
+    in_interview: interviewNow, on_temporary_leave: leaveNow, exiting: exitForm, exited: exitedView,
+  };
+  (views[s.state] || (() => body.append(h("p", {}, s.state))))(body, s);
+}
+
+/** Sends a step; on success shows the new state, on refusal shows the Chinese rule message in `where`. */
+async function act(where, path, body, { after = null, onError = null } = {}) {
+  const old = where.querySelector(":scope > .error-box");
+  if (old) old.remove();
+  const btns = where.querySelectorAll("button");
+  btns.forEach((b) => { b.disabled = true; });
+  try {
+    const res = await post(path, body);
+    if (after) await after(res);
+    else if (res && res.state) { S.stay = res; renderStay(); }
+    refreshLedger();
+    return res;
+  } catch (err) {
+    if (!(err instanceof ApiError)) throw err;
+    if (err.status === 401) return null;
+    const box = errorBox(err, onError ? onError(err) : null);
+    where.prepend(box);
+    box.scrollIntoView({ block: "nearest" });
+    return null;
+  } finally {
+    btns.forEach((b) => { b.disabled = false; });
+  }
+}
+
+function submitRow(labelKey, onclick, cls = "button.primary") {
+  return h("div.row.actions", {}, h(cls, { type: "button", "data-action": labelKey, onclick }, t(labelKey)));
+}
+
+// ---------------------------------------------------------------- registration
+function registrationForm() {
+  S.mode = "register"; S.selected = null; S.stay = null; S.card = null;
+  renderLedger();
+  const p = panel();
+  const reader = findDevice("id_reader");
+  const readerBox = h("div#card-status", { class: deviceOnline(reader) ? "info-box" : "info-box" },
+    deviceOnline(reader) ? t("reg.card_ready") : `${t("dev.not_connected")} — ${t("reg.reader_absent")}`);
+  const f = h("form#reg-form.panel", { autocomplete: "off", onsubmit: (e) => e.preventDefault() });
+  const officers = staffWith("case_officer");
+  f.append(
+    h("h2", {}, t("reg.title")), readerBox,
+    h("input", { type: "hidden", name: "identity_source", value: "manual" }),
+    h("div#card-reason.hidden", {}, field(t("reg.card_problem_reason"), h("input", { name: "card_problem_reason" }))),
+    h("div.grid3", {},
+      field(t("reg.name"), h("input", { name: "name", required: true })),
+      field(t("reg.sex"), select("sex", opts("sex", ["male", "female"]), { empty: t("form.choose") })),
+      field(t("reg.birth_date"), h("input", { name: "birth_date", type: "date", required: true })),
+      field(t("reg.id_type"), select("id_type", opts("idtype", ["resident_id", "passport", "other"]), { value: "resident_id" })),
+      field(t("reg.id_number"), h("input", { name: "id_number", required: true, autocomplete: "off" })),
+      field(t("reg.nationality"), h("input", { name: "nationality", value: "CHN" })),
+      field(t("reg.ethnicity"), h("input", { name: "ethnicity" })),
+      h("div", { style: "grid-column: span 2" }, field(t("reg.address"), h("input", { name: "address" })))),
+    h("div#manual-reason.grid2", {},
+      field(t("reg.manual_reason"), select("manual_reason", opts("manual", MANUAL_REASONS), { empty: t("form.choose") })),
+      field(t("reg.manual_note"), h("input", { name: "manual_note" }))),
+    h("h3", {}, t("reg.case_section")),
+    h("div.grid3", {},
+      field(t("reg.role"), select("role", opts("role", ["suspect", "witness", "victim"]), { value: "suspect" })),
+      field(t("reg.case_no"), h("input", { name: "case_no", required: true })),
+      field(t("reg.case_kind"), select("case_kind", opts("casekind", ["criminal", "administrative"]), { value: "criminal" })),
+      field(t("reg.legal_basis"), select("legal_basis", opts("basis", BASES), { value: "criminal_summons" })),
+      field(t("reg.wristband"), h("input", { name: "wristband_id" })),
+      field(t("reg.summary"), h("input", { name: "summary" }))),
+    h("h3", {}, t("reg.officers")),
+    h("div.checks", {}, officers.map((o) => h("label.check", {},
+      h("input", { type: "checkbox", name: "officer", value: o.id }), o.name))),
+    h("h3", {}, t("reg.flags")),
+    h("div.checks", {}, ["intoxicated", "injured", "ill", "pregnant", "needs_interpreter", "disabled"].map((k) =>
+      h("label.check", {}, h("input", { type: "checkbox", name: "flag", value: k }), t(`flag.${k}`)))),
+    submitRow("reg.submit", () => submitRegistration(f)));
+  p.append(f);
+}
+
+function fillFromCard(data, deviceId) {
+  const f = $("#reg-form");
+  if (!f) return;
+  S.card = { device_id: deviceId, data };
+  const set = (n, v) => { if (f[n] && v !== undefined && v !== null) f[n].value = v; };
+  set("name", data.name); set("sex", data.sex); set("birth_date", data.birth_date); set("id_number", data.id_number);
+  set("ethnicity", data.ethnicity); set("address", data.address); set("id_type", "resident_id"); set("nationality", "CHN");
+  f.identity_source.value = "id_card";
+  $("#manual-reason")?.classList.add("hidden");
+  const box = $("#card-status");
+  const problems = data.problems || [];
+  $("#card-reason").classList.toggle("hidden", !problems.length);
+  box.className = data.valid === false || problems.length ? "error-box" : "ok-box";
+  box.textContent = data.valid === false || problems.length
+    ? `${t("reg.card_problem")}：${problems.map((p) => t(`cardproblem.${p}`)).join("；") || t("reg.card_invalid")}`
+    : `${t("reg.card_read")}：${data.name}（${t("reg.valid_to")} ${data.valid_to || "—"}）`;
+}
+
+async function submitRegistration(f) {
+  const officerIds = [...f.querySelectorAll("input[name=officer]:checked")].map((i) => i.value);
+  const flags = Object.fromEntries([...f.querySelectorAll("input[name=flag]:checked")].map((i) => [i.value, true]));
+  const manual = f.identity_source.value === "manual";
+  const body = {
+    subject: {
+      name: f.name.value.trim(), id_type: f.id_type.value, id_number: f.id_number.value.trim(), sex: f.sex.value,
+      birth_date: f.birth_date.value, nationality: f.nationality.value.trim() || "CHN",
+      ethnicity: f.ethnicity.value.trim() || null, address: f.address.value.trim() || null,
+    },
+    role: f.role.value, case: { case_no: f.case_no.value.trim(), case_kind: f.case_kind.value, summary: f.summary.value.trim() || null },
+    legal_basis: f.legal_basis.value, case_officer_ids: officerIds, wristband_id: f.wristband_id.value.trim() || null,
+    flags, identity_source: manual ? "manual" : "id_card",
+  };
+  if (manual) {
+    if (!f.manual_reason.value) { showLocalError(f, "reg.need_manual_reason"); return; }
+    body.manual_entry_reason = t(`manual.${f.manual_reason.value}`) + (f.manual_note.value.trim() ? `：${f.manual_note.value.trim()}` : "");
+  } else if (S.card) {
+    body.id_reader_id = S.card.device_id;
+    if ((S.card.data.problems || []).length) body.card_problem_reason = f.card_problem_reason.value.trim() || null;
+  }
+  if (!body.subject.sex) { showLocalError(f, "reg.need_sex"); return; }
+  await act(f, "/stays", body, {
+    after: (stay) => { S.mode = "stay"; S.selected = stay.id; S.stay = stay; renderStay(); toast(t("reg.done")); },
+  });
+}
+
+function showLocalError(where, key) {
+  where.querySelector(":scope > .error-box")?.remove();
+  where.prepend(h("div.error-box", { role: "alert" }, t(key)));
+}
+
+// ---------------------------------------------------------------- security check
+function searchForm(body, s) {
+  const female = s.subject.sex === "female";
+  const checkers = S.staff.filter((p) => p.active !== false && (p.roles.includes("custody_staff") || p.roles.includes("case_officer")) &&
+    (!female || p.sex === "female"));
+  const me = currentStaff();
+  const gateDev = findDevice("metal_gate");
+  const gateBox = h("div#gate-status.info-box", {}, deviceOnline(gateDev) ? t("search.gate_waiting") : `${t("dev.not_connected")} — ${t("search.gate_manual")}`);
+  const f = h("form#search-form", { onsubmit: (e) => e.preventDefault() },
+    h("h2", {}, s.state === "returned" ? t("search.title_return") : t("search.title")),
+    gateBox,
+    h("div.grid3", {},
+      field(t("search.gate_result"), select("gate_result", opts("gate", ["pass", "alarm", "not_used"]), { value: deviceOnline(gateDev) ? "pass" : "not_used" })),
+      field(t("search.handheld"), select("handheld_result", opts("handheld", ["clear", "found", "not_used"]), { empty: t("form.none") })),
+      field(t("search.zones"), h("input", { name: "gate_zones", placeholder: "3,4", inputmode: "numeric" }))),
+    h("div.grid2", {},
+      field(t("search.checker"), select("checker_id", staffOpts(checkers), { empty: t("form.choose"), value: checkers.some((c) => c.id === me?.id) ? me.id : null })),
+      field(t("search.witness"), select("witness_id", staffOpts(S.staff.filter((p) => p.active !== false && !p.roles.includes("admin") && !p.roles.includes("platform"))), { empty: t("form.choose") }))),
+    female ? h("p.small.muted#checker-hint", {}, t("search.female_hint")) : null,
+    h("div.grid3", {},
+      field(t("search.injuries"), h("input", { name: "injuries" })),
+      field(t("search.contraband"), h("input", { name: "contraband" })),
+      field(t("search.illness"), h("input", { name: "illness" }))),
+    s.state === "returned" ? field(t("search.back_room"), select("room_id", holdingRoomOpts(), { empty: t("form.choose"), value: s.waiting_room_id })) : null,
+    submitRow("search.submit", () => {
+      const zones = f.gate_zones.value.split(/[,，\s]+/).filter(Boolean).map(Number).filter((n) => n >= 1 && n <= 32);
+      const findings = {};
+      if (f.injuries.value.trim()) findings.injuries = f.injuries.value.trim();
+      if (f.contraband.value.trim()) findings.contraband = f.contraband.value.trim();
+      if (f.illness.value.trim()) findings.self_reported_illness = f.illness.value.trim();
+      const b = { checker_id: f.checker_id.value, witness_id: f.witness_id.value, gate_result: f.gate_result.value, findings };
+      if (zones.length) b.gate_zones = zones;
+      if (S.gate && b.gate_result !== "not_used") { b.gate_device_id = S.gate.device_id; b.gate_counter = S.gate.data.counter; }
+      if (f.handheld_result.value) b.handheld_result = f.handheld_result.value;
+      if (s.state === "returned") b.room_id = f.room_id.value;
+      return act(f, `/stays/${s.id}/search`, b);
+    }));
+  body.append(f);
+  S.gate = null; // a transit before this form opened belongs to someone else
+}
+
+function applyGate(data, deviceId) {
+  const f = $("#search-form");
+  if (!f) return;
+  S.gate = { device_id: deviceId, data };
+  f.gate_result.value = data.alarm ? "alarm" : "pass";
+  f.gate_zones.value = (data.zones || []).join(",");
+  const box = $("#gate-status");
+  box.className = data.alarm ? "error-box" : "ok-box";
+  box.textContent = data.alarm ? `${t("search.gate_alarm")} ${t("search.zones")} ${(data.zones || []).join(",")}` : t("search.gate_pass");
+}
+
+function holdingRoomOpts() {
+  return S.rooms.filter((r) => ["waiting", "sobering"].includes(r.kind))
+    .map((r) => ({ value: r.id, label: `${roomName(r.id)}（${r.occupant_stay_ids.length}/${r.capacity}）` }));
+}
+
+// ---------------------------------------------------------------- face capture + collection
+function collectionForm(body, s) {
+  const cam = findDevice("capture_camera", "collect") || findDevice("capture_camera");
+  let captureId = null;
+  const preview = h("div#preview.preview");
+  const report = h("div#capture-report");
+  if (cam && deviceOnline(cam)) {
+    const img = h("img", { alt: t("cap.preview"), src: `/api/v1/captures/preview/${encodeURIComponent(cam.id)}?token=${encodeURIComponent(getToken())}` });
+    img.addEventListener("error", () => { clear(preview).append(h("div.info-box", {}, `${t("dev.not_connected")} — ${t("cap.no_preview")}`)); });
+    preview.append(img);
+  } else {
+    preview.append(h("div.info-box#cam-absent", {}, `${t("dev.not_connected")} — ${t("cap.camera_absent")}`));
+  }
+  const captureBtn = h("button.primary", { type: "button", "data-action": "cap.take", disabled: !cam }, t("cap.take"));
+  captureBtn.addEventListener("click", async () => {
+    clear(report);
+    try {
+      const r = await post("/captures", { camera_id: cam.id, stay_id: s.id });
+      captureId = r.capture_id;
+      report.append(h("div.ok-box", {}, `${t("cap.ok")}（${captureId}）`));
+    } catch (err) {
+      if (isMissing(err)) { report.append(h("div.info-box", {}, `${t("dev.not_connected")} — ${t("cap.camera_absent")}`)); return; }
+      const gateName = err.details?.failing_gate;
+      report.append(errorBox(err, gateName ? h("div.gate-failed", {}, `${t("cap.failed_gate")}：${t(`qgate.${gateName}`)}`) : null));
+    }
+  });
+  const f = h("form#collect-form", { onsubmit: (e) => e.preventDefault() },
+    h("h2", {}, t("cap.title")),
+    h("div.capture", {}, preview, h("div", {}, captureBtn, report)),
+    h("label.check", {}, h("input", { type: "checkbox", name: "fingerprints" }), t("cap.fingerprints")),
+    h("label.check", {}, h("input", { type: "checkbox", name: "dna" }), t("cap.dna")),
+    field(t("cap.notes"), h("input", { name: "notes" })),
+    submitRow("cap.submit", () => {
+      const b = { fingerprints_taken: f.fingerprints.checked, dna_taken: f.dna.checked };
+      if (captureId) b.capture_id = captureId;
+      if (f.notes.value.trim()) b.notes = f.notes.value.trim();
+      return act(f, `/stays/${s.id}/collection`, b);
+    }));
+  body.append(f);
+}
+
+// ---------------------------------------------------------------- property
+async function propertyForm(body, s) {
+  let lockers = [];
+  try { lockers = await get("/lockers"); } catch { /* shown below as none free */ }
+  const free = lockers.filter((l) => l.state === "free" && !l.stay_id);
+  const custodians = staffWith("custody_staff", (p) => !s.case_officer_ids.includes(p.id));
+  const me = currentStaff();
+  const items = h("div#items");
+  const addItem = () => items.append(h("div.item-row.row", {},
+    h("input", { name: "desc", placeholder: t("prop.desc"), "aria-label": t("prop.desc") }),
+    h("input", { name: "qty", type: "number", min: "1", value: "1", "aria-label": t("prop.qty"), style: "width:90px" }),
+    select("category", opts("cat", CATEGORIES), { value: "personal" }),
+    h("button", { type: "button", "aria-label": t("prop.remove"), onclick: (e) => e.target.closest(".item-row").remove() }, "✕")));
+  addItem();
+  let chosen = null;
+  const lockerGrid = h("div.locker-grid#locker-grid", {}, free.slice(0, 48).map((l) => h("button.locker", {
+    type: "button", "data-locker": l.id,
+    onclick: (e) => { chosen = l.id; lockerGrid.querySelectorAll(".locker").forEach((b) => b.setAttribute("aria-pressed", b === e.currentTarget ? "true" : "false")); },
+  }, l.id.toUpperCase())));
+  const f = h("form#property-form", { onsubmit: (e) => e.preventDefault() },
+    h("h2", {}, t("prop.title")), items,
+    h("div.row", {}, h("button", { type: "button", "data-action": "prop.add", onclick: addItem }, `＋ ${t("prop.add")}`)),
+    h("h3", {}, `${t("prop.locker")}（${t("prop.free")} ${free.length}）`), lockerGrid,
+    field(t("prop.custodian"), select("custodian_id", staffOpts(custodians), { empty: t("form.choose"), value: custodians.some((c) => c.id === me?.id) ? me.id : null })),
+    h("p.small.muted", {}, t("prop.custodian_hint")),
+    submitRow("prop.submit", () => {
+      const list = [...items.querySelectorAll(".item-row")].map((r) => ({
+        description: r.querySelector("[name=desc]").value.trim(), quantity: Number(r.querySelector("[name=qty]").value || 1),
+        category: r.querySelector("[name=category]").value,
+      })).filter((i) => i.description);
+      if (!chosen) { showLocalError(f, "prop.need_locker"); return null; }
+      return act(f, `/stays/${s.id}/property`, { custodian_id: f.custodian_id.value, locker_id: chosen, items: list }, {
+        after: (stay) => { S.stay = stay; S.lockerOpen = { id: chosen, closed: false }; renderStay(); },
+        onError: (err) => {
+          if (err.status === 503) lockerFailed(s.id, chosen, err);
+          return null;
+        },
+      });
+    }));
+  body.append(f);
+}
+
+/** The property was recorded but the board did not open the locker: say so and offer to open it again. */
+async function lockerFailed(stayId, lockerId, err) {
+  const stay = await get(`/stays/${stayId}`);
+  if (stay.state !== "property_stored") return;
+  S.stay = stay; S.lockerOpen = { id: lockerId, closed: false, failed: err };
+  renderStay();
+}
+
+function lockerWait(body) {
+  const lk = S.lockerOpen;
+  const board = findDevice("lock_board");
+  const online = deviceOnline(board);
+  const status = h("div#locker-status", { class: lk.closed ? "ok-box" : "info-box" },
+    lk.closed ? t("prop.locker_closed", { id: lk.id.toUpperCase() })
+      : t(online ? "prop.locker_open" : "prop.locker_manual", { id: lk.id.toUpperCase() }));
+  const retry = h("button", { type: "button", "data-action": "prop.reopen" }, t("prop.reopen"));
+  retry.addEventListener("click", async () => {
+    try {
+      await post(`/lockers/${lk.id}/open`, { reason: t("prop.reopen_reason") });
+      lk.failed = null; renderStay();
+    } catch (err) { if (err.status !== 401) { lk.failed = err; renderStay(); } }
+  });
+  body.append(h("h2", {}, t("prop.locker_title")),
+    lk.failed ? errorBox(lk.failed, h("div", {}, t("prop.open_failed", { id: lk.id.toUpperCase() }))) : status,
+    online ? null : h("p.info-box#board-absent", {}, `${t("dev.not_connected")} — ${t("prop.board_absent")}`),
+    h("div.row.actions", {},
+      h("button.primary", {
+        type: "button", "data-action": "prop.confirm_closed", disabled: online && !lk.closed && !lk.failed,
+        onclick: () => { S.lockerOpen = null; renderStay(); },
+      }, t("prop.confirm_closed")),
+      lk.failed && can("guard") ? retry : null));
+}
+
+// ---------------------------------------------------------------- placement (rule 5 refusals and override)
+function placementForm(body, s) {
+  let chosen = s.waiting_room_id || null;
+  const rooms = S.rooms.filter((r) => ["waiting", "sobering"].includes(r.kind));
+  const occupantsOf = (r) => r.occupant_stay_ids.map((id) => S.stays.find((x) => x.id === id)).filter(Boolean);
+  const grid = h("div.room-grid#room-grid", {}, rooms.map((r) => {
+    const occ = occupantsOf(r);
+    return h("button.room-pick", {
+      type: "button", "data-room": r.id, "aria-pressed": "false",
+      onclick: (e) => { chosen = r.id; grid.querySelectorAll(".room-pick").forEach((b) => b.setAttribute("aria-pressed", b === e.currentTarget ? "true" : "false")); },
+    }, h("strong", {}, roomName(r.id)), h("span.small", {}, `${occ.length || r.occupant_stay_ids.length}/${r.capacity}`),
+    h("span.small.muted", {}, occ.map((o) => `${o.subject.name}（${t(`sex.${o.subject.sex}`)}）`).join("、") || t("room.empty")),
+    r.restrictions.length ? h("span.small.badge.warn", {}, r.restrictions.map((x) => t(`restr.${x}`)).join("、")) : null);
+  }));
+  const f = h("form#placement-form", { onsubmit: (e) => e.preventDefault() },
+    h("h2", {}, t("place.title")), grid,
+    submitRow("place.submit", () => {
+      if (!chosen) { showLocalError(f, "place.need_room"); return null; }
+      return act(f, `/stays/${s.id}/placement`, { room_id: chosen }, { onError: (err) => overrideBox(f, s, err) });
+    }));
+  body.append(f);
+}
+
+function overrideBox(f, s, err) {
+  const v = err.details?.violations || [];
+  if (!err.code.startsWith("ROOM_") || v.includes("ROOM_NOT_HOLDING") || !err.details?.room_id) return null;
+  const roomId = err.details.room_id;
+  const sups = staffWith("supervisor");
+  const me = currentStaff();
+  const box = h("div#override.override", {},
+    h("h3", {}, t("place.override_title")),
+    field(t("place.supervisor"), select("override_supervisor", staffOpts(sups), { empty: t("form.choose"), value: me && sups.some((x) => x.id === me.id) ? me.id : null })),
+    field(t("place.reason"), h("textarea", { name: "override_reason" })),
+    h("div.row", {}, h("button.danger", {
+      type: "button", "data-action": "place.override",
+      onclick: () => act(f, `/stays/${s.id}/placement`, {
+        room_id: roomId, override: { supervisor_id: box.querySelector("[name=override_supervisor]").value, reason: box.querySelector("[name=override_reason]").value.trim() },
+      }, { onError: (e2) => overrideBox(f, s, e2) }),
+    }, t("place.override"))));
+  return box;
+}
+
+// ---------------------------------------------------------------- waiting: activities, leave, extension, exit, care
+function waitingActions(body, s) {
+  const tabs = [
+    ["act", "intake", activityForm], ["leave", "intake", leaveForm], ["ext", "interview", extensionForm],
+    ["exit", "intake", exitStartForm], ["care", "guard", careForm],
+  ].filter(([, cap]) => can(cap));
+  const area = h("div#action-area");
+  body.append(h("h2", {}, `${t("wait.title")} · ${roomName(s.room_id)}`),
+    h("div.row.tabs", {}, tabs.map(([k, , fn]) => h("button", {
+      type: "button", "data-tab": k,
+      onclick: (e) => { body.querySelectorAll("[data-tab]").forEach((b) => b.setAttribute("aria-pressed", b === e.currentTarget ? "true" : "false")); fn(clear(area), s); },
+    }, t(`wait.${k}`)))), area);
+}
+
+function activityForm(area, s) {
+  const f = h("form#activity-form", { onsubmit: (e) => e.preventDefault() });
+  const performers = () => {
+    const kind = f.kind?.value;
+    const female = s.subject.sex === "female" && kind === "drug_test";
+    return staffOpts(S.staff.filter((p) => p.active !== false && !p.roles.includes("admin") && !p.roles.includes("platform") && (!female || p.sex === "female")));
+  };
+  const perfSel = () => select("performed_by_id", performers(), { empty: t("form.choose") });
+  const kindSel = select("kind", opts("activity", ACTIVITIES), { value: "drug_test" });
+  const perfWrap = h("div", {}, field(t("act.by"), perfSel()));
+  f.append(h("div.grid3", {}, field(t("act.kind"), kindSel), perfWrap,
+    field(t("act.room"), select("room_id", S.rooms.filter((r) => ["activity", "medical"].includes(r.kind)).map((r) => ({ value: r.id, label: roomName(r.id) })), { empty: t("form.none") }))),
+  submitRow("act.submit", () => {
+    const b = { kind: f.kind.value, performed_by_id: f.performed_by_id.value };
+    if (f.room_id.value) b.room_id = f.room_id.value;
+    return act(f, `/stays/${s.id}/activities`, b, { after: () => loadStay(s.id) });
+  }));
+  kindSel.addEventListener("change", () => { clear(perfWrap).append(field(t("act.by"), perfSel())); });
+  area.append(f);
+}
+
+function activityNow(body, s) {
+  const a = [...(s.activities || [])].reverse().find((x) => !x.ended_at);
+  const f = h("form#activity-end", { onsubmit: (e) => e.preventDefault() },
+    h("h2", {}, `${t("act.now")}：${a ? t(`activity.${a.kind}`) : "—"}`),
+    a ? h("p", {}, `${t("act.by")} ${staffName(a.performed_by_id)} · ${t("act.since")} ${fmtTime(a.started_at)}`) : null,
+    field(t("act.result"), h("input", { name: "result" })),
+    a ? submitRow("act.end", () => act(f, `/activities/${a.id}/end`, f.result.value.trim() ? { result: f.result.value.trim() } : {}, { after: () => loadStay(s.id) })) : null);
+  body.append(f);
+}
+
+function interviewNow(body, s) {
+  const iv = [...(s.interviews || [])].reverse().find((x) => x.state !== "ended");
+  body.append(h("h2", {}, t("state.in_interview")),
+    h("p", {}, iv ? `${roomName(iv.room_id)} · ${iv.officer_ids.map(staffName).join("、")} · ${fmtTime(iv.started_at)}` : ""));
+}
+
+function leaveForm(area, s) {
+  const escorts = S.staff.filter((p) => p.active !== false && (p.roles.includes("case_officer") || p.roles.includes("custody_staff")));
+  const f = h("form#leave-form", { onsubmit: (e) => e.preventDefault() },
+    h("div.grid2", {},
+      field(t("leave.reason"), select("reason", opts("leavereason", LEAVE_REASONS), { value: "scene_identification" })),
+      field(t("leave.approver"), select("approver_id", staffOpts(staffWith("supervisor")), { empty: t("form.choose") }))),
+    h("h3", {}, t("leave.escorts")),
+    h("div.checks", {}, escorts.map((p) => h("label.check", {}, h("input", { type: "checkbox", name: "escort", value: p.id }), p.name))),
+    field(t("leave.note"), h("input", { name: "note" })),
+    h("p.small.muted", {}, t("leave.clock_runs")),
+    submitRow("leave.submit", () => {
+      const b = { reason: f.reason.value, approver_id: f.approver_id.value,
+        escort_ids: [...f.querySelectorAll("input[name=escort]:checked")].map((i) => i.value) };
+      if (f.note.value.trim()) b.note = f.note.value.trim();
+      return act(f, `/stays/${s.id}/leave`, b);
+    }));
+  area.append(f);
+}
+
+function leaveNow(body, s) {
+  const lv = [...(s.leaves || [])].reverse().find((x) => !x.returned_at);
+  const f = h("form#return-form", { onsubmit: (e) => e.preventDefault() },
+    h("h2", {}, t("state.on_temporary_leave")),
+    lv ? h("p", {}, `${t(`leavereason.${lv.reason}`)} · ${t("leave.approver")} ${staffName(lv.approver_id)} · ${fmtTime(lv.left_at)}`) : null,
+    h("p.small.muted", {}, t("leave.return_hint")),
+    submitRow("leave.return", () => act(f, `/stays/${s.id}/return`, {})));
+  body.append(f);
+}
+
+function extensionForm(area, s) {
+  const f = h("form#extension-form", { onsubmit: (e) => e.preventDefault() },
+    h("div.grid3", {},
+      field(t("ext.approver"), select("approver_id", staffOpts(staffWith("supervisor")), { empty: t("form.choose") })),
+      field(t("ext.until"), h("input", { name: "until", type: "datetime-local" })),
+      field(t("ext.reason"), h("input", { name: "reason" }))),
+    submitRow("ext.submit", () => {
+      const until = f.until.value ? new Date(f.until.value).toISOString() : "";
+      return act(f, `/stays/${s.id}/extension`, { approver_id: f.approver_id.value, until, reason: f.reason.value.trim() });
+    }));
+  area.append(f);
+}
+
+function exitStartForm(area, s) {
+  const f = h("form#exit-start", { onsubmit: (e) => e.preventDefault() },
+    field(t("exit.disposition"), select("disposition", opts("disp", DISPOSITIONS), { empty: t("form.choose") })),
+    h("p.small.muted", {}, t("exit.locker_opens")),
+    submitRow("exit.start", () => act(f, `/stays/${s.id}/exit`, { disposition: f.disposition.value })));
+  area.append(f);
+}
+
+function careForm(area, s) {
+  const f = h("form#care-form", { onsubmit: (e) => e.preventDefault() },
+    h("div.row", {}, CARE.map((k) => h("button", {
+      type: "button", "data-care": k,
+      onclick: () => act(f, `/stays/${s.id}/care`, { kind: k }, { after: () => toast(`${t("care.done")}：${t(`care.${k}`)}`) }),
+    }, t(`care.${k}`)))));
+  area.append(f);
+}
+
+// ---------------------------------------------------------------- exit: checklist, signature, completion
+function exitForm(body, s) {
+  const female = s.subject.sex === "female";
+  const checkers = S.staff.filter((p) => p.active !== false && (p.roles.includes("custody_staff") || p.roles.includes("case_officer")) && (!female || p.sex === "female"));
+  const rows = (s.property?.items || []).map((it) => {
+    const extra = h("div.item-extra");
+    const sel = select("disposition", opts("itemdisp", ITEM_DISPOSITIONS), { empty: t("form.choose") });
+    sel.addEventListener("change", () => {
+      clear(extra);
+      if (sel.value === "handed_to_family") {
+        extra.append(h("div.grid2", {}, field(t("exit.receiver_name"), h("input", { name: "receiver_name" })),
+          field(t("exit.receiver_id"), h("input", { name: "receiver_id" }))));
+      } else if (sel.value === "seized") {
+        extra.append(field(t("exit.document_no"), h("input", { name: "document_no" })));
+      }
+    });
+    return h("div.exit-item.panel", { "data-item": it.id },
+      h("div.row", {}, h("strong", {}, `${it.description} × ${it.quantity}`), h("span.badge", {}, t(`cat.${it.category}`)),
+        h("span.spacer"), sel), extra);
+  });
+  const canvas = h("canvas.sig#signature", { width: "900", height: "220", "aria-label": t("exit.signature") });
+  signaturePad(canvas);
+  const f = h("form#exit-form", { onsubmit: (e) => e.preventDefault() },
+    h("h2", {}, `${t("exit.title")} · ${t(`disp.${s.disposition}`)}`),
+    s.property?.locker_id ? h("p.info-box", {}, t("exit.locker_open", { id: s.property.locker_id.toUpperCase() })) : null,
+    h("h3", {}, t("exit.items")), rows.length ? rows : h("p.muted", {}, t("exit.no_items")),
+    h("h3", {}, t("exit.search")),
+    h("div.grid2", {},
+      field(t("search.checker"), select("checker_id", staffOpts(checkers), { empty: t("form.choose") })),
+      field(t("search.contraband"), h("input", { name: "contraband" }))),
+    h("h3", {}, t("exit.signature")),
+    canvas, h("div.row", {}, h("button", { type: "button", "data-action": "exit.clear_sig", onclick: () => canvas.clearPad() }, t("exit.clear_sig"))),
+    submitRow("exit.complete", async () => {
+      const items = [];
+      for (const r of f.querySelectorAll(".exit-item")) {
+        const d = r.querySelector("[name=disposition]").value;
+        if (!d) { showLocalError(f, "exit.need_disposition"); return null; }
+        const it = { item_id: r.dataset.item, disposition: d };
+        if (d === "handed_to_family") it.receiver = { name: r.querySelector("[name=receiver_name]").value.trim(), id_number: r.querySelector("[name=receiver_id]").value.trim() };
+        if (d === "seized") it.document_no = r.querySelector("[name=document_no]").value.trim();
+        items.push(it);
+      }
+      if (!canvas.hasInk()) { showLocalError(f, "exit.need_signature"); return null; }
+      const findings = f.contraband.value.trim() ? { contraband: f.contraband.value.trim() } : {};
+      let sig;
+      try { sig = await post("/ui/signatures", { png: canvas.toDataURL("image/png"), stay_id: s.id }); } catch (err) {
+        if (err instanceof ApiError && err.status !== 401) f.prepend(errorBox(err));
+        return null;
+      }
+      return act(f, `/stays/${s.id}/exit/complete`, { exit_search: { checker_id: f.checker_id.value, findings }, items, signature_id: sig.signature_id });
+    }));
+  body.append(f);
+}
+
+/** Finger/pen/mouse drawing on a canvas through pointer events (works with touch; no hover needed). */
+function signaturePad(canvas) {
+  const ctx = canvas.getContext("2d");
+  let drawing = false; let ink = 0;
+  const pos = (e) => { const r = canvas.getBoundingClientRect(); return [(e.clientX - r.left) * canvas.width / r.width, (e.clientY - r.top) * canvas.height / r.height]; };
+  ctx.lineWidth = 4; ctx.lineCap = "round"; ctx.strokeStyle = "#111";
+  canvas.addEventListener("pointerdown", (e) => { drawing = true; canvas.setPointerCapture(e.pointerId); ctx.beginPath(); ctx.moveTo(...pos(e)); });
+  canvas.addEventListener("pointermove", (e) => { if (!drawing) return; ctx.lineTo(...pos(e)); ctx.stroke(); ink += 1; });
+  const end = () => { drawing = false; };
+  canvas.addEventListener("pointerup", end); canvas.addEventListener("pointercancel", end);
+  canvas.clearPad = () => { ctx.clearRect(0, 0, canvas.width, canvas.height); ink = 0; };
+  canvas.hasInk = () => ink > 3;
+}
+
+function exitedView(body, s) {
+  body.append(h("div.ok-box#exited", {}, h("h2", {}, t("exit.done")),
+    h("p", {}, `${t(`disp.${s.disposition}`)} · ${fmtTime(s.exited_at)}`)),
+  h("div.row", {}, h("button", { type: "button", onclick: () => { S.selected = null; S.stay = null; idleView(); } }, t("exit.back"))));
+}
+
+function idleView() {
+  S.mode = "idle";
+  renderLedger();
+  const p = panel();
+  p.append(h("div.panel.welcome", {}, h("h2", {}, t("kiosk.welcome")), h("p.muted", {}, t("kiosk.pick")),
+    gate(h("button.primary.big", { type: "button", "data-action": "new-stay", onclick: registrationForm }, `＋ ${t("kiosk.new")}`), "intake")));
+}
+
+// ---------------------------------------------------------------- live events
+function onEvent(ev) {
+  if (ev.type === "device_event") {
+    if (ev.event === "card_read") fillFromCard(ev.data || {}, ev.device_id);
+    if (ev.event === "card_removed") { const b = $("#card-status"); if (b && b.className === "info-box") b.textContent = t("reg.card_ready"); }
+    if (ev.event === "gate_transit") applyGate(ev.data || {}, ev.device_id);
+    if (ev.event === "locker_changed" && S.lockerOpen && ev.data?.locker_id === S.lockerOpen.id) {
+      S.lockerOpen.closed = !ev.data.open;
+      if (S.stay?.state === "property_stored") renderStay();
+    }
+    return;
+  }
+  if (ev.type === "device_availability") return;
+  refreshLedger();
+  if (S.selected && ev.stay_id === S.selected) loadStay(S.selected, { keepForm: true }).catch(() => {});
+}
+
+function layout() {
+  document.getElementById("new-stay-btn").addEventListener("click", registrationForm);
+}
+
+startPage({
+  kioskId: "kiosk-1",
+  onSignedIn: async () => {
+    layout.done || (layout(), layout.done = true);
+    gate(document.getElementById("new-stay-btn"), "intake");
+    document.getElementById("new-stay-btn").classList.toggle("hidden", !can("intake"));
+    await loadAll();
+    if (!S.stay) idleView();
+  },
+  onLocked: () => { S.selected = null; S.stay = null; S.lockerOpen = null; clear($("#work")); clear($("#ledger-list")); },
+  onEvent,
+  onResync: () => loadAll().catch(() => {}),
+  onLang: () => { renderLedger(); if (S.stay) renderStay(); else if (S.mode === "register") registrationForm(); else idleView(); },
+});

@@ -1,0 +1,171 @@
+"""End-to-end fixtures: the real controller as a subprocess (demo site, test clock) and a real headless Chromium.
+
+One controller serves the whole e2e session (start-up and staff seeding cost seconds); each test uses its own
+subjects and rooms. The site is the demo site with a longer server-side session idle limit, so moving the test
+clock through a welfare interval does not also sign the dashboard out; the kiosk's own idle lock is unchanged.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.reliability.harness import ROOT, ControllerProcess, free_port
+
+CHROMIUM = os.environ.get("HCC_CHROMIUM", "/usr/bin/chromium")
+ARTIFACTS = ROOT / "tests" / "artifacts" / "screenshots"
+PASSWORD = "e2e-Passw0rd"
+LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+               "--disable-sync", "--no-first-run"]
+
+# police_no, name, sex, roles, staff id
+STAFF = [
+    ("100001", "王建国", "male", "case_officer", "off-1"),
+    ("100002", "李明", "male", "case_officer", "off-2"),
+    ("100003", "赵丽", "female", "case_officer", "off-3"),
+    ("200001", "陈静", "female", "custody_staff", "cus-f"),
+    ("200002", "刘强", "male", "custody_staff", "cus-m"),
+    ("300001", "张伟", "male", "supervisor", "sup-1"),
+    ("900001", "管理员", "male", "admin", "adm-1"),
+]
+
+try:
+    from playwright.sync_api import Browser, Page, sync_playwright
+except ImportError:  # pragma: no cover - the dev extra installs it
+    sync_playwright = None  # type: ignore[assignment]
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    reason = None
+    if sync_playwright is None:
+        reason = "the playwright package is not installed (pip install -e '.[dev]')"
+    elif not (Path(CHROMIUM).exists() or shutil.which(CHROMIUM)):
+        reason = f"no Chromium at {CHROMIUM} (apt-get install chromium fonts-wqy-microhei, or set HCC_CHROMIUM)"
+    if reason:
+        for item in items:
+            if "tests/e2e" in str(item.fspath):
+                item.add_marker(pytest.mark.skip(reason=reason))
+
+
+def _site_file(dest: Path) -> Path:
+    """The demo site, its devices pointed at nothing (no pty, no broker): every device is "not connected", and a
+    demo running on this machine (var/sim, port 18830) is never touched."""
+    text = (ROOT / "site" / "demo-site.toml").read_text(encoding="utf-8")
+    assert "[timing]\n" in text
+    text = text.replace("[timing]\n", "[timing]\nsession_idle_minutes = 240\n", 1)
+    text = text.replace('url = "var/sim/', f'url = "{dest}/no-sim/')
+    text = text.replace("127.0.0.1:18830", f"127.0.0.1:{free_port()}").replace("127.0.0.1:18081", f"127.0.0.1:{free_port()}")
+    path = dest / "e2e-site.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+class Controller:
+    """The running controller plus an admin client for set-up calls (test clock, seeding through the API)."""
+
+    def __init__(self, proc: ControllerProcess) -> None:
+        self.proc = proc
+        self.url = proc.url
+        self._tokens: dict[str, str] = {}
+
+    def token(self, police_no: str) -> str:
+        r = httpx.post(f"{self.url}/api/v1/auth/login", json={"police_no": police_no, "password": PASSWORD})
+        r.raise_for_status()
+        return str(r.json()["token"])
+
+    def call(self, method: str, path: str, police_no: str = "900001", json: Any = None) -> Any:
+        token = self._tokens.get(police_no) or self.token(police_no)
+        self._tokens[police_no] = token
+        r = httpx.request(method, f"{self.url}/api/v1{path}", json=json, headers={"Authorization": f"Bearer {token}"})
+        if r.status_code == 401:  # the test clock moved past the idle limit: sign in again
+            self._tokens[police_no] = token = self.token(police_no)
+            r = httpx.request(method, f"{self.url}/api/v1{path}", json=json,
+                              headers={"Authorization": f"Bearer {token}"})
+        assert r.status_code < 400, r.text
+        return r.json()
+
+    def advance(self, seconds: float) -> None:
+        self.call("POST", "/dev/clock/advance", json={"seconds": seconds})
+
+
+@pytest.fixture(scope="session")
+def controller(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Controller]:
+    d = tmp_path_factory.mktemp("e2e")
+    proc = ControllerProcess(d / "data", site=_site_file(d), env={"HCC_FAKE_CLOCK": "1"})
+    (d / "data").mkdir()
+    for police_no, name, sex, roles, sid in STAFF:
+        proc.cli("user", "add", "--police-no", police_no, "--name", name, "--sex", sex, "--roles", roles,
+                 "--staff-id", sid, env={"HCC_NEW_PASSWORD": PASSWORD})
+    atexit.register(proc.stop)  # belt and braces: never leave a controller behind
+    proc.start()
+    try:
+        yield Controller(proc)
+    finally:
+        proc.stop()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+class Screen:
+    """One browser page on one screen, with its console watched for page errors and missing i18n strings."""
+
+    def __init__(self, page: Page, base: str) -> None:
+        self.page = page
+        self.base = base
+        self.problems: list[str] = []
+        page.on("pageerror", lambda e: self.problems.append(f"page error: {e}"))
+        page.on("console", lambda m: self.problems.append(m.text) if "i18n: missing" in m.text else None)
+
+    def open(self, path: str) -> Page:
+        self.page.goto(f"{self.base}/ui/{path}")
+        return self.page
+
+    def sign_in(self, police_no: str) -> None:
+        from playwright.sync_api import expect
+
+        p = self.page
+        expect(p.locator("#lock")).to_be_visible()
+        p.fill("#police-no", police_no)
+        p.fill("#password", PASSWORD)
+        p.click("#signin-btn")
+        expect(p.locator("#lock")).to_be_hidden()
+
+    def shot(self, name: str) -> Path:
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        path = ARTIFACTS / f"{name}.png"
+        self.page.screenshot(path=str(path), full_page=False)
+        return path
+
+
+@pytest.fixture
+def screens(browser: Browser, controller: Controller) -> Iterator[Any]:
+    """screens(width=1280, height=800) -> a new Screen in its own browser context (own session storage)."""
+    made: list[tuple[Any, Screen]] = []
+
+    def make(width: int = 1280, height: int = 800) -> Screen:
+        ctx = browser.new_context(viewport={"width": width, "height": height}, locale="zh-CN",
+                                  timezone_id="Asia/Shanghai")
+        s = Screen(ctx.new_page(), controller.url)
+        made.append((ctx, s))
+        return s
+
+    yield make
+    problems = [p for _ctx, s in made for p in s.problems]
+    for ctx, _s in made:
+        ctx.close()
+    assert not problems, problems
