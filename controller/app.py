@@ -14,7 +14,7 @@ from fastapi.staticfiles import StaticFiles
 from .api import errors, ws
 from .api.deps import iter_routes, route_roles
 from .api.ratelimit import LoginLimiter
-from .api.routes import centre, stays, ui
+from .api.routes import captures, centre, stays, ui
 from .container import Container
 
 KIOSK_DIR = Path(__file__).resolve().parent.parent / "kiosk_ui"
@@ -43,6 +43,7 @@ def create_app(container: Container, *, start_background: bool = True) -> FastAP
     app.include_router(stays.router)
     app.include_router(centre.router)
     app.include_router(ui.router)
+    app.include_router(captures.router)
     app.include_router(ws.router)
     for extra in container.extras.get("routers", []):
         app.include_router(extra)

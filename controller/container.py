@@ -53,6 +53,8 @@ def build(settings: Settings, site: SiteConfig | None = None, clock: Clock | Non
     scheduler = Scheduler(db, ctx, clock)
     c = Container(settings=settings, site=site, ctx=ctx, clock=clock, db=db, hub=hub, scheduler=scheduler)
     db.write_sync(Actor.system("config"), lambda uow: rooms.sync_lockers(uow, ctx))
+    if settings.bench_endpoints and not site.site.production:
+        c.extras["bench"] = True
     if with_devices:
         from .devicebus import DeviceBus, DeviceLockerPort, DeviceRecorderPort
 
@@ -60,4 +62,7 @@ def build(settings: Settings, site: SiteConfig | None = None, clock: Clock | Non
         c.extras["devicebus"] = bus
         c.extras.setdefault("lifecycle", []).append(bus)
         c.recorder, c.lockers = DeviceRecorderPort(bus), DeviceLockerPort(bus)
+    from .sync.wiring import attach as attach_sync
+
+    attach_sync(c)
     return c

@@ -13,6 +13,8 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from devices.camera.quality import YUNET_2023MAR_SHA256, QualityThresholds
+
 Ident = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")]
 
 RoomKind = Literal[
@@ -129,6 +131,18 @@ class SyncConfig(_Strict):
         return self
 
 
+class CaptureConfig(_Strict):
+    """Face capture (人像采集): the quality gates' limits, the capture window, and the optional YuNet model.
+
+    ``model_path`` is resolved against the site file's folder; without it the Haar cascade of the wheel is used.
+    """
+
+    thresholds: QualityThresholds = QualityThresholds()
+    window_s: float = Field(default=3.0, gt=0, le=30)
+    model_path: Path | None = None
+    model_sha256: str = Field(default=YUNET_2023MAR_SHA256, pattern=r"^[0-9a-f]{64}$")
+
+
 class SiteConfig(_Strict):
     site: SiteInfo
     rooms: list[RoomConfig]
@@ -138,6 +152,7 @@ class SiteConfig(_Strict):
     timing: TimingConfig = TimingConfig()
     rules: list[RuleOverride] = []
     sync: SyncConfig = SyncConfig()
+    capture: CaptureConfig = CaptureConfig()
 
     @model_validator(mode="after")
     def _references(self) -> SiteConfig:
@@ -201,7 +216,14 @@ def load_site(path: Path | str) -> SiteConfig:
         raise SiteConfigError(p, [("(file)", "not found")]) from exc
     except tomllib.TOMLDecodeError as exc:
         raise SiteConfigError(p, [("(syntax)", str(exc))]) from exc
-    return parse_site(raw, p)
+    site = parse_site(raw, p)
+    model = site.capture.model_path
+    if model is not None and not model.is_absolute():
+        site = site.model_copy(update={"capture": site.capture.model_copy(
+            update={"model_path": (p.resolve().parent / model).resolve()})})
+    if site.capture.model_path is not None and not site.capture.model_path.is_file():
+        raise SiteConfigError(p, [("capture.model_path", f"no such file: {site.capture.model_path}")])
+    return site
 
 
 def parse_site(raw: dict[str, Any], source: Path | str = "<memory>") -> SiteConfig:
@@ -232,6 +254,7 @@ class Settings(BaseSettings):
     fake_clock_running: bool = False  # the fake clock follows the wall clock plus advances (demo)
     secret_key_file: Path | None = None
     log_level: str = "INFO"
+    bench_endpoints: bool = False  # serves the bare-insert baseline of `make bench`; never on a real site
 
     def db_url(self) -> str:
         if self.database_url:

@@ -25,18 +25,24 @@ def get_container(request: Request) -> Container:
 ContainerDep = Annotated[Container, Depends(get_container)]
 
 
-def bearer(request: Request) -> str:
+def bearer(request: Request, query_token: bool = False) -> str:
     header = request.headers.get("authorization", "")
     if header.lower().startswith("bearer ") and len(header) > 7:
         return header[7:].strip()
+    if query_token and request.query_params.get("token"):
+        return request.query_params["token"]
     raise RuleViolation("UNAUTHENTICATED", "请先登录", "sign in first", status=401)
 
 
-def allow(*roles: str) -> Any:
-    """A dependency that admits only staff holding one of ``roles``; the route's audit role is that role."""
+def allow(*roles: str, query_token: bool = False) -> Any:
+    """A dependency that admits only staff holding one of ``roles``; the route's audit role is that role.
+
+    ``query_token`` also accepts the token as the ``token`` query parameter, for the few routes a browser loads
+    without headers (an ``<img>`` live preview), like the WebSocket.
+    """
 
     async def dep(request: Request, c: ContainerDep) -> Actor:
-        token = bearer(request)
+        token = bearer(request, query_token)
         now = c.clock.now()
         person, _sess = await c.db.read(lambda s: authenticate(s, token, now))
         if not set(person.roles) & set(roles):

@@ -91,6 +91,12 @@ def record_locker_open(uow: UnitOfWork, locker_id: str, cmd: OpenLocker) -> dict
     return locker_view(lk)
 
 
+def record_locker_failure(uow: UnitOfWork, locker_id: str, exc: Exception) -> None:
+    lk = uow.session.get(Locker, locker_id)
+    uow.record("locker_open_failed", entity="locker", entity_id=locker_id, stay_id=lk.stay_id if lk else None,
+               after={"error": str(exc), "code": getattr(exc, "code", "DEVICE_ERROR")})
+
+
 _FIELDS = {"subject.name": "subject_name", "subject.address": "address", "subject.ethnicity": "ethnicity",
            "case.summary": "case_summary", "case.case_no": "case_no", "flags": "flags"}
 

@@ -80,6 +80,10 @@ def search(uow: UnitOfWork, ctx: SiteContext, stay_id: str, cmd: SearchRecord,
 def collection(uow: UnitOfWork, ctx: SiteContext, stay_id: str, cmd: CollectionRecord) -> Stay:
     stay = load_stay(uow.session, stay_id)
     record = {**cmd.model_dump(), "at": uow.now.isoformat(), "by": uow.actor.id}
+    if cmd.capture_id is not None:
+        from .captures import link_to_collection
+
+        record["capture_sha256"] = link_to_collection(uow, stay, cmd.capture_id).sha256
     return move(uow, stay, "collection", "stay_collected", {"collection": record}, collection=record,
                 room_id="collect" if ctx.config.room("collect") else stay.room_id)
 

@@ -491,3 +491,22 @@ async def test_exited_stay_never_changes(api):
     until = (at(s["entered_at"]) + timedelta(hours=20)).isoformat()
     await refused(api, f"/api/v1/stays/{sid}/extension", {"approver_id": "sup-1", "until": until, "reason": "晚了"},
                   "STAY_CLOSED", as_="1001")
+
+
+async def test_locker_board_failure_keeps_the_step_and_says_so(api, container):
+    from devices.base import DeviceUnavailable
+
+    class DeadBoard:  # the lock board's bus is unplugged (hardware edge)
+        async def open(self, locker_id: str) -> None:
+            raise DeviceUnavailable("port not open", device_id="lock-bus-1")
+
+    container.lockers = DeadBoard()
+    stay = await walk(api, "collected")
+    status, got = await api.post(f"/api/v1/stays/{stay['id']}/property",
+                                 {"custodian_id": "cus-f", "locker_id": "a-11", "items": []})
+    assert status == 200 and got["state"] == "property_stored"
+    assert got["locker_open"]["ok"] is False and got["locker_open"]["code"] == "DEVICE_UNAVAILABLE"
+    _, s = await api.get(f"/api/v1/stays/{stay['id']}")
+    assert "locker_open_failed" in [e["action"] for e in s["timeline"]]
+    status, err = await api.post("/api/v1/lockers/a-11/open", {"reason": "重试开柜"})
+    assert status == 503 and err["code"] == "DEVICE_UNAVAILABLE"

@@ -1,4 +1,4 @@
-"""Rooms, welfare checks, lockers, alarms, audit, sync feed, staff, sign-in, and the test clock."""
+"""Rooms, welfare checks, lockers, alarms, audit, staff, sign-in, and the test clock (sync lives in sync.py)."""
 
 from __future__ import annotations
 
@@ -7,11 +7,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
+from devices.base import DeviceError
+
 from ... import auth
 from ...domain.errors import RuleViolation
 from ...services import alarms, rooms
 from ...services.commands import Empty, OpenLocker, ResolveAlarm, WelfareCheckIn
-from ...store import audit, outbox
+from ...store import audit
 from ...store.db import Actor
 from ...store.tables import BenchRow
 from ..deps import STAFF, ContainerDep, allow, bearer, public
@@ -109,7 +111,12 @@ async def list_lockers(c: ContainerDep, actor: Annotated[Actor, allow(*GUARD, "a
 async def open_locker(locker_id: str, body: OpenLocker, c: ContainerDep,
                       actor: Annotated[Actor, allow(*GUARD)]) -> dict[str, Any]:
     result = await c.db.write(actor, lambda uow: rooms.record_locker_open(uow, locker_id, body))
-    await c.lockers.open(locker_id)
+    try:
+        await c.lockers.open(locker_id)
+    except DeviceError as exc:
+        err = exc
+        await c.db.write(actor, lambda uow: rooms.record_locker_failure(uow, locker_id, err))
+        raise
     return result
 
 
@@ -135,16 +142,6 @@ async def resolve_alarm(alarm_id: str, body: ResolveAlarm, c: ContainerDep,
 @router.get("/audit/verify", tags=["audit"])
 async def verify_audit(c: ContainerDep, actor: Annotated[Actor, allow("admin", "supervisor")]) -> dict[str, Any]:
     return await c.db.read(audit.verify)
-
-
-@router.get("/sync/changes", tags=["sync"])
-async def changes(c: ContainerDep, actor: Annotated[Actor, allow("platform", "admin")],
-                  after: Annotated[int, Query(ge=0)] = 0,
-                  limit: Annotated[int, Query(ge=1, le=5000)] = 500) -> dict[str, Any]:
-    rows = await c.db.read(lambda s: outbox.changes_after(s, after, limit))
-    return {"changes": [{"seq": r.seq, "event_id": r.event_id, "type": r.type,
-                         "occurred_at": r.occurred_at.isoformat(), "payload": r.payload} for r in rows],
-            "next_after": rows[-1].seq if rows else after}
 
 
 class AdvanceIn(BaseModel):
