@@ -8,8 +8,12 @@ clock through a welfare interval does not also sign the dashboard out; the kiosk
 from __future__ import annotations
 
 import atexit
+import itertools
+import json
 import os
 import shutil
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -67,6 +71,14 @@ def _site_file(dest: Path) -> Path:
     return path
 
 
+class E2EControllerProcess(ControllerProcess):
+    def cli_many(self, calls: list[list[str]], env: dict[str, str]) -> None:
+        code = ("import json, sys\nfrom controller.__main__ import main\n"
+                "for argv in json.loads(sys.argv[1]):\n    assert main(argv) == 0, argv\n")
+        subprocess.run([sys.executable, "-c", code, json.dumps(calls)], env={**self.env, **env}, cwd=ROOT,
+                       check=True, capture_output=True)
+
+
 class Controller:
     """The running controller plus an admin client for set-up calls (test clock, seeding through the API)."""
 
@@ -94,15 +106,53 @@ class Controller:
     def advance(self, seconds: float) -> None:
         self.call("POST", "/dev/clock/advance", json={"seconds": seconds})
 
+    def walk(self, name: str, sex: str = "male", room: str | None = "wait-3", case_no: str = "B-2026-001",
+             officers: tuple[str, ...] = ("off-1", "off-2")) -> dict[str, Any]:
+        """Set-up through the API (as custody staff 陈静): a subject registered and taken to ``room`` (or only
+        to property stored when ``room`` is None)."""
+        cus = "200001"
+        birth = "19850612"
+        stay = self.call("POST", "/stays", cus, {
+            "subject": {"name": name, "id_type": "resident_id", "sex": sex, "birth_date": "1985-06-12",
+                        "id_number": resident_id(birth, next(_seq), sex), "nationality": "CHN"},
+            "role": "suspect", "case": {"case_no": case_no, "case_kind": "criminal"},
+            "legal_basis": "criminal_summons", "case_officer_ids": list(officers),
+            "identity_source": "manual", "manual_entry_reason": "未携带身份证"})
+        sid = stay["id"]
+        checker = "cus-f" if sex == "female" else "cus-m"
+        self.call("POST", f"/stays/{sid}/search", cus, {"checker_id": checker, "witness_id": "off-1",
+                                                        "gate_result": "not_used"})
+        self.call("POST", f"/stays/{sid}/collection", cus, {"fingerprints_taken": True, "dna_taken": False})
+        locker = next(lk["id"] for lk in self.call("GET", "/lockers", cus) if lk["state"] == "free")
+        stay = self.call("POST", f"/stays/{sid}/property", cus, {
+            "custodian_id": "cus-f", "locker_id": locker,
+            "items": [{"description": "钥匙", "quantity": 1, "category": "personal"}]})
+        if room is not None:
+            stay = self.call("POST", f"/stays/{sid}/placement", cus, {"room_id": room})
+        return dict(stay)
+
+
+_seq = itertools.count(501)
+
+
+def resident_id(birth: str, seq: int, sex: str) -> str:
+    """A valid GB 11643 number whose sequence digit's parity matches the sex."""
+    from controller.domain.rules import gb11643_check_char
+
+    s3 = (seq * 2 + (1 if sex == "male" else 0)) % 1000
+    first = f"110105{birth}{s3:03d}"
+    return first + gb11643_check_char(first)
+
 
 @pytest.fixture(scope="session")
 def controller(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Controller]:
     d = tmp_path_factory.mktemp("e2e")
-    proc = ControllerProcess(d / "data", site=_site_file(d), env={"HCC_FAKE_CLOCK": "1"})
+    proc = E2EControllerProcess(d / "data", site=_site_file(d), env={"HCC_FAKE_CLOCK": "1"})
     (d / "data").mkdir()
-    for police_no, name, sex, roles, sid in STAFF:
-        proc.cli("user", "add", "--police-no", police_no, "--name", name, "--sex", sex, "--roles", roles,
-                 "--staff-id", sid, env={"HCC_NEW_PASSWORD": PASSWORD})
+    # `python -m controller user add ...` for each person, run through the CLI's main() in one interpreter
+    calls = [["user", "add", "--police-no", no, "--name", name, "--sex", sex, "--roles", roles, "--staff-id", sid]
+             for no, name, sex, roles, sid in STAFF]
+    proc.cli_many(calls, env={"HCC_NEW_PASSWORD": PASSWORD})
     atexit.register(proc.stop)  # belt and braces: never leave a controller behind
     proc.start()
     try:

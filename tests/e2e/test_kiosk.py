@@ -7,15 +7,9 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
-from controller.domain.rules import gb11643_check_char
+from tests.e2e.conftest import resident_id
 
 pytestmark = pytest.mark.slow
-
-
-def resident_id(birth: str, seq: int, sex: str) -> str:
-    s3 = (seq * 2 + (1 if sex == "male" else 0)) % 1000
-    first = f"110105{birth}{s3:03d}"
-    return first + gb11643_check_char(first)
 
 
 def register(page: Page, name: str, sex: str, seq: int, case_no: str) -> None:

@@ -1,0 +1,235 @@
+// The duty dashboard (值班看板): a floor view of every room with its occupants and their deadline countdowns
+// coloured by urgency, device status, open alarms with acknowledge/resolve, welfare checks due with a button to
+// record one, and a timeline replay of any stay. Everything updates from the live socket; nothing needs a reload.
+import { ApiError, get, post } from "./api.js";
+import { has, lang, t } from "./i18n.js";
+import { devices, loadDevices, startPage } from "./page.js";
+import { can } from "./session.js";
+import { clear, countdown, debounce, errorBox, fmtTime, h, serverNow, toast } from "./util.js";
+
+const $ = (sel) => document.querySelector(sel);
+const S = { rooms: [], stays: [], alarms: [], staff: [], replay: null, timer: null };
+const HOLDING = ["waiting", "sobering"];
+const GROUPS = [
+  ["floor.intake", ["registration", "search", "collection"]],
+  ["floor.holding", HOLDING],
+  ["floor.interview", ["interrogation", "inquiry"]],
+  ["floor.other", ["medical", "activity"]],
+];
+
+const roomName = (r) => (lang() === "en" ? r.name_en || r.name : r.name);
+const roomById = (id) => S.rooms.find((r) => r.id === id);
+const stayById = (id) => S.stays.find((s) => s.id === id);
+const staffName = (id) => S.staff.find((p) => p.id === id)?.name || id || "—";
+
+async function loadAll() {
+  const [rooms, stays, alarms] = await Promise.all([get("/rooms"), get("/stays?state=open"), get("/alarms?state=open")]);
+  S.rooms = rooms; S.stays = stays; S.alarms = alarms;
+  if (!S.staff.length) S.staff = await get("/staff");
+  renderFloor(); renderAlarms(); renderWelfare(); renderDevices(); renderStayPicker();
+}
+
+const reload = debounce(() => loadAll().catch(() => {}), 200);
+
+// ---------------------------------------------------------------- floor
+function occupantRow(s) {
+  return h("div.occupant", { "data-stay": s.id },
+    h("button.linkish", { type: "button", onclick: () => openReplay(s.id) }, s.subject.name),
+    h("span.small.muted", {}, `${t(`sex.${s.subject.sex}`)} · ${t(`state.${s.state}`)}`),
+    countdown(s.deadline_at),
+    s.open_alarm_ids?.length ? h("span.badge.bad", {}, "!") : null);
+}
+
+function roomCard(r) {
+  const occ = r.occupant_stay_ids.map(stayById).filter(Boolean);
+  const roomAlarms = S.alarms.filter((a) => a.room_id === r.id);
+  const due = r.next_welfare_check_due;
+  const late = due && new Date(due).getTime() <= serverNow();
+  const devs = (devices.list || []).filter((d) => d.room_id === r.id);
+  return h("div.room", { "data-room": r.id, class: `room ${roomAlarms.length ? "alarmed" : ""} ${occ.length ? "occupied" : ""}` },
+    h("div.row", {}, h("strong", {}, roomName(r)), h("span.spacer"), h("span.small.muted", {}, `${occ.length}/${r.capacity}`)),
+    occ.length ? occ.map(occupantRow) : h("div.small.muted", {}, t("room.empty")),
+    HOLDING.includes(r.kind) && occ.length && due ? h("div.small", { class: late ? "late" : "" }, `${t("welfare.due")} ${fmtTime(due)}`) : null,
+    devs.length ? h("div.dev-dots", {}, devs.map((d) => h("span.dot", { class: `dot ${d.availability}`, title: d.id }))) : null);
+}
+
+function renderFloor() {
+  const floor = clear($("#floor"));
+  for (const [key, kinds] of GROUPS) {
+    const rooms = S.rooms.filter((r) => kinds.includes(r.kind));
+    if (!rooms.length) continue;
+    floor.append(h("section.floor-group", {}, h("h3", {}, t(key)), h("div.room-row", {}, rooms.map(roomCard))));
+  }
+  const placed = new Set(S.rooms.flatMap((r) => r.occupant_stay_ids));
+  const elsewhere = S.stays.filter((s) => !placed.has(s.id));
+  if (elsewhere.length) {
+    floor.append(h("section.floor-group", {}, h("h3", {}, t("floor.outside")),
+      h("div.room-row", {}, h("div.room", {}, elsewhere.map(occupantRow)))));
+  }
+  $("#inside-count").textContent = String(S.stays.length);
+}
+
+// ---------------------------------------------------------------- alarms
+function alarmWhere(a) {
+  const parts = [];
+  if (a.room_id) parts.push(roomById(a.room_id) ? roomName(roomById(a.room_id)) : a.room_id);
+  if (a.stay_id) parts.push(stayById(a.stay_id)?.subject.name || a.stay_id);
+  if (a.device_id) parts.push(a.device_id);
+  return parts.join(" · ");
+}
+
+function renderAlarms() {
+  const list = clear($("#alarms"));
+  $("#alarm-count").textContent = String(S.alarms.length);
+  if (!S.alarms.length) { list.append(h("p.muted", {}, t("alarm.none"))); return; }
+  for (const a of S.alarms) {
+    const note = h("input", { name: "note", placeholder: t("alarm.note"), "aria-label": t("alarm.note") });
+    const row = h("div.alarm", { "data-alarm": a.id, "data-kind": a.kind, class: `alarm sev-${a.severity} st-${a.state}` },
+      h("div.row", {},
+        h("strong.alarm-title", {}, lang() === "en" ? a.title_en || a.kind : a.title || a.kind),
+        h("span.badge", { class: `badge ${a.state === "raised" ? "bad" : "warn"}` }, t(`alarm.state.${a.state}`)),
+        a.escalated ? h("span.badge.bad", {}, t("alarm.escalated")) : null),
+      h("div.small.muted", {}, `${alarmWhere(a)} · ${fmtTime(a.raised_at)}${a.acknowledged_by ? ` · ${t("alarm.acked_by")} ${staffName(a.acknowledged_by)}` : ""}`),
+      h("div.row.alarm-actions", {},
+        a.state === "raised" && can("ack") ? h("button.primary", { type: "button", "data-action": "ack", onclick: () => alarmAct(row, `/alarms/${a.id}/ack`, {}) }, t("alarm.ack")) : null,
+        can("guard") ? note : null,
+        can("guard") ? h("button", { type: "button", "data-action": "resolve", onclick: () => {
+          if (!note.value.trim()) { note.focus(); toast(t("alarm.need_note")); return; }
+          alarmAct(row, `/alarms/${a.id}/resolve`, { note: note.value.trim() });
+        } }, t("alarm.resolve")) : null));
+    list.append(row);
+  }
+}
+
+async function alarmAct(row, path, body) {
+  row.querySelector(".error-box")?.remove();
+  try {
+    await post(path, body);
+    await loadAll();
+  } catch (err) {
+    if (err instanceof ApiError && err.status !== 401) row.append(errorBox(err));
+  }
+}
+
+// ---------------------------------------------------------------- welfare checks
+function renderWelfare() {
+  const list = clear($("#welfare"));
+  const rooms = S.rooms.filter((r) => HOLDING.includes(r.kind) && r.occupant_stay_ids.length && r.next_welfare_check_due)
+    .sort((a, b) => a.next_welfare_check_due.localeCompare(b.next_welfare_check_due));
+  if (!rooms.length) { list.append(h("p.muted", {}, t("welfare.none"))); return; }
+  for (const r of rooms) {
+    const row = h("div.welfare-row.row", { "data-room": r.id },
+      h("strong", {}, roomName(r)), countdown(r.next_welfare_check_due), h("span.spacer"),
+      can("guard") ? h("button.primary", { type: "button", "data-action": "welfare-ok", onclick: () => welfare(row, r.id, "ok") }, t("welfare.ok")) : null,
+      can("guard") ? h("button", { type: "button", "data-action": "welfare-concern", onclick: () => welfare(row, r.id, "concern") }, t("welfare.concern")) : null);
+    list.append(row);
+  }
+}
+
+async function welfare(row, roomId, observation) {
+  row.querySelector(".error-box")?.remove();
+  try {
+    await post(`/rooms/${roomId}/welfare-checks`, { observation });
+    toast(t("welfare.recorded"));
+    await loadAll();
+  } catch (err) {
+    if (err instanceof ApiError && err.status !== 401) row.append(errorBox(err));
+  }
+}
+
+// ---------------------------------------------------------------- devices
+function renderDevices() {
+  const box = clear($("#devices"));
+  if (!devices.list) { box.append(h("p.info-box", {}, t("dev.not_connected"))); return; }
+  const by = { online: 0, offline: 0, unknown: 0 };
+  for (const d of devices.list) by[d.availability in by ? d.availability : "unknown"] += 1;
+  box.append(h("div.row", {},
+    h("span.badge.ok", {}, `${t("dev.online")} ${by.online}`),
+    h("span.badge.bad", {}, `${t("dev.offline")} ${by.offline}`),
+    h("span.badge", {}, `${t("dev.unknown")} ${by.unknown}`)));
+  const down = devices.list.filter((d) => d.availability !== "online");
+  if (down.length) {
+    box.append(h("details", {}, h("summary", {}, t("dev.down_list")),
+      h("ul.small.dev-list", {}, down.map((d) => h("li", { "data-device": d.id },
+        `${d.id} · ${t(`devkind.${d.kind}`)} · ${t(`dev.${d.availability in by ? d.availability : "unknown"}`)}`)))));
+  }
+}
+
+// ---------------------------------------------------------------- timeline replay
+async function renderStayPicker() {
+  const sel = $("#replay-stay");
+  const keep = sel.value;
+  let all = S.stays;
+  try { all = await get("/stays?limit=100"); } catch { /* the open ones will do */ }
+  clear(sel).append(h("option", { value: "" }, t("replay.pick")),
+    ...all.map((s) => h("option", { value: s.id, selected: s.id === keep }, `${s.subject.name} · ${s.case.case_no} · ${t(`state.${s.state}`)}`)));
+}
+
+async function openReplay(stayId) {
+  $("#replay-stay").value = stayId;
+  const stay = await get(`/stays/${stayId}`);
+  S.replay = { stay, at: stay.timeline.length - 1 };
+  renderReplay();
+  $("#replay").scrollIntoView({ block: "nearest" });
+}
+
+function describe(e) {
+  const a = e.after || {};
+  const bits = [];
+  if (a.room_id) bits.push(roomById(a.room_id) ? roomName(roomById(a.room_id)) : a.room_id);
+  if (a.locker_id) bits.push(a.locker_id.toUpperCase());
+  if (a.disposition) bits.push(t(`disp.${a.disposition}`));
+  if (a.override) bits.push(t("replay.override"));
+  return bits.join(" · ");
+}
+
+function renderReplay() {
+  const box = clear($("#replay-body"));
+  const r = S.replay;
+  if (!r) return;
+  const tl = r.stay.timeline;
+  const slider = h("input#replay-slider", { type: "range", min: "0", max: String(Math.max(tl.length - 1, 0)), value: String(r.at),
+    "aria-label": t("replay.position"), oninput: (e) => { r.at = Number(e.target.value); renderReplay(); } });
+  const play = h("button", { type: "button", "data-action": "play", onclick: () => playReplay() }, S.timer ? t("replay.stop") : t("replay.play"));
+  box.append(
+    h("div.row", {}, h("strong", {}, r.stay.subject.name), h("span.badge", {}, t(`state.${r.stay.state}`)),
+      h("span.small.muted", {}, `${t("stay.entered")} ${fmtTime(r.stay.entered_at)}`), h("span.spacer"),
+      h("span.small.muted", {}, t("stay.deadline")), countdown(r.stay.state === "exited" ? null : r.stay.deadline_at)),
+    h("div.row", {}, play, slider, h("span.small", {}, `${r.at + 1}/${tl.length}`)),
+    h("ol.timeline", {}, tl.map((e, i) => h("li", { class: i === r.at ? "now" : i > r.at ? "future" : "", "data-action-name": e.action },
+      h("span.t", {}, fmtTime(e.at)), h("strong", {}, has(`audit.${e.action}`) ? t(`audit.${e.action}`) : e.action),
+      h("span.small.muted", {}, ` ${staffName(e.actor_id)} ${describe(e)}`)))));
+  box.querySelector("li.now")?.scrollIntoView({ block: "nearest" });
+}
+
+function playReplay() {
+  const r = S.replay;
+  if (!r) return;
+  if (S.timer) { clearInterval(S.timer); S.timer = null; renderReplay(); return; }
+  if (r.at >= r.stay.timeline.length - 1) r.at = 0;
+  S.timer = setInterval(() => {
+    if (r.at >= r.stay.timeline.length - 1) { clearInterval(S.timer); S.timer = null; } else r.at += 1;
+    renderReplay();
+  }, 800);
+  renderReplay();
+}
+
+// ---------------------------------------------------------------- live
+function onEvent(ev) {
+  if (ev.type === "device_availability" || ev.type === "device_event") { renderDevices(); renderFloor(); return; }
+  if (ev.type === "alarm_raised") toast(`${t("alarm.new")}：${lang() === "en" ? ev.data?.title_en || "" : ev.data?.title || ""}`);
+  reload();
+  if (S.replay && ev.stay_id === S.replay.stay.id) {
+    get(`/stays/${ev.stay_id}`).then((stay) => { const end = S.replay.at >= S.replay.stay.timeline.length - 1; S.replay.stay = stay; if (end) S.replay.at = stay.timeline.length - 1; renderReplay(); }).catch(() => {});
+  }
+}
+
+document.getElementById("replay-stay").addEventListener("change", (e) => { if (e.target.value) openReplay(e.target.value); });
+
+startPage({
+  onSignedIn: async () => { await loadAll(); },
+  onLocked: () => { ["#floor", "#alarms", "#welfare", "#devices", "#replay-body"].forEach((s) => clear($(s))); S.replay = null; },
+  onEvent,
+  onResync: () => { loadDevices().then(loadAll).catch(() => {}); },
+  onLang: () => { renderFloor(); renderAlarms(); renderWelfare(); renderDevices(); renderStayPicker(); renderReplay(); },
+});

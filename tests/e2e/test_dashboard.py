@@ -1,0 +1,47 @@
+"""The duty dashboard in a real browser: the floor, an alarm arriving live and being acknowledged, welfare checks."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from playwright.sync_api import expect
+
+pytestmark = pytest.mark.slow
+
+
+def test_late_welfare_check_alarm_appears_live_and_is_acknowledged(screens: Any, controller: Any) -> None:
+    stay = controller.walk("孙七", room="wait-3", case_no="B-2026-301")
+    s = screens()
+    page = s.open("dashboard.html")
+    s.sign_in("300001")  # 张伟, supervisor
+    room = page.locator("#floor [data-room=wait-3]")
+    expect(room).to_contain_text("孙七")
+    expect(room.locator(".cd")).to_have_class("cd u-ok")  # 12 h left on a criminal summons
+    expect(page.locator("#welfare [data-room=wait-3]")).to_be_visible()
+    expect(page.locator("#devices")).to_contain_text("离线")  # no simulator in this run: devices are not connected
+    expect(page.locator("#alarms [data-kind=welfare_check_late]")).to_have_count(0)
+    s.shot("dashboard-floor")
+
+    controller.advance(31 * 60)  # the 30-minute welfare interval passes without a check
+    alarm = page.locator("#alarms [data-kind=welfare_check_late]").filter(has_text="候问室3")
+    expect(alarm).to_contain_text("巡查超时")
+    expect(alarm).to_contain_text("未确认")
+    expect(room).to_have_class("room alarmed occupied")
+    s.shot("dashboard-alarm")
+
+    alarm.get_by_role("button", name="确认").click()
+    expect(alarm).to_contain_text("已确认")
+    expect(alarm).to_contain_text("确认人 张伟")
+
+    page.locator("#welfare [data-room=wait-3]").get_by_role("button", name="巡查正常").click()
+    expect(alarm).to_have_count(0)  # the check resolves the late-check alarm
+
+    room.get_by_role("button", name="孙七").click()
+    replay = page.locator("#replay-body")
+    expect(replay.locator("ol.timeline li")).to_contain_text(["入区登记", "人身安全检查", "信息采集", "物品入柜",
+                                                               "候问安置"])
+    expect(page.locator("#replay-stay")).to_have_value(stay["id"])
+    page.locator("#replay-slider").fill("0")
+    expect(replay.locator("li.now")).to_contain_text("入区登记")
+    s.shot("dashboard-replay")
