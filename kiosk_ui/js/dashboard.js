@@ -5,7 +5,7 @@ import { ApiError, get, post } from "./api.js";
 import { has, lang, t } from "./i18n.js";
 import { devices, loadDevices, startPage } from "./page.js";
 import { can } from "./session.js";
-import { clear, countdown, debounce, errorBox, fmtTime, h, serverNow, toast } from "./util.js";
+import { add, clear, countdown, debounce, errorBox, fmtTime, h, serverNow, toast } from "./util.js";
 
 const $ = (sel) => document.querySelector(sel);
 const S = { rooms: [], stays: [], alarms: [], staff: [], replay: null, timer: null };
@@ -58,12 +58,12 @@ function renderFloor() {
   for (const [key, kinds] of GROUPS) {
     const rooms = S.rooms.filter((r) => kinds.includes(r.kind));
     if (!rooms.length) continue;
-    floor.append(h("section.floor-group", {}, h("h3", {}, t(key)), h("div.room-row", {}, rooms.map(roomCard))));
+    add(floor, h("section.floor-group", {}, h("h3", {}, t(key)), h("div.room-row", {}, rooms.map(roomCard))));
   }
   const placed = new Set(S.rooms.flatMap((r) => r.occupant_stay_ids));
   const elsewhere = S.stays.filter((s) => !placed.has(s.id));
   if (elsewhere.length) {
-    floor.append(h("section.floor-group", {}, h("h3", {}, t("floor.outside")),
+    add(floor, h("section.floor-group", {}, h("h3", {}, t("floor.outside")),
       h("div.room-row", {}, h("div.room", {}, elsewhere.map(occupantRow)))));
   }
   $("#inside-count").textContent = String(S.stays.length);
@@ -81,7 +81,7 @@ function alarmWhere(a) {
 function renderAlarms() {
   const list = clear($("#alarms"));
   $("#alarm-count").textContent = String(S.alarms.length);
-  if (!S.alarms.length) { list.append(h("p.muted", {}, t("alarm.none"))); return; }
+  if (!S.alarms.length) { add(list, h("p.muted", {}, t("alarm.none"))); return; }
   for (const a of S.alarms) {
     const note = h("input", { name: "note", placeholder: t("alarm.note"), "aria-label": t("alarm.note") });
     const row = h("div.alarm", { "data-alarm": a.id, "data-kind": a.kind, class: `alarm sev-${a.severity} st-${a.state}` },
@@ -97,7 +97,7 @@ function renderAlarms() {
           if (!note.value.trim()) { note.focus(); toast(t("alarm.need_note")); return; }
           alarmAct(row, `/alarms/${a.id}/resolve`, { note: note.value.trim() });
         } }, t("alarm.resolve")) : null));
-    list.append(row);
+    add(list, row);
   }
 }
 
@@ -107,7 +107,7 @@ async function alarmAct(row, path, body) {
     await post(path, body);
     await loadAll();
   } catch (err) {
-    if (err instanceof ApiError && err.status !== 401) row.append(errorBox(err));
+    if (err instanceof ApiError && err.status !== 401) add(row, errorBox(err));
   }
 }
 
@@ -116,13 +116,13 @@ function renderWelfare() {
   const list = clear($("#welfare"));
   const rooms = S.rooms.filter((r) => HOLDING.includes(r.kind) && r.occupant_stay_ids.length && r.next_welfare_check_due)
     .sort((a, b) => a.next_welfare_check_due.localeCompare(b.next_welfare_check_due));
-  if (!rooms.length) { list.append(h("p.muted", {}, t("welfare.none"))); return; }
+  if (!rooms.length) { add(list, h("p.muted", {}, t("welfare.none"))); return; }
   for (const r of rooms) {
     const row = h("div.welfare-row.row", { "data-room": r.id },
       h("strong", {}, roomName(r)), countdown(r.next_welfare_check_due), h("span.spacer"),
       can("guard") ? h("button.primary", { type: "button", "data-action": "welfare-ok", onclick: () => welfare(row, r.id, "ok") }, t("welfare.ok")) : null,
       can("guard") ? h("button", { type: "button", "data-action": "welfare-concern", onclick: () => welfare(row, r.id, "concern") }, t("welfare.concern")) : null);
-    list.append(row);
+    add(list, row);
   }
 }
 
@@ -133,23 +133,23 @@ async function welfare(row, roomId, observation) {
     toast(t("welfare.recorded"));
     await loadAll();
   } catch (err) {
-    if (err instanceof ApiError && err.status !== 401) row.append(errorBox(err));
+    if (err instanceof ApiError && err.status !== 401) add(row, errorBox(err));
   }
 }
 
 // ---------------------------------------------------------------- devices
 function renderDevices() {
   const box = clear($("#devices"));
-  if (!devices.list) { box.append(h("p.info-box", {}, t("dev.not_connected"))); return; }
+  if (!devices.list) { add(box, h("p.info-box", {}, t("dev.not_connected"))); return; }
   const by = { online: 0, offline: 0, unknown: 0 };
   for (const d of devices.list) by[d.availability in by ? d.availability : "unknown"] += 1;
-  box.append(h("div.row", {},
+  add(box, h("div.row", {},
     h("span.badge.ok", {}, `${t("dev.online")} ${by.online}`),
     h("span.badge.bad", {}, `${t("dev.offline")} ${by.offline}`),
     h("span.badge", {}, `${t("dev.unknown")} ${by.unknown}`)));
   const down = devices.list.filter((d) => d.availability !== "online");
   if (down.length) {
-    box.append(h("details", {}, h("summary", {}, t("dev.down_list")),
+    add(box, h("details", {}, h("summary", {}, t("dev.down_list")),
       h("ul.small.dev-list", {}, down.map((d) => h("li", { "data-device": d.id },
         `${d.id} · ${t(`devkind.${d.kind}`)} · ${t(`dev.${d.availability in by ? d.availability : "unknown"}`)}`)))));
   }
@@ -158,16 +158,16 @@ function renderDevices() {
 // ---------------------------------------------------------------- timeline replay
 async function renderStayPicker() {
   const sel = $("#replay-stay");
-  const keep = sel.value;
   let all = S.stays;
   try { all = await get("/stays?limit=100"); } catch { /* the open ones will do */ }
-  clear(sel).append(h("option", { value: "" }, t("replay.pick")),
+  const keep = S.replay?.stay.id || sel.value;
+  add(clear(sel), h("option", { value: "" }, t("replay.pick")),
     ...all.map((s) => h("option", { value: s.id, selected: s.id === keep }, `${s.subject.name} · ${s.case.case_no} · ${t(`state.${s.state}`)}`)));
 }
 
 async function openReplay(stayId) {
-  $("#replay-stay").value = stayId;
   const stay = await get(`/stays/${stayId}`);
+  $("#replay-stay").value = stayId;
   S.replay = { stay, at: stay.timeline.length - 1 };
   renderReplay();
   $("#replay").scrollIntoView({ block: "nearest" });
@@ -191,7 +191,7 @@ function renderReplay() {
   const slider = h("input#replay-slider", { type: "range", min: "0", max: String(Math.max(tl.length - 1, 0)), value: String(r.at),
     "aria-label": t("replay.position"), oninput: (e) => { r.at = Number(e.target.value); renderReplay(); } });
   const play = h("button", { type: "button", "data-action": "play", onclick: () => playReplay() }, S.timer ? t("replay.stop") : t("replay.play"));
-  box.append(
+  add(box, 
     h("div.row", {}, h("strong", {}, r.stay.subject.name), h("span.badge", {}, t(`state.${r.stay.state}`)),
       h("span.small.muted", {}, `${t("stay.entered")} ${fmtTime(r.stay.entered_at)}`), h("span.spacer"),
       h("span.small.muted", {}, t("stay.deadline")), countdown(r.stay.state === "exited" ? null : r.stay.deadline_at)),

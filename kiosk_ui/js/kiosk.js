@@ -5,7 +5,7 @@ import { ApiError, get, getToken, isMissing, post } from "./api.js";
 import { lang, t } from "./i18n.js";
 import { deviceOnline, devices, findDevice, startPage } from "./page.js";
 import { can, currentStaff, gate } from "./session.js";
-import { clear, countdown, debounce, errorBox, field, fmtTime, h, select, toast } from "./util.js";
+import { add, clear, countdown, debounce, errorBox, field, fmtTime, h, select, toast } from "./util.js";
 
 const $ = (sel) => document.querySelector(sel);
 const S = {
@@ -61,9 +61,9 @@ const refreshLedger = debounce(async () => {
 function renderLedger() {
   const list = clear($("#ledger-list"));
   $("#ledger-count").textContent = String(S.stays.length);
-  if (!S.stays.length) list.append(h("p.muted", {}, t("ledger.empty")));
+  if (!S.stays.length) add(list, h("p.muted", {}, t("ledger.empty")));
   for (const s of S.stays) {
-    list.append(h("button.ledger-row", {
+    add(list, h("button.ledger-row", {
       type: "button", "data-stay": s.id, "aria-pressed": s.id === S.selected ? "true" : "false",
       onclick: () => { S.mode = "stay"; S.lockerOpen = null; loadStay(s.id); },
     },
@@ -89,7 +89,7 @@ function renderStayHead() {
   const s = S.stay;
   const head = $("#stay-head");
   if (!head || !s) return;
-  clear(head).append(
+  add(clear(head), 
     h("div.row", {},
       h("h2.subject-name", {}, s.subject.name),
       h("span.badge", {}, t(`sex.${s.subject.sex}`)),
@@ -105,12 +105,12 @@ function renderStayHead() {
 function renderStay() {
   const p = panel();
   const s = S.stay;
-  p.append(h("div#stay-head.panel"));
+  add(p, h("div#stay-head.panel"));
   renderStayHead();
   const body = h("div#step.panel");
-  p.append(body);
+  add(p, body);
   if (!can("intake") && !["exited"].includes(s.state)) {
-    body.append(h("p.muted", {}, t("role.view_only")));
+    add(body, h("p.muted", {}, t("role.view_only")));
     return;
   }
   const views = {
@@ -118,7 +118,7 @@ function renderStay() {
     property_stored: S.lockerOpen ? lockerWait : placementForm, waiting: waitingActions, in_activity: activityNow,
     in_interview: interviewNow, on_temporary_leave: leaveNow, exiting: exitForm, exited: exitedView,
   };
-  (views[s.state] || (() => body.append(h("p", {}, s.state))))(body, s);
+  (views[s.state] || (() => add(body, h("p", {}, s.state))))(body, s);
 }
 
 /** Sends a step; on success shows the new state, on refusal shows the Chinese rule message in `where`. */
@@ -159,7 +159,7 @@ function registrationForm() {
     deviceOnline(reader) ? t("reg.card_ready") : `${t("dev.not_connected")} — ${t("reg.reader_absent")}`);
   const f = h("form#reg-form.panel", { autocomplete: "off", onsubmit: (e) => e.preventDefault() });
   const officers = staffWith("case_officer");
-  f.append(
+  add(f, 
     h("h2", {}, t("reg.title")), readerBox,
     h("input", { type: "hidden", name: "identity_source", value: "manual" }),
     h("div#card-reason.hidden", {}, field(t("reg.card_problem_reason"), h("input", { name: "card_problem_reason" }))),
@@ -190,7 +190,7 @@ function registrationForm() {
     h("div.checks", {}, ["intoxicated", "injured", "ill", "pregnant", "needs_interpreter", "disabled"].map((k) =>
       h("label.check", {}, h("input", { type: "checkbox", name: "flag", value: k }), t(`flag.${k}`)))),
     submitRow("reg.submit", () => submitRegistration(f)));
-  p.append(f);
+  add(p, f);
 }
 
 function fillFromCard(data, deviceId) {
@@ -280,7 +280,7 @@ function searchForm(body, s) {
       if (s.state === "returned") b.room_id = f.room_id.value;
       return act(f, `/stays/${s.id}/search`, b);
     }));
-  body.append(f);
+  add(body, f);
   S.gate = null; // a transit before this form opened belongs to someone else
 }
 
@@ -308,10 +308,10 @@ function collectionForm(body, s) {
   const report = h("div#capture-report");
   if (cam && deviceOnline(cam)) {
     const img = h("img", { alt: t("cap.preview"), src: `/api/v1/captures/preview/${encodeURIComponent(cam.id)}?token=${encodeURIComponent(getToken())}` });
-    img.addEventListener("error", () => { clear(preview).append(h("div.info-box", {}, `${t("dev.not_connected")} — ${t("cap.no_preview")}`)); });
-    preview.append(img);
+    img.addEventListener("error", () => { add(clear(preview), h("div.info-box", {}, `${t("dev.not_connected")} — ${t("cap.no_preview")}`)); });
+    add(preview, img);
   } else {
-    preview.append(h("div.info-box#cam-absent", {}, `${t("dev.not_connected")} — ${t("cap.camera_absent")}`));
+    add(preview, h("div.info-box#cam-absent", {}, `${t("dev.not_connected")} — ${t("cap.camera_absent")}`));
   }
   const captureBtn = h("button.primary", { type: "button", "data-action": "cap.take", disabled: !cam }, t("cap.take"));
   captureBtn.addEventListener("click", async () => {
@@ -319,11 +319,11 @@ function collectionForm(body, s) {
     try {
       const r = await post("/captures", { camera_id: cam.id, stay_id: s.id });
       captureId = r.capture_id;
-      report.append(h("div.ok-box", {}, `${t("cap.ok")}（${captureId}）`));
+      add(report, h("div.ok-box", {}, `${t("cap.ok")}（${captureId}）`));
     } catch (err) {
-      if (isMissing(err)) { report.append(h("div.info-box", {}, `${t("dev.not_connected")} — ${t("cap.camera_absent")}`)); return; }
+      if (isMissing(err)) { add(report, h("div.info-box", {}, `${t("dev.not_connected")} — ${t("cap.camera_absent")}`)); return; }
       const gateName = err.details?.failing_gate;
-      report.append(errorBox(err, gateName ? h("div.gate-failed", {}, `${t("cap.failed_gate")}：${t(`qgate.${gateName}`)}`) : null));
+      add(report, errorBox(err, gateName ? h("div.gate-failed", {}, `${t("cap.failed_gate")}：${t(`qgate.${gateName}`)}`) : null));
     }
   });
   const f = h("form#collect-form", { onsubmit: (e) => e.preventDefault() },
@@ -338,7 +338,7 @@ function collectionForm(body, s) {
       if (f.notes.value.trim()) b.notes = f.notes.value.trim();
       return act(f, `/stays/${s.id}/collection`, b);
     }));
-  body.append(f);
+  add(body, f);
 }
 
 // ---------------------------------------------------------------- property
@@ -349,7 +349,7 @@ async function propertyForm(body, s) {
   const custodians = staffWith("custody_staff", (p) => !s.case_officer_ids.includes(p.id));
   const me = currentStaff();
   const items = h("div#items");
-  const addItem = () => items.append(h("div.item-row.row", {},
+  const addItem = () => add(items, h("div.item-row.row", {},
     h("input", { name: "desc", placeholder: t("prop.desc"), "aria-label": t("prop.desc") }),
     h("input", { name: "qty", type: "number", min: "1", value: "1", "aria-label": t("prop.qty"), style: "width:90px" }),
     select("category", opts("cat", CATEGORIES), { value: "personal" }),
@@ -380,7 +380,7 @@ async function propertyForm(body, s) {
         },
       });
     }));
-  body.append(f);
+  add(body, f);
 }
 
 /** The property was recorded but the board did not open the locker: say so and offer to open it again. */
@@ -405,7 +405,7 @@ function lockerWait(body) {
       lk.failed = null; renderStay();
     } catch (err) { if (err.status !== 401) { lk.failed = err; renderStay(); } }
   });
-  body.append(h("h2", {}, t("prop.locker_title")),
+  add(body, h("h2", {}, t("prop.locker_title")),
     lk.failed ? errorBox(lk.failed, h("div", {}, t("prop.open_failed", { id: lk.id.toUpperCase() }))) : status,
     online ? null : h("p.info-box#board-absent", {}, `${t("dev.not_connected")} — ${t("prop.board_absent")}`),
     h("div.row.actions", {},
@@ -436,7 +436,7 @@ function placementForm(body, s) {
       if (!chosen) { showLocalError(f, "place.need_room"); return null; }
       return act(f, `/stays/${s.id}/placement`, { room_id: chosen }, { onError: (err) => overrideBox(f, s, err) });
     }));
-  body.append(f);
+  add(body, f);
 }
 
 function overrideBox(f, s, err) {
@@ -465,7 +465,7 @@ function waitingActions(body, s) {
     ["exit", "intake", exitStartForm], ["care", "guard", careForm],
   ].filter(([, cap]) => can(cap));
   const area = h("div#action-area");
-  body.append(h("h2", {}, `${t("wait.title")} · ${roomName(s.room_id)}`),
+  add(body, h("h2", {}, `${t("wait.title")} · ${roomName(s.room_id)}`),
     h("div.row.tabs", {}, tabs.map(([k, , fn]) => h("button", {
       type: "button", "data-tab": k,
       onclick: (e) => { body.querySelectorAll("[data-tab]").forEach((b) => b.setAttribute("aria-pressed", b === e.currentTarget ? "true" : "false")); fn(clear(area), s); },
@@ -482,15 +482,15 @@ function activityForm(area, s) {
   const perfSel = () => select("performed_by_id", performers(), { empty: t("form.choose") });
   const kindSel = select("kind", opts("activity", ACTIVITIES), { value: "drug_test" });
   const perfWrap = h("div", {}, field(t("act.by"), perfSel()));
-  f.append(h("div.grid3", {}, field(t("act.kind"), kindSel), perfWrap,
+  add(f, h("div.grid3", {}, field(t("act.kind"), kindSel), perfWrap,
     field(t("act.room"), select("room_id", S.rooms.filter((r) => ["activity", "medical"].includes(r.kind)).map((r) => ({ value: r.id, label: roomName(r.id) })), { empty: t("form.none") }))),
   submitRow("act.submit", () => {
     const b = { kind: f.kind.value, performed_by_id: f.performed_by_id.value };
     if (f.room_id.value) b.room_id = f.room_id.value;
     return act(f, `/stays/${s.id}/activities`, b, { after: () => loadStay(s.id) });
   }));
-  kindSel.addEventListener("change", () => { clear(perfWrap).append(field(t("act.by"), perfSel())); });
-  area.append(f);
+  kindSel.addEventListener("change", () => { add(clear(perfWrap), field(t("act.by"), perfSel())); });
+  add(area, f);
 }
 
 function activityNow(body, s) {
@@ -500,12 +500,12 @@ function activityNow(body, s) {
     a ? h("p", {}, `${t("act.by")} ${staffName(a.performed_by_id)} · ${t("act.since")} ${fmtTime(a.started_at)}`) : null,
     field(t("act.result"), h("input", { name: "result" })),
     a ? submitRow("act.end", () => act(f, `/activities/${a.id}/end`, f.result.value.trim() ? { result: f.result.value.trim() } : {}, { after: () => loadStay(s.id) })) : null);
-  body.append(f);
+  add(body, f);
 }
 
 function interviewNow(body, s) {
   const iv = [...(s.interviews || [])].reverse().find((x) => x.state !== "ended");
-  body.append(h("h2", {}, t("state.in_interview")),
+  add(body, h("h2", {}, t("state.in_interview")),
     h("p", {}, iv ? `${roomName(iv.room_id)} · ${iv.officer_ids.map(staffName).join("、")} · ${fmtTime(iv.started_at)}` : ""));
 }
 
@@ -525,7 +525,7 @@ function leaveForm(area, s) {
       if (f.note.value.trim()) b.note = f.note.value.trim();
       return act(f, `/stays/${s.id}/leave`, b);
     }));
-  area.append(f);
+  add(area, f);
 }
 
 function leaveNow(body, s) {
@@ -535,7 +535,7 @@ function leaveNow(body, s) {
     lv ? h("p", {}, `${t(`leavereason.${lv.reason}`)} · ${t("leave.approver")} ${staffName(lv.approver_id)} · ${fmtTime(lv.left_at)}`) : null,
     h("p.small.muted", {}, t("leave.return_hint")),
     submitRow("leave.return", () => act(f, `/stays/${s.id}/return`, {})));
-  body.append(f);
+  add(body, f);
 }
 
 function extensionForm(area, s) {
@@ -548,7 +548,7 @@ function extensionForm(area, s) {
       const until = f.until.value ? new Date(f.until.value).toISOString() : "";
       return act(f, `/stays/${s.id}/extension`, { approver_id: f.approver_id.value, until, reason: f.reason.value.trim() });
     }));
-  area.append(f);
+  add(area, f);
 }
 
 function exitStartForm(area, s) {
@@ -556,7 +556,7 @@ function exitStartForm(area, s) {
     field(t("exit.disposition"), select("disposition", opts("disp", DISPOSITIONS), { empty: t("form.choose") })),
     h("p.small.muted", {}, t("exit.locker_opens")),
     submitRow("exit.start", () => act(f, `/stays/${s.id}/exit`, { disposition: f.disposition.value })));
-  area.append(f);
+  add(area, f);
 }
 
 function careForm(area, s) {
@@ -565,7 +565,7 @@ function careForm(area, s) {
       type: "button", "data-care": k,
       onclick: () => act(f, `/stays/${s.id}/care`, { kind: k }, { after: () => toast(`${t("care.done")}：${t(`care.${k}`)}`) }),
     }, t(`care.${k}`)))));
-  area.append(f);
+  add(area, f);
 }
 
 // ---------------------------------------------------------------- exit: checklist, signature, completion
@@ -578,10 +578,10 @@ function exitForm(body, s) {
     sel.addEventListener("change", () => {
       clear(extra);
       if (sel.value === "handed_to_family") {
-        extra.append(h("div.grid2", {}, field(t("exit.receiver_name"), h("input", { name: "receiver_name" })),
+        add(extra, h("div.grid2", {}, field(t("exit.receiver_name"), h("input", { name: "receiver_name" })),
           field(t("exit.receiver_id"), h("input", { name: "receiver_id" }))));
       } else if (sel.value === "seized") {
-        extra.append(field(t("exit.document_no"), h("input", { name: "document_no" })));
+        add(extra, field(t("exit.document_no"), h("input", { name: "document_no" })));
       }
     });
     return h("div.exit-item.panel", { "data-item": it.id },
@@ -619,7 +619,7 @@ function exitForm(body, s) {
       }
       return act(f, `/stays/${s.id}/exit/complete`, { exit_search: { checker_id: f.checker_id.value, findings }, items, signature_id: sig.signature_id });
     }));
-  body.append(f);
+  add(body, f);
 }
 
 /** Finger/pen/mouse drawing on a canvas through pointer events (works with touch; no hover needed). */
@@ -637,7 +637,7 @@ function signaturePad(canvas) {
 }
 
 function exitedView(body, s) {
-  body.append(h("div.ok-box#exited", {}, h("h2", {}, t("exit.done")),
+  add(body, h("div.ok-box#exited", {}, h("h2", {}, t("exit.done")),
     h("p", {}, `${t(`disp.${s.disposition}`)} · ${fmtTime(s.exited_at)}`)),
   h("div.row", {}, h("button", { type: "button", onclick: () => { S.selected = null; S.stay = null; idleView(); } }, t("exit.back"))));
 }
@@ -646,7 +646,7 @@ function idleView() {
   S.mode = "idle";
   renderLedger();
   const p = panel();
-  p.append(h("div.panel.welcome", {}, h("h2", {}, t("kiosk.welcome")), h("p.muted", {}, t("kiosk.pick")),
+  add(p, h("div.panel.welcome", {}, h("h2", {}, t("kiosk.welcome")), h("p.muted", {}, t("kiosk.pick")),
     gate(h("button.primary.big", { type: "button", "data-action": "new-stay", onclick: registrationForm }, `＋ ${t("kiosk.new")}`), "intake")));
 }
 

@@ -24,6 +24,15 @@ export function h(spec, attrs = {}, ...kids) {
   return el;
 }
 
+/** parent.append(...) that skips null/false and flattens arrays, so conditional children stay out of view. */
+export function add(parent, ...kids) {
+  for (const kid of kids.flat()) {
+    if (kid === null || kid === undefined || kid === false) continue;
+    parent.append(kid);
+  }
+  return parent;
+}
+
 export function clear(el) { while (el.firstChild) el.firstChild.remove(); return el; }
 
 let toastTimer = null;
@@ -46,7 +55,7 @@ export function errorBox(err, extra = null) {
   const box = h("div.error-box", { role: "alert", "data-code": err.code || "" },
     h("div", {}, h("strong", {}, errorText(err))));
   const v = err.details?.violations;
-  if (Array.isArray(v) && v.length) {
+  if (Array.isArray(v) && v.length > 1) {
     box.append(h("ul", {}, v.map((code) => h("li", { "data-violation": code }, t(`rule.${code}`)))));
   }
   if (err.details?.hint_zh && lang() !== "en") box.append(h("div", {}, err.details.hint_zh));

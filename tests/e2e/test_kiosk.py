@@ -120,3 +120,51 @@ def test_full_stay_from_registration_to_exit(screens: Any, controller: Any) -> N
     expect(page.locator("#exited")).to_contain_text("已出区")
     expect(page.locator("#exited")).to_contain_text("释放")
     expect(page.locator(".ledger-row", has_text="张三")).to_have_count(0)
+
+
+def test_mixed_sex_placement_is_refused_in_chinese_then_overridden_by_a_supervisor(screens: Any,
+                                                                                   controller: Any) -> None:
+    controller.walk("周八", sex="male", room="wait-5", case_no="C-2026-201")
+    her = controller.walk("郑丽", sex="female", room=None, case_no="C-2026-202")
+    s = screens()
+    page = s.open("kiosk.html")
+    s.sign_in("200001")
+    page.locator(f"[data-stay={her['id']}]").click()
+    expect(page.locator("#stay-head .state")).to_have_text("物品已保管")
+    room = page.locator("[data-room=wait-5]")
+    expect(room).to_contain_text("周八（男）")
+    room.click()
+    page.get_by_role("button", name="安置到所选候问室").click()
+    refusal = page.locator("#placement-form .error-box")
+    expect(refusal).to_contain_text("不得男女混关")
+    expect(refusal).to_have_attribute("data-code", "ROOM_MIXED_SEX")
+    expect(page.locator("#stay-head .state")).to_have_text("物品已保管")  # nothing happened
+    override = refusal.locator("#override")
+    override.locator("[name=override_supervisor]").select_option("sup-1")
+    override.locator("[name=override_reason]").fill("其余候问室已满，专人看护")
+    s.shot("kiosk-placement-refused")
+    override.get_by_role("button", name="经批准强制安置").click()
+    expect(page.locator("#stay-head .state")).to_have_text("候问中")
+    expect(page.locator("#stay-head")).to_contain_text("候问室5")
+
+
+def test_female_subject_is_offered_only_female_checkers_and_the_server_refuses_a_male_one(screens: Any,
+                                                                                           controller: Any) -> None:
+    s = screens()
+    page = s.open("kiosk.html")
+    s.sign_in("200002")  # 刘强, male custody staff
+    register(page, "冯梅", "female", 12, "C-2026-203")
+    checker = page.locator("#search-form [name=checker_id]")
+    expect(page.locator("#checker-hint")).to_have_text("女性被检查人只能由女性工作人员检查")
+    expect(checker.locator("option")).to_have_text(["请选择", "赵丽（女）", "陈静（女）"])
+    # were a male checker chosen anyway (an outdated list, say), the server's refusal is shown in Chinese
+    checker.evaluate("sel => sel.add(new Option('刘强（男）', 'cus-m'))")
+    search_form = page.locator("#search-form")
+    checker.select_option("cus-m")
+    search_form.locator("[name=witness_id]").select_option("off-1")
+    search_form.get_by_role("button", name="提交安检记录").click()
+    expect(search_form.locator(".error-box")).to_contain_text("女性被检查人须由女性工作人员检查")
+    expect(page.locator("#stay-head .state")).to_have_text("已登记")
+    checker.select_option("cus-f")
+    search_form.get_by_role("button", name="提交安检记录").click()
+    expect(page.locator("#stay-head .state")).to_have_text("已安检")
