@@ -106,6 +106,7 @@ class DeviceBus:
         self.expected_open: dict[str, datetime] = {}
         self.tags: dict[str, Tag] = {}
         self.tag_owner: dict[str, tuple[str, str]] = {}  # tag -> ("stay"|"staff", id)
+        self._stays: dict[str, dict[str, Any]] = {}
         self.cards: dict[str, dict[str, Any]] = {}  # reader id -> last card read (kept in memory only)
         self.transits: dict[str, deque[dict[str, Any]]] = {}
         self._grace: dict[str, rules8.GraceTracker] = {}
@@ -114,6 +115,7 @@ class DeviceBus:
         self._check_scheduled = False
         self.events_in = 0
         self.availability: dict[str, Availability] = {}
+        self._unknown_alarmed: set[str] = set()
         self.registry = DeviceRegistry(container.site.devices, self.on_device_event, site=container.site.site.id,
                                        factories={"lock_board": self._lock_board_factory},
                                        mqtt_username=container.site.mqtt.username,
@@ -330,7 +332,8 @@ class DeviceBus:
             self._dirty_rooms.add(ev.zone)
             if old is not None:
                 self._dirty_rooms.add(old.zone)
-            if owner is None:
+            if owner is None and ev.tag_id not in self._unknown_alarmed:
+                self._unknown_alarmed.add(ev.tag_id)  # one DB round trip per unknown tag, not one per report
                 self._spawn(self.c.db.write(SYSTEM, lambda uow: raise_unless_open(
                     uow, "unknown_tag", f"unknown_tag:{ev.tag_id}", room_id=ev.zone, device_id=ev.device_id,
                     tag_id=ev.tag_id)))
@@ -371,6 +374,7 @@ class DeviceBus:
             return owners, stays
 
         self.tag_owner, self._stays = await self.c.db.read(load)
+        self._unknown_alarmed -= set(self.tag_owner)
 
     async def check_rooms(self, rooms: set[str] | None = None) -> list[rules8.Finding]:
         self._check_scheduled = False
@@ -420,6 +424,8 @@ class DeviceBus:
                  "correction", "staff_tag_set", "exit_started"):
             self._spawn(self._after_stay_change(ev))
         elif t in ("alarm_raised", "alarm_acknowledged", "alarm_resolved", "alarm_escalated"):
+            if t == "alarm_resolved" and (ev.get("data") or {}).get("kind") == "unknown_tag":
+                self._unknown_alarmed.discard((ev["data"].get("details") or {}).get("tag_id"))
             self._spawn(self._beacons())
 
     async def _after_stay_change(self, ev: dict[str, Any]) -> None:
