@@ -35,7 +35,10 @@ DEMO_STAFF = [
 
 
 def _logging(level: str) -> None:
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s %(message)s", stream=sys.stderr)
+    """JSON lines on stderr (journald keeps them), identity numbers masked (controller/logs.py)."""
+    from .logs import setup
+
+    setup(level)
 
 
 def migrate(settings: Settings) -> None:
@@ -82,7 +85,7 @@ def serve(settings: Settings, *, extra_ready: str = "") -> None:
     container = build(settings, with_devices=True)
     app = create_app(container)
     config = uvicorn.Config(app, host=settings.host, port=settings.port, log_level=settings.log_level.lower(),
-                            access_log=False, lifespan="on")
+                            access_log=False, lifespan="on", log_config=None)  # uvicorn logs via our JSON handler
     server = uvicorn.Server(config)
     try:
         asyncio.run(server.serve())

@@ -7,15 +7,16 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from fastapi.responses import PlainTextResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
-from .api import errors, ws
+from .api import errors, security, ws
 from .api.deps import iter_routes, route_roles
 from .api.ratelimit import LoginLimiter
 from .api.routes import captures, centre, stays, ui
 from .container import Container
+from .domain.errors import RuleViolation
 
 KIOSK_DIR = Path(__file__).resolve().parent.parent / "kiosk_ui"
 
@@ -36,10 +37,11 @@ def create_app(container: Container, *, start_background: bool = True) -> FastAP
                 await h.stop()
 
     app = FastAPI(title="办案中心站点控制器 / Handling-centre station controller", version="0.1.0",
-                  lifespan=lifespan)
+                  lifespan=lifespan, **security.docs_kwargs(container.site.site.production))
     app.state.container = container
     app.state.login_limiter = LoginLimiter()
     errors.install(app)
+    security.install(app)
     app.include_router(stays.router)
     app.include_router(centre.router)
     app.include_router(ui.router)
@@ -58,8 +60,12 @@ def create_app(container: Container, *, start_background: bool = True) -> FastAP
         return {"ok": ok, "site": container.site.site.id, "now": container.clock.now().isoformat()}
 
     @app.get("/metrics", tags=["ops"], response_class=PlainTextResponse)
-    async def metrics() -> str:
+    async def metrics(request: Request) -> str:
+        """Loopback clients, or ``Authorization: Bearer`` the token in ``HCC_METRICS_TOKEN_FILE``."""
         from .metrics import render
+
+        if not security.metrics_allowed(request, container.settings.metrics_token_file):
+            raise RuleViolation("METRICS_FORBIDDEN", "仅限本机或持令牌访问", "metrics: loopback or token only", status=403)
 
         return await render(container)
 

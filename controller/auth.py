@@ -1,4 +1,6 @@
-"""Staff accounts, roles, password hashing (argon2), sign-in tokens with idle and absolute expiry, lockout."""
+"""Staff accounts, roles, password hashing (argon2), sign-in tokens with idle and absolute expiry, lockout;
+enrolled kiosks (a device token, stored as a hash), and staff card + PIN sign-in (card id as a keyed hash, PIN
+as argon2). Only hashes are stored."""
 
 from __future__ import annotations
 
@@ -16,7 +18,7 @@ from sqlmodel import Session, select
 from .clock import utc
 from .domain.errors import RuleViolation
 from .store.db import Actor, UnitOfWork
-from .store.tables import AuthSession, Staff
+from .store.tables import AuthSession, Kiosk, Staff
 
 ROLES = ("custody_staff", "case_officer", "supervisor", "admin", "platform")
 MAX_FAILURES = 5
@@ -79,6 +81,128 @@ class LoginResult:
     error: RuleViolation | None = None
 
 
+def card_hash(card_id: str) -> str:
+    """The stored form of a staff card's id: a hash, so the table never holds the card number itself."""
+    return hashlib.sha256(b"hcc-staff-card:" + card_id.strip().upper().encode()).hexdigest()
+
+
+def set_card(uow: UnitOfWork, staff_id: str, card_id: str, pin: str) -> Staff:
+    """Binds a staff card and PIN (4-8 digits) to a staff member; stores their hashes only."""
+    if not (pin.isdigit() and 4 <= len(pin) <= 8):
+        raise RuleViolation("WEAK_PIN", "PIN须为4至8位数字", "the PIN must be 4 to 8 digits", status=422)
+    if len(card_id.strip()) < 4:
+        raise RuleViolation("INVALID_VALUE", "卡号无效", "card id too short", status=422)
+    person = uow.session.get(Staff, staff_id)
+    if person is None:
+        raise RuleViolation("NOT_FOUND", "工作人员不存在", "staff not found", status=404)
+    h = card_hash(card_id)
+    other = uow.session.exec(select(Staff.id).where(Staff.card_id_hash == h, Staff.id != staff_id)).first()
+    if other:
+        raise RuleViolation("CARD_IN_USE", "该卡已绑定其他人员", "the card belongs to someone else")
+    person.card_id_hash, person.pin_hash = h, _hasher.hash(pin)
+    uow.session.add(person)
+    uow.record("staff_card_set", entity="staff", entity_id=staff_id, after={"card": "set"}, live=False)
+    return person
+
+
+def enrol_kiosk(uow: UnitOfWork, kiosk_id: str, name: str = "") -> str:
+    """Enrols (or re-enrols, replacing the token of) a kiosk or terminal; returns its token, shown once."""
+    token = secrets.token_urlsafe(32)
+    row = uow.session.get(Kiosk, kiosk_id)
+    if row is None:
+        row = Kiosk(id=kiosk_id, name=name, token_hash=token_hash(token), enrolled_at=uow.now,
+                    enrolled_by=uow.actor.id)
+    else:
+        row.token_hash, row.revoked, row.enrolled_at = token_hash(token), False, uow.now
+        row.name = name or row.name
+    uow.session.add(row)
+    uow.record("kiosk_enrolled", entity="kiosk", entity_id=kiosk_id, after={"name": row.name})
+    return token
+
+
+def revoke_kiosk(uow: UnitOfWork, kiosk_id: str) -> None:
+    row = uow.session.get(Kiosk, kiosk_id)
+    if row is None:
+        raise RuleViolation("NOT_FOUND", "终端不存在", "kiosk not enrolled", status=404)
+    row.revoked = True
+    uow.session.add(row)
+    for sess in uow.session.exec(select(AuthSession).where(AuthSession.kiosk_id == kiosk_id)).all():
+        sess.revoked = True
+        uow.session.add(sess)
+    uow.record("kiosk_revoked", entity="kiosk", entity_id=kiosk_id, after={"revoked": True})
+
+
+def check_kiosk(session: Session, kiosk_id: str | None, kiosk_token: str | None, required: bool) -> None:
+    """A kiosk sign-in must come from an enrolled kiosk presenting its token. With enrolment optional (demo
+    sites only) an unknown kiosk id passes, but an enrolled one must still present its own token."""
+    if kiosk_id is None:
+        return
+    row = session.get(Kiosk, kiosk_id)
+    refused = RuleViolation("KIOSK_NOT_ENROLLED", "该终端未登记或凭据无效", "this kiosk is not enrolled or its token is wrong",
+                            status=403, kiosk_id=kiosk_id)
+    if row is None:
+        if required:
+            raise refused
+        return
+    if row.revoked or not kiosk_token or not secrets.compare_digest(row.token_hash, token_hash(kiosk_token)):
+        raise refused
+
+
+def _open_session(uow: UnitOfWork, person: Staff, idle: timedelta, absolute: timedelta, kiosk_id: str | None,
+                  method: str) -> LoginResult:
+    person.failed_logins, person.locked_until = 0, None
+    uow.session.add(person)
+    token = secrets.token_urlsafe(32)
+    expires = uow.now + absolute
+    uow.session.add(AuthSession(token_hash=token_hash(token), staff_id=person.id, kiosk_id=kiosk_id,
+                                created_at=uow.now, last_seen_at=uow.now, expires_at=expires,
+                                idle_seconds=int(idle.total_seconds())))
+    uow.record("signed_in", entity="staff", entity_id=person.id, after={"kiosk_id": kiosk_id, "method": method},
+               live=False)
+    return LoginResult(token, expires, staff_public(person))
+
+
+def _failed(uow: UnitOfWork, person: Staff) -> None:
+    person.failed_logins += 1
+    if person.failed_logins >= MAX_FAILURES:
+        person.locked_until, person.failed_logins = uow.now + LOCKOUT, 0
+        uow.record("staff_locked_out", entity="staff", entity_id=person.id, after={"until": uow.now + LOCKOUT},
+                   live=False)
+    uow.session.add(person)
+
+
+def _locked(person: Staff, now: datetime) -> RuleViolation | None:
+    if person.locked_until and utc(person.locked_until) > now:
+        return RuleViolation("ACCOUNT_LOCKED", "连续登录失败，账号已临时锁定", "account locked after repeated failures",
+                             status=423, until=utc(person.locked_until).isoformat())
+    return None
+
+
+def card_login(uow: UnitOfWork, card_id: str, pin: str, *, idle: timedelta, absolute: timedelta,
+               kiosk_id: str | None = None) -> LoginResult:
+    """Staff card (something held) + PIN (something known). Same lockout and failure counting as passwords."""
+    person = uow.session.exec(select(Staff).where(Staff.card_id_hash == card_hash(card_id))).first()
+    denied = RuleViolation("BAD_CREDENTIALS", "卡号或PIN错误", "wrong card or PIN", status=401)
+    if person is None or person.pin_hash is None:
+        try:
+            _hasher.verify(_DUMMY, pin)
+        except VerificationError:
+            pass
+        return LoginResult(None, None, None, denied)
+    locked = _locked(person, uow.now)
+    if locked:
+        return LoginResult(None, None, None, locked)
+    try:
+        _hasher.verify(person.pin_hash, pin)
+    except (VerificationError, InvalidHashError):
+        _failed(uow, person)
+        return LoginResult(None, None, None, denied)
+    if not person.active:
+        return LoginResult(None, None, None, RuleViolation("ACCOUNT_DISABLED", "账号已停用", "account disabled",
+                                                           status=403))
+    return _open_session(uow, person, idle, absolute, kiosk_id, "card_pin")
+
+
 def login(uow: UnitOfWork, police_no: str, password: str, *, idle: timedelta, absolute: timedelta,
           kiosk_id: str | None = None) -> LoginResult:
     """Checks the password; counts failures and locks the account after MAX_FAILURES. Never raises for bad
@@ -109,14 +233,7 @@ def login(uow: UnitOfWork, police_no: str, password: str, *, idle: timedelta, ab
     if not person.active:
         return LoginResult(None, None, None, RuleViolation("ACCOUNT_DISABLED", "账号已停用", "account disabled",
                                                            status=403))
-    person.failed_logins, person.locked_until = 0, None
-    s.add(person)
-    token = secrets.token_urlsafe(32)
-    expires = now + absolute
-    s.add(AuthSession(token_hash=token_hash(token), staff_id=person.id, kiosk_id=kiosk_id, created_at=now,
-                      last_seen_at=now, expires_at=expires, idle_seconds=int(idle.total_seconds())))
-    uow.record("signed_in", entity="staff", entity_id=person.id, after={"kiosk_id": kiosk_id}, live=False)
-    return LoginResult(token, expires, staff_public(person))
+    return _open_session(uow, person, idle, absolute, kiosk_id, "password")
 
 
 def authenticate(session: Session, token: str, now: datetime) -> tuple[Staff, AuthSession]:

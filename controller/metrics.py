@@ -1,4 +1,9 @@
-"""Prometheus text exposition of the controller's vital signs (open stays, open alarms, queues, sync lag)."""
+"""Prometheus text exposition of the controller's vital signs: open stays, alarms, transitions, devices, queues.
+
+Transitions are counted from the audit trail (stay entries by action), so the counter survives restarts and
+cannot disagree with the record; device availability comes from the devicebus snapshot when devices are attached;
+queue depths are the live hub's subscriber queues (WebSocket clients, devicebus).
+"""
 
 from __future__ import annotations
 
@@ -9,7 +14,7 @@ from sqlmodel import col, select
 
 from .container import Container
 from .services.common import OPEN
-from .store.tables import Alarm, OutboxEntry, Stay
+from .store.tables import Alarm, AuditEntry, OutboxEntry, Stay
 
 
 async def render(c: Container) -> str:
@@ -19,6 +24,8 @@ async def render(c: Container) -> str:
             "alarms_open": dict(s.exec(select(Alarm.severity, func.count()).where(Alarm.state != "resolved")
                                        .group_by(Alarm.severity)).all()),
             "outbox_seq": s.exec(select(func.max(OutboxEntry.seq))).one() or 0,
+            "transitions": dict(s.exec(select(AuditEntry.action, func.count()).where(AuditEntry.entity == "stay")
+                                       .group_by(AuditEntry.action)).all()),
         }
 
     v = await c.db.read(q)
@@ -35,6 +42,28 @@ async def render(c: Container) -> str:
               f"hcc_live_events_total {c.hub.published}",
               "# HELP hcc_scheduler_sweeps_total Timer sweeps run", "# TYPE hcc_scheduler_sweeps_total counter",
               f"hcc_scheduler_sweeps_total {c.scheduler.sweeps}"]
+    lines += ["# HELP hcc_transitions_total Stay transitions recorded, by action",
+              "# TYPE hcc_transitions_total counter"]
+    lines += [f'hcc_transitions_total{{action="{_label(a)}"}} {n}' for a, n in sorted(v["transitions"].items())]
+    bus = c.extras.get("devicebus")
+    if bus is not None:
+        lines += ["# HELP hcc_device_up Device availability (1 online, 0 otherwise) by device",
+                  "# TYPE hcc_device_up gauge"]
+        for row in bus.snapshot():
+            up = 1 if row.get("availability") == "online" else 0
+            lines.append(f'hcc_device_up{{device="{_label(row["id"])}",kind="{_label(row["kind"])}",'
+                         f'availability="{_label(str(row.get("availability")))}"}} {up}')
+    queues = list(getattr(c.hub, "_queues", ()))
+    lines += ["# HELP hcc_live_subscribers Live event subscribers (WebSocket clients, devicebus)",
+              "# TYPE hcc_live_subscribers gauge", f"hcc_live_subscribers {len(queues)}",
+              "# HELP hcc_live_queue_depth_max Deepest subscriber queue of live events",
+              "# TYPE hcc_live_queue_depth_max gauge", f"hcc_live_queue_depth_max {max((q.qsize() for q in queues), default=0)}",
+              "# HELP hcc_live_queue_depth_total Live events waiting in all subscriber queues",
+              "# TYPE hcc_live_queue_depth_total gauge", f"hcc_live_queue_depth_total {sum(q.qsize() for q in queues)}"]
     for extra in c.extras.get("metrics", []):
         lines += await extra()
     return "\n".join(lines) + "\n"
+
+
+def _label(value: str) -> str:
+    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")

@@ -143,6 +143,15 @@ class CaptureConfig(_Strict):
     model_sha256: str = Field(default=YUNET_2023MAR_SHA256, pattern=r"^[0-9a-f]{64}$")
 
 
+class SecurityConfig(_Strict):
+    """Sign-in policy. ``kiosk_enrolment = "optional"`` (demo and test benches only) admits an unenrolled kiosk id;
+    an enrolled one must still present its token. ``staff_card_login`` enables card + PIN sign-in where the site
+    has staff card readers."""
+
+    kiosk_enrolment: Literal["required", "optional"] = "required"
+    staff_card_login: bool = False
+
+
 class SiteConfig(_Strict):
     site: SiteInfo
     rooms: list[RoomConfig]
@@ -153,9 +162,12 @@ class SiteConfig(_Strict):
     rules: list[RuleOverride] = []
     sync: SyncConfig = SyncConfig()
     capture: CaptureConfig = CaptureConfig()
+    security: SecurityConfig = SecurityConfig()
 
     @model_validator(mode="after")
     def _references(self) -> SiteConfig:
+        if self.site.production and self.security.kiosk_enrolment != "required":
+            raise ValueError("security.kiosk_enrolment: a production site requires enrolled kiosks")
         room_ids = [r.id for r in self.rooms]
         _unique("rooms", room_ids)
         device_ids = [d.id for d in self.devices]
@@ -253,6 +265,7 @@ class Settings(BaseSettings):
     fake_clock: bool = False
     fake_clock_running: bool = False  # the fake clock follows the wall clock plus advances (demo)
     secret_key_file: Path | None = None
+    metrics_token_file: Path | None = None  # a remote Prometheus's bearer token (0600); loopback needs none
     log_level: str = "INFO"
     bench_endpoints: bool = False  # serves the bare-insert baseline of `make bench`; never on a real site
 

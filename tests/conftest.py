@@ -20,6 +20,8 @@ from controller.settings import Settings, load_site
 from controller.store.db import Actor
 from controller.store.migrate import upgrade
 
+pytest_plugins = ["tests.logscan"]  # every log record of the suite is scanned for identity numbers
+
 ROOT = Path(__file__).resolve().parent.parent
 DEMO_SITE = ROOT / "site" / "demo-site.toml"
 PASSWORD = "correct-horse-9"

@@ -28,25 +28,54 @@ class LoginIn(BaseModel):
     police_no: str = Field(min_length=1, max_length=32)
     password: str = Field(min_length=1, max_length=256)
     kiosk_id: str | None = Field(default=None, max_length=64)
+    kiosk_token: str | None = Field(default=None, max_length=256, description="the enrolled kiosk's device token")
 
 
-@router.post("/auth/login", tags=["auth"], dependencies=[public()])
-async def login(body: LoginIn, request: Request, c: ContainerDep) -> dict[str, Any]:
+class CardLoginIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    card_id: str = Field(min_length=4, max_length=64)
+    pin: str = Field(min_length=4, max_length=8, pattern=r"^[0-9]+$")
+    kiosk_id: str | None = Field(default=None, max_length=64)
+    kiosk_token: str | None = Field(default=None, max_length=256)
+
+
+async def _sign_in(request: Request, c: Any, kiosk_id: str | None, kiosk_token: str | None,
+                   check: Any) -> dict[str, Any]:
+    """Rate limit per address, the kiosk's enrolment, then the credentials (``check(uow, idle, absolute)``)."""
+    from datetime import timedelta
+
     limiter = request.app.state.login_limiter
     client = request.client.host if request.client else "?"
     limiter.check(client, c.clock.now())
     t = c.site.timing
-    from datetime import timedelta
+    idle = timedelta(minutes=t.kiosk_idle_minutes if kiosk_id else t.session_idle_minutes)
+    required = c.site.security.kiosk_enrolment == "required"
 
-    idle = timedelta(minutes=t.kiosk_idle_minutes if body.kiosk_id else t.session_idle_minutes)
-    result = await c.db.write(Actor.system("auth"), lambda uow: auth.login(
-        uow, body.police_no, body.password, idle=idle, absolute=timedelta(hours=t.session_absolute_hours),
-        kiosk_id=body.kiosk_id))
+    def write(uow: Any) -> auth.LoginResult:
+        auth.check_kiosk(uow.session, kiosk_id, kiosk_token, required)
+        return check(uow, idle, timedelta(hours=t.session_absolute_hours))
+
+    result = await c.db.write(Actor.system("auth"), write)
     if result.error is not None:
         raise result.error
     assert result.expires_at is not None
     return {"token": result.token, "expires_at": result.expires_at.isoformat(), "staff": result.staff,
             "idle_timeout_s": int(idle.total_seconds())}
+
+
+@router.post("/auth/login", tags=["auth"], dependencies=[public()])
+async def login(body: LoginIn, request: Request, c: ContainerDep) -> dict[str, Any]:
+    return await _sign_in(request, c, body.kiosk_id, body.kiosk_token, lambda uow, idle, absolute: auth.login(
+        uow, body.police_no, body.password, idle=idle, absolute=absolute, kiosk_id=body.kiosk_id))
+
+
+@router.post("/auth/card-login", tags=["auth"], dependencies=[public()])
+async def card_login(body: CardLoginIn, request: Request, c: ContainerDep) -> dict[str, Any]:
+    """Staff card + PIN sign-in, where the site has staff card readers (``security.staff_card_login``)."""
+    if not c.site.security.staff_card_login:
+        raise RuleViolation("CARD_LOGIN_DISABLED", "本站点未启用刷卡登录", "card sign-in is not enabled here", status=404)
+    return await _sign_in(request, c, body.kiosk_id, body.kiosk_token, lambda uow, idle, absolute: auth.card_login(
+        uow, body.card_id, body.pin, idle=idle, absolute=absolute, kiosk_id=body.kiosk_id))
 
 
 @router.post("/auth/logout", tags=["auth"])
