@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PKGS := controller devices hw_sim
 
-.PHONY: setup system-deps demo test lint unit bench soak clean
+.PHONY: setup system-deps demo demo-day test lint unit bench soak clean
 
 setup: $(VENV)/.installed system-deps
 
@@ -36,3 +36,6 @@ bench: setup
 
 clean:
 	rm -rf var/demo var/sim bench/results
+
+demo-day: $(VENV)/.installed
+	$(BIN)/python -m hw_sim.demo_day

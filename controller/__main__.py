@@ -1,4 +1,5 @@
-"""CLI: ``python -m controller run|demo|migrate|user|check-config``.
+"""CLI: ``python -m controller run|demo|migrate|user|check-config`` and the site operations of ``cli_ops.py``
+(init, kiosk, devices credentials, sync rotate-key, backup, restore, user card).
 
 ``run`` migrates the database, then serves the API; ``demo`` does the same on a local SQLite file with the demo
 site, seeded demo staff (printed with their passwords), every device simulated, and the test clock running.
@@ -76,17 +77,52 @@ def seed_demo_staff(settings: Settings) -> list[tuple[str, str, str, str]]:
     return out
 
 
-def serve(settings: Settings, *, extra_ready: str = "") -> None:
+class SimulatorProcess:
+    """hw_sim as a child of the demo, started and stopped with the app's lifespan (uvicorn re-raises SIGTERM after
+    shutdown, so a ``finally`` in main would never run); PR_SET_PDEATHSIG ends it even if we are SIGKILLed."""
+
+    def __init__(self, site_file: Path) -> None:
+        self.site_file = site_file
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    async def start(self) -> None:
+        self.proc = subprocess.Popen([sys.executable, "-m", "hw_sim", "--site", str(self.site_file),  # noqa: ASYNC220
+                                      "--run-dir", "var/sim"], preexec_fn=_die_with_parent)
+        await asyncio.sleep(1.5)  # give the ptys and the broker a moment, so the adapters find them at once
+
+    async def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                await asyncio.to_thread(self.proc.wait, 10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+
+
+def _die_with_parent() -> None:
+    import ctypes
+
+    try:
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except OSError:
+        pass
+
+
+def serve(settings: Settings, *, simulator: bool = False) -> None:
     import uvicorn
 
     from .app import create_app
     from .container import build
 
     container = build(settings, with_devices=True)
+    if simulator:  # before the devicebus, so the simulated devices exist when the adapters connect
+        container.extras.setdefault("lifecycle", []).insert(0, SimulatorProcess(settings.site_file))
     app = create_app(container)
     config = uvicorn.Config(app, host=settings.host, port=settings.port, log_level=settings.log_level.lower(),
                             access_log=False, lifespan="on", log_config=None)  # uvicorn logs via our JSON handler
-    server = uvicorn.Server(config)
+    from .systemd import notifying_server
+
+    server = notifying_server(config, f"serving on {settings.host}:{settings.port}")
     try:
         asyncio.run(server.serve())
     finally:
@@ -108,10 +144,6 @@ def cmd_demo(args: argparse.Namespace) -> int:
     settings = Settings()
     migrate(settings)
     staff = seed_demo_staff(settings)
-    sim = None
-    if not args.no_sim:
-        sim = subprocess.Popen([sys.executable, "-m", "hw_sim", "--site", str(settings.site_file),
-                                "--run-dir", "var/sim"], start_new_session=True)
     base = f"http://{settings.host}:{settings.port}"
     print("\n=== 办案中心站点控制器 演示 / controller demo ===", flush=True)
     print(f"  自助终端 Kiosk:        {base}/ui/kiosk.html")
@@ -121,16 +153,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
     print("  演示账号 Demo staff (警号 police no / 姓名 / 角色 / 密码 password):")
     for police_no, name, roles, password in staff:
         print(f"    {police_no}  {name}  {roles:<14} {password}")
-    print(flush=True)
-    try:
-        serve(settings)
-    finally:
-        if sim is not None:
-            sim.send_signal(signal.SIGTERM)
-            try:
-                sim.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                sim.kill()
+    print("  模拟设备控制 Simulator control: http://127.0.0.1:18099/devices   "
+          "scripted day: python -m hw_sim.demo_day", flush=True)
+    serve(settings, simulator=not args.no_sim)
     return 0
 
 
@@ -199,6 +224,9 @@ def main(argv: list[str] | None = None) -> int:
     dis = usub.add_parser("disable")
     dis.add_argument("staff_id")
     user.set_defaults(fn=cmd_user)
+    from .cli_ops import register
+
+    register(sub, usub)
     args = parser.parse_args(argv)
     _logging(os.environ.get("HCC_LOG_LEVEL", "INFO"))
     return int(args.fn(args))
