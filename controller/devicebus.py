@@ -8,6 +8,7 @@ doors lock for an interview, beacons light for critical alarms. Device side effe
 from __future__ import annotations
 
 import asyncio
+import json
 import contextlib
 import logging
 import uuid
@@ -193,6 +194,8 @@ class DeviceBus:
                              "availability": Availability(ev.availability).value, "detail": ev.detail,
                              "at": self.c.clock.now().isoformat()}])
         spec = next((d for d in self.c.site.devices if d.id == ev.device_id), None)
+        if spec is not None and not spec.url.startswith("mqtt://"):
+            self._announce(ev)
         if spec is None or not spec.required:
             return
         self.availability[ev.device_id] = Availability(ev.availability)
@@ -201,6 +204,19 @@ class DeviceBus:
         elif ev.availability == Availability.ONLINE:
             self._spawn(self.c.db.write(SYSTEM, lambda uow: alarms.resolve_matching(
                 uow, "设备已恢复在线 / device back online", kinds=["device_offline"], device_id=ev.device_id)))
+
+    def _announce(self, ev: AvailabilityChanged) -> None:
+        """Serial devices and cameras have no MQTT client of their own: the controller publishes their
+        availability (retained) under their topics, so the site's MQTT view covers every device."""
+        from devices import mqtt_proto
+
+        for link in self.registry.links[:1]:
+            site = self.c.site.site.id
+            up = ev.availability != Availability.OFFLINE
+            link.publish(mqtt_proto.availability_topic(site, ev.kind, ev.device_id), "online" if up else "offline",
+                         retain=True)
+            link.publish(mqtt_proto.device_topic(site, ev.kind, ev.device_id, "state"), json.dumps(
+                {"v": 1, "availability": Availability(ev.availability).value, "detail": ev.detail}), retain=True)
 
     async def _offline_after_grace(self, device_id: str, kind: str, room_id: str | None, detail: str) -> None:
         """A device must stay offline for the grace period (real seconds) before it alarms: a reconnect at

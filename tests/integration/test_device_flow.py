@@ -191,3 +191,31 @@ async def test_device_offline_raises_and_recovers(centre):
         return not await centre.alarms("device_offline")
 
     await centre.until(resolved, timeout=10, what="alarm resolved")
+
+
+async def test_serial_device_availability_is_published_on_mqtt(centre):
+    """The lock bus has no MQTT client: the controller announces its availability under its topic (retained)."""
+    import asyncio
+
+    import paho.mqtt.client as mqtt
+
+    got: dict[str, bytes] = {}
+    port = int(centre.container.site.mqtt.url.rsplit(":", 1)[1])
+    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2)
+    client.on_message = lambda _c, _u, m: got.__setitem__(m.topic, m.payload)
+    client.connect("127.0.0.1", port)
+    client.subscribe("hcc/demo-centre/lock_board/lock-bus-1/#")
+    client.loop_start()
+    try:
+        await centre.until(lambda: got.get("hcc/demo-centre/lock_board/lock-bus-1/availability") == b"online",
+                           what="retained availability")
+        centre.sim("lock-bus-1").set_fault("offline")
+        await centre.until(lambda: got.get("hcc/demo-centre/lock_board/lock-bus-1/availability") == b"offline",
+                           what="offline announced")
+        centre.sim("lock-bus-1").clear_fault("offline")
+        await centre.until(lambda: got.get("hcc/demo-centre/lock_board/lock-bus-1/availability") == b"online",
+                           timeout=10, what="back online announced")
+    finally:
+        client.loop_stop()
+        client.disconnect()
+        await asyncio.sleep(0)
