@@ -8,8 +8,8 @@ doors lock for an interview, beacons light for critical alarms. Device side effe
 from __future__ import annotations
 
 import asyncio
-import json
 import contextlib
+import json
 import logging
 import uuid
 from collections import deque
