@@ -7,6 +7,7 @@ platform that switches between them sees no difference. Read-only: these functio
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -53,11 +54,21 @@ def _rows(session: Session, after: int, limit: int) -> list[Any]:
     return list(session.connection().execute(q).all())
 
 
+_PLAIN = re.compile(r"[A-Za-z0-9_.:+-]*")
+
+
+def _jstr(v: str | None) -> str:
+    """A JSON string; ids, types and timestamps need no escaping, so most values skip the encoder (hot path)."""
+    if v is None:
+        return "null"
+    return f'"{v}"' if _PLAIN.fullmatch(v) else json.dumps(v, ensure_ascii=False)
+
+
 def _change_json(row: Any, entitled: bool) -> str:
     seq, event_id, type_, occurred_at, stay_id, raw = row
-    head = json.dumps({"seq": seq, "event_id": event_id, "type": type_, "occurred_at": utc(occurred_at).isoformat(),
-                       "stay_id": stay_id}, ensure_ascii=False, separators=(",", ":"))
-    return head[:-1] + ',"payload":' + _payload_json(raw, entitled) + "}"
+    at = occurred_at.isoformat() + "+00:00" if occurred_at.tzinfo is None else utc(occurred_at).isoformat()
+    return (f'{{"seq":{int(seq)},"event_id":{_jstr(event_id)},"type":{_jstr(type_)},"occurred_at":{_jstr(at)},'
+            f'"stay_id":{_jstr(stay_id)},"payload":{_payload_json(raw, entitled)}}}')
 
 
 def changes_page(session: Session, after: int, limit: int, entitled: bool) -> dict[str, Any]:

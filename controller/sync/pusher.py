@@ -174,6 +174,7 @@ class Pusher:
         self._client: httpx.AsyncClient | None = None
         self._lease_until = 0.0
         self._last_published = 0.0
+        self._recording: tuple[asyncio.Task[bool], feed.Batch, int, float] | None = None
         if hub is not None:
             hub.on_event(self._on_hub_event)
 
@@ -276,6 +277,16 @@ class Pusher:
 
     async def _drain(self) -> PushError | bool | None:
         """Pushes until the outbox is empty (None), a push fails (the error) or the lease is lost (False)."""
+        try:
+            outcome = await self._pump()
+        finally:
+            held = await self._settle()
+        return outcome if held else False
+
+    async def _pump(self) -> PushError | bool | None:
+        # Three things overlap: batch N on the wire, batch N+1 being read and encoded, and the acknowledgement of
+        # N-1 being written. The write of N-1 is settled before N's is started, so acknowledgements stay in order
+        # and each is recorded only after its 2xx.
         cfg, entitled = self.config, self.config.include_identity_numbers
         acked = await self.db.read(feed.acked_seq)
 
@@ -290,14 +301,11 @@ class Pusher:
                     acked_to = await self._send(batch)
                 except PushError as exc:
                     return exc
-                now = self.wall.now().timestamp()
-                held = await self.db.write(ACTOR, self._ack_writer(acked_to, now))
-                if not held:
-                    self._lease_until = 0.0
+                if not await self._settle():
                     return False
-                self._lease_until = now + cfg.lease_seconds
-                self._succeed(batch, acked_to, now)
-                await self._publish()
+                now = self.wall.now().timestamp()
+                write = asyncio.create_task(self.db.write(ACTOR, self._ack_writer(acked_to, now)))
+                self._recording = (write, batch, acked_to, now)
                 if acked_to < batch.last_seq:
                     return True  # a partial acknowledgement: start again from what the platform has
                 batch = await prefetch
@@ -306,8 +314,24 @@ class Pusher:
                     prefetch.cancel()
                     with contextlib.suppress(asyncio.CancelledError):
                         await prefetch
+        if not await self._settle():
+            return False
         await self._publish(force=True)
         return None
+
+    async def _settle(self) -> bool:
+        """Waits for the acknowledgement being written, if any; False if the lease turned out to be lost."""
+        if self._recording is None:
+            return True
+        write, batch, acked_to, now = self._recording
+        self._recording = None
+        if not await write:
+            self._lease_until = 0.0
+            return False
+        self._lease_until = now + self.config.lease_seconds
+        self._succeed(batch, acked_to, now)
+        await self._publish()
+        return True
 
     def _ack_writer(self, seq: int, now_s: float) -> Callable[[UnitOfWork], bool]:
         return lambda uow: _record_ack(uow.session, self.owner, seq, now_s, self.config.lease_seconds)

@@ -245,7 +245,7 @@ lease_seconds = 2
     proc = ControllerProcess(tmp_path / "data", site=site)
     proc.cli("migrate")
     db = Database(f"sqlite:///{proc.data_dir / 'controller.db'}", FakeClock())
-    bulk_outbox(db, 20_000, datetime.now(UTC))
+    bulk_outbox(db, 10_000, datetime.now(UTC))
     expected = outbox_ids(db)
     db.close()
     db_file = proc.data_dir / "controller.db"
@@ -265,7 +265,7 @@ lease_seconds = 2
         proc.start()
 
         async def some_more() -> bool:
-            return (await central.state())["counters"]["batches"] >= 12
+            return (await central.state())["counters"]["batches"] >= 8
 
         await until(some_more, what="pushing to resume after the restart")
         proc.kill()
