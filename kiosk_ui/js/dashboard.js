@@ -5,7 +5,7 @@ import { ApiError, get, post } from "./api.js";
 import { has, lang, t } from "./i18n.js";
 import { devices, loadDevices, startPage } from "./page.js";
 import { can } from "./session.js";
-import { add, clear, countdown, debounce, errorBox, fmtTime, h, serverNow, toast } from "./util.js";
+import { add, changed, clear, countdown, debounce, errorBox, fmtTime, h, serverNow, toast } from "./util.js";
 
 const $ = (sel) => document.querySelector(sel);
 const S = { rooms: [], stays: [], alarms: [], staff: [], replay: null, timer: null };
@@ -54,6 +54,7 @@ function roomCard(r) {
 }
 
 function renderFloor() {
+  if (!changed("floor", [lang(), S.rooms, S.stays, S.alarms.map((x) => x.room_id), devices.list]) && $("#floor").childElementCount) return;
   const floor = clear($("#floor"));
   for (const [key, kinds] of GROUPS) {
     const rooms = S.rooms.filter((r) => kinds.includes(r.kind));
@@ -79,6 +80,7 @@ function alarmWhere(a) {
 }
 
 function renderAlarms() {
+  if (!changed("alarms", [lang(), S.alarms]) && $("#alarms").childElementCount) return;
   const list = clear($("#alarms"));
   $("#alarm-count").textContent = String(S.alarms.length);
   if (!S.alarms.length) { add(list, h("p.muted", {}, t("alarm.none"))); return; }
@@ -113,6 +115,7 @@ async function alarmAct(row, path, body) {
 
 // ---------------------------------------------------------------- welfare checks
 function renderWelfare() {
+  if (!changed("welfare", [lang(), S.rooms]) && $("#welfare").childElementCount) return;
   const list = clear($("#welfare"));
   const rooms = S.rooms.filter((r) => HOLDING.includes(r.kind) && r.occupant_stay_ids.length && r.next_welfare_check_due)
     .sort((a, b) => a.next_welfare_check_due.localeCompare(b.next_welfare_check_due));
@@ -139,6 +142,7 @@ async function welfare(row, roomId, observation) {
 
 // ---------------------------------------------------------------- devices
 function renderDevices() {
+  if (!changed("devices", [lang(), devices.list]) && $("#devices").childElementCount) return;
   const box = clear($("#devices"));
   if (!devices.list) { add(box, h("p.info-box", {}, t("dev.not_connected"))); return; }
   const by = { online: 0, offline: 0, unknown: 0 };

@@ -5,7 +5,7 @@ import { ApiError, get, getToken, isMissing, post } from "./api.js";
 import { lang, t } from "./i18n.js";
 import { deviceOnline, devices, findDevice, startPage } from "./page.js";
 import { can, currentStaff, gate } from "./session.js";
-import { add, clear, countdown, debounce, errorBox, field, fmtTime, h, select, toast } from "./util.js";
+import { add, changed, clear, forget, countdown, debounce, errorBox, field, fmtTime, h, select, toast } from "./util.js";
 
 const $ = (sel) => document.querySelector(sel);
 const S = {
@@ -59,6 +59,8 @@ const refreshLedger = debounce(async () => {
 
 // ---------------------------------------------------------------- ledger
 function renderLedger() {
+  const sig = [lang(), S.selected, S.stays.map((x) => [x.id, x.state, x.room_id, x.deadline_at, x.subject.name, x.open_alarm_ids?.length])];
+  if (!changed("ledger", sig) && $("#ledger-list").childElementCount) return;
   const list = clear($("#ledger-list"));
   $("#ledger-count").textContent = String(S.stays.length);
   if (!S.stays.length) add(list, h("p.muted", {}, t("ledger.empty")));
@@ -171,7 +173,7 @@ function registrationForm() {
       field(t("reg.id_number"), h("input", { name: "id_number", required: true, autocomplete: "off" })),
       field(t("reg.nationality"), h("input", { name: "nationality", value: "CHN" })),
       field(t("reg.ethnicity"), h("input", { name: "ethnicity" })),
-      h("div", { style: "grid-column: span 2" }, field(t("reg.address"), h("input", { name: "address" })))),
+      h("div.span2", {}, field(t("reg.address"), h("input", { name: "address" })))),
     h("div#manual-reason.grid2", {},
       field(t("reg.manual_reason"), select("manual_reason", opts("manual", MANUAL_REASONS), { empty: t("form.choose") })),
       field(t("reg.manual_note"), h("input", { name: "manual_note" }))),
@@ -351,7 +353,7 @@ async function propertyForm(body, s) {
   const items = h("div#items");
   const addItem = () => add(items, h("div.item-row.row", {},
     h("input", { name: "desc", placeholder: t("prop.desc"), "aria-label": t("prop.desc") }),
-    h("input", { name: "qty", type: "number", min: "1", value: "1", "aria-label": t("prop.qty"), style: "width:90px" }),
+    h("input", { name: "qty", type: "number", min: "1", value: "1", "aria-label": t("prop.qty") }),
     select("category", opts("cat", CATEGORIES), { value: "personal" }),
     h("button", { type: "button", "aria-label": t("prop.remove"), onclick: (e) => e.target.closest(".item-row").remove() }, "✕")));
   addItem();
@@ -663,24 +665,21 @@ function onEvent(ev) {
     return;
   }
   if (ev.type === "device_availability") return;
+  if (!ev.stay_id && ev.entity !== "stay") return; // room, device and staff events do not change the ledger
   refreshLedger();
   if (S.selected && ev.stay_id === S.selected) loadStay(S.selected, { keepForm: true }).catch(() => {});
 }
 
-function layout() {
-  document.getElementById("new-stay-btn").addEventListener("click", registrationForm);
-}
+document.getElementById("new-stay-btn").addEventListener("click", registrationForm);
 
 startPage({
   kioskId: "kiosk-1",
   onSignedIn: async () => {
-    layout.done || (layout(), layout.done = true);
-    gate(document.getElementById("new-stay-btn"), "intake");
     document.getElementById("new-stay-btn").classList.toggle("hidden", !can("intake"));
     await loadAll();
     if (!S.stay) idleView();
   },
-  onLocked: () => { S.selected = null; S.stay = null; S.lockerOpen = null; clear($("#work")); clear($("#ledger-list")); },
+  onLocked: () => { document.getElementById("new-stay-btn").classList.add("hidden"); forget("ledger"); S.selected = null; S.stay = null; S.lockerOpen = null; clear($("#work")); clear($("#ledger-list")); },
   onEvent,
   onResync: () => loadAll().catch(() => {}),
   onLang: () => { renderLedger(); if (S.stay) renderStay(); else if (S.mode === "register") registrationForm(); else idleView(); },

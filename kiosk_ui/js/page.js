@@ -1,10 +1,10 @@
 // Page frame shared by the three screens: header (title, signed-in person, server clock, language switch,
 // sign-out), the connection banner, sign-in/idle lock, the live socket, device list, and a 1 s countdown tick.
-import { get, isMissing } from "./api.js";
+import { ApiError, get, isMissing } from "./api.js";
 import { applyI18n, lang, setLang, t } from "./i18n.js";
 import { Live } from "./live.js";
 import { lock, refreshWho, startSession } from "./session.js";
-import { fmtTime, serverNow, setServerNow, tickCountdowns } from "./util.js";
+import { errorText, fmtTime, serverNow, setServerNow, tickCountdowns, toast } from "./util.js";
 
 export const devices = { list: null, byId: new Map() }; // null list: GET /devices not available
 
@@ -47,6 +47,12 @@ function applyDeviceEvent(ev) {
  * message (after device bookkeeping); onResync is called after a reconnect so the screen reloads its data.
  */
 export function startPage(o) {
+  // A refused or failed call nobody caught: a 401 already locked the screen; anything else is said in a toast.
+  window.addEventListener("unhandledrejection", (e) => {
+    if (!(e.reason instanceof ApiError)) return;
+    e.preventDefault();
+    if (e.reason.status !== 401) toast(errorText(e.reason));
+  });
   document.documentElement.lang = lang() === "en" ? "en" : "zh-CN";
   const live = new Live({
     onEvent: (ev) => { if (ev.type.startsWith("device_")) applyDeviceEvent(ev); o.onEvent(ev); },

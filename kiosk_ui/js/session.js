@@ -38,7 +38,7 @@ function overlay() {
     h("input#police-no", { name: "police_no", inputmode: "numeric", autocomplete: "off", required: true }),
     h("label", { for: "password", "data-i18n": "signin.password" }, t("signin.password")),
     h("input#password", { name: "password", type: "password", autocomplete: "off", required: true }),
-    h("div.row", { style: "margin-top:16px" },
+    h("div.row.signin-actions", {},
       h("button.primary#signin-btn", { type: "submit", "data-i18n": "signin.submit" }, t("signin.submit")),
       h("span.spacer"),
       h("button.lang-btn", { type: "button", "data-action": "lang" }, t("lang.switch"))));
@@ -51,6 +51,7 @@ function overlay() {
     try {
       const body = { police_no: form.police_no.value.trim(), password: form.password.value };
       if (opts.kioskId) body.kiosk_id = opts.kioskId;
+      if (opts.kioskId && opts.kioskToken) body.kiosk_token = opts.kioskToken;
       const res = await api("POST", "/auth/login", body);
       setToken(res.token);
       staff = res.staff;
@@ -64,6 +65,25 @@ function overlay() {
     }
   });
   return el;
+}
+
+/**
+ * An enrolled kiosk (`python -m controller kiosk enrol <id>`) is opened once as
+ * `kiosk.html?kiosk_id=<id>&kiosk_token=<token>`: both are kept in this browser's localStorage and the token is
+ * taken out of the address bar. Without enrolment the page's default kiosk id is used (demo sites allow that).
+ */
+function kioskIdentity() {
+  const q = new URLSearchParams(location.search);
+  if (q.get("kiosk_id") && q.get("kiosk_token")) {
+    localStorage.setItem("hcc.kiosk_id", q.get("kiosk_id"));
+    localStorage.setItem("hcc.kiosk_token", q.get("kiosk_token"));
+    q.delete("kiosk_token"); q.delete("kiosk_id");
+    history.replaceState(null, "", `${location.pathname}${q.toString() ? `?${q}` : ""}`);
+  }
+  if (opts.kioskId && localStorage.getItem("hcc.kiosk_id")) {
+    opts.kioskId = localStorage.getItem("hcc.kiosk_id");
+    opts.kioskToken = localStorage.getItem("hcc.kiosk_token");
+  }
 }
 
 function unlocked() {
@@ -102,6 +122,7 @@ export function lock(reasonKey) {
 /** Starts the session machinery: resumes a valid token or shows sign-in; watches for idleness. */
 export async function startSession(o) {
   opts = { kioskId: null, onSignedIn: () => {}, onLocked: () => {}, ...o };
+  kioskIdentity();
   overlay();
   onUnauthorized((err) => lock(err.code === "SESSION_EXPIRED" ? "lock.expired" : "lock.signin"));
   for (const ev of ["pointerdown", "keydown", "touchstart", "wheel"]) {

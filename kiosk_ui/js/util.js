@@ -113,6 +113,18 @@ export function fmtTime(iso) {
     hour: "2-digit", minute: "2-digit", second: "2-digit" });
 }
 
+const lastDrawn = new Map();
+/** True when `data` differs from what was last drawn under `name`: redraw only then, so a button is never
+ * replaced under a finger that is about to press it. */
+export function changed(name, data) {
+  const key = JSON.stringify(data);
+  if (lastDrawn.get(name) === key) return false;
+  lastDrawn.set(name, key);
+  return true;
+}
+
+export function forget(name) { lastDrawn.delete(name); }
+
 export function debounce(fn, ms = 150) {
   let timer = null;
   return (...a) => { clearTimeout(timer); timer = setTimeout(() => fn(...a), ms); };
