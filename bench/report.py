@@ -2,7 +2,8 @@
 
 A figure is ``{"name", "metric", "unit", "value", "baseline", "ratio", "target", "ok", "runs", "when"}``; the
 baseline is measured in the same run, ``ratio`` is value / baseline and ``ok`` says whether the ratio is at most
-``target`` (None: no target, always ok).
+``target`` (None: no target, always ok), or at least ``target`` for a figure made with ``direction=">="`` (a rate,
+where higher is better); such a figure also carries ``"direction"``.
 """
 
 from __future__ import annotations
@@ -16,11 +17,17 @@ RESULTS = Path(__file__).resolve().parent / "results"
 
 
 def figure(name: str, metric: str, unit: str, value: float, baseline: float, *, target: float | None,
-           runs: int) -> dict[str, Any]:
+           runs: int, direction: str = "<=") -> dict[str, Any]:
+    if direction not in ("<=", ">="):
+        raise ValueError("direction is '<=' (target is a maximum) or '>=' (target is a minimum)")
     ratio = value / baseline if baseline else float("inf")
-    return {"name": name, "metric": metric, "unit": unit, "value": round(value, 6), "baseline": round(baseline, 6),
-            "ratio": round(ratio, 3), "target": target, "ok": target is None or ratio <= target, "runs": runs,
-            "when": datetime.now(UTC).isoformat(timespec="seconds")}
+    ok = target is None or (ratio <= target if direction == "<=" else ratio >= target)
+    fig = {"name": name, "metric": metric, "unit": unit, "value": round(value, 6), "baseline": round(baseline, 6),
+           "ratio": round(ratio, 3), "target": target, "ok": ok, "runs": runs,
+           "when": datetime.now(UTC).isoformat(timespec="seconds")}
+    if direction != "<=":
+        fig["direction"] = direction
+    return fig
 
 
 def write(bench: str, figures: list[dict[str, Any]], results: Path = RESULTS) -> Path:
@@ -30,7 +37,8 @@ def write(bench: str, figures: list[dict[str, Any]], results: Path = RESULTS) ->
     path.write_text(json.dumps(figures, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     rows = [("name", "metric", "value", "baseline", "ratio", "target", "ok")]
     rows += [(f["name"], f["metric"], f"{f['value']:.4g} {f['unit']}", f"{f['baseline']:.4g} {f['unit']}",
-              f"{f['ratio']:.3f}", "-" if f["target"] is None else f"<= {f['target']}", "ok" if f["ok"] else "MISS")
+              f"{f['ratio']:.3f}", "-" if f["target"] is None else f"{f.get('direction', '<=')} {f['target']}",
+              "ok" if f["ok"] else "MISS")
              for f in figures]
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     for r in rows:
