@@ -109,7 +109,7 @@ class SyncConfig(_Strict):
     include_identity_numbers: bool = False  # only where the platform is entitled to them
     retry_base_seconds: float = Field(default=1.0, gt=0, le=60)
     retry_cap_seconds: float = Field(default=300.0, gt=0, le=3600)
-    request_timeout_seconds: float = Field(default=30.0, gt=0, le=300)
+    request_timeout_seconds: float = Field(default=10.0, gt=0, le=300)  # well under lease_seconds
     lease_seconds: float = Field(default=30.0, ge=2, le=600)
     poll_seconds: float = Field(default=2.0, gt=0, le=60)
 
