@@ -12,8 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Text, cast, func
-from sqlalchemy import select as sa_select
+from sqlalchemy import func, text
 from sqlmodel import Session, col, select
 
 from ..clock import utc
@@ -38,20 +37,30 @@ class Batch:
     oldest_at: datetime
 
 
-def _payload_json(raw: str | None, entitled: bool) -> str:
+def _payload_json(raw: Any, entitled: bool) -> str:
     if raw is None:
         return "{}"
+    if not isinstance(raw, str):  # a driver that decodes JSON itself
+        return json.dumps(redact(raw, entitled), ensure_ascii=False, separators=(",", ":"))
     if entitled or not may_hold_identity(raw):
         return raw  # already canonical JSON as stored; no need to parse it
     return json.dumps(redact(json.loads(raw), False), ensure_ascii=False, separators=(",", ":"))
 
 
+# Plain SQL without column types: the hot path of a 100k-row drain should neither parse every timestamp nor decode
+# and re-encode every payload. SQLite hands back the stored text; other drivers may decode, handled in _change_json.
+_ROWS = text(f"SELECT seq, event_id, type, occurred_at, stay_id, payload FROM {OutboxEntry.__tablename__} "
+             "WHERE seq > :after ORDER BY seq LIMIT :limit")
+
+
 def _rows(session: Session, after: int, limit: int) -> list[Any]:
-    # Core select with the payload as stored text: pushing 100k rows should not parse and re-encode every payload.
-    q = (sa_select(col(OutboxEntry.seq), col(OutboxEntry.event_id), col(OutboxEntry.type),
-                   col(OutboxEntry.occurred_at), col(OutboxEntry.stay_id), cast(col(OutboxEntry.payload), Text))
-         .where(col(OutboxEntry.seq) > after).order_by(col(OutboxEntry.seq)).limit(limit))
-    return list(session.connection().execute(q).all())
+    return list(session.connection().execute(_ROWS, {"after": after, "limit": limit}).all())
+
+
+def _iso_utc(v: Any) -> str:
+    if isinstance(v, str):  # SQLite's stored form of a UTC time: "YYYY-MM-DD HH:MM:SS[.ffffff]"
+        return v.replace(" ", "T", 1) + "+00:00"
+    return str(utc(v).isoformat())
 
 
 _PLAIN = re.compile(r"[A-Za-z0-9_.:+-]*")
@@ -66,8 +75,8 @@ def _jstr(v: str | None) -> str:
 
 def _change_json(row: Any, entitled: bool) -> str:
     seq, event_id, type_, occurred_at, stay_id, raw = row
-    at = occurred_at.isoformat() + "+00:00" if occurred_at.tzinfo is None else utc(occurred_at).isoformat()
-    return (f'{{"seq":{int(seq)},"event_id":{_jstr(event_id)},"type":{_jstr(type_)},"occurred_at":{_jstr(at)},'
+    return (f'{{"seq":{int(seq)},"event_id":{_jstr(event_id)},"type":{_jstr(type_)},'
+            f'"occurred_at":{_jstr(_iso_utc(occurred_at))},'
             f'"stay_id":{_jstr(stay_id)},"payload":{_payload_json(raw, entitled)}}}')
 
 
@@ -88,7 +97,7 @@ def next_batch(session: Session, site_id: str, after: int, limit: int, entitled:
                        "count": len(rows)}, separators=(",", ":"))
     body = head[:-1] + ',"changes":[' + ",".join(_change_json(r, entitled) for r in rows) + "]}"
     return Batch(first_seq=first, last_seq=last, event_ids=[r[1] for r in rows], seqs=[r[0] for r in rows],
-                 body=body.encode(), oldest_at=utc(rows[0][3]))
+                 body=body.encode(), oldest_at=datetime.fromisoformat(_iso_utc(rows[0][3])))
 
 
 def acked_seq(session: Session) -> int:
