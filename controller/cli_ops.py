@@ -115,9 +115,14 @@ def cmd_devices(args: argparse.Namespace) -> int:
     settings = Settings()
     site = load_site(args.site or settings.site_file)
     out = args.out or settings.data_dir / "mqtt"
-    result = ops.issue_credentials(site, out, rotate=args.rotate)
+    tls_files = (args.tls_ca, args.tls_cert, args.tls_key)
+    if any(tls_files) and not all(tls_files):
+        print("TLS needs --tls-ca, --tls-cert and --tls-key together", file=sys.stderr)
+        return 2
+    tls = {"ca": args.tls_ca, "cert": args.tls_cert, "key": args.tls_key} if all(tls_files) else None
+    result = ops.issue_credentials(site, out, rotate=args.rotate, broker_dir=args.broker_dir, tls=tls)
     print(f"{result['clients']} MQTT clients -> {out}/credentials.json, mosquitto.passwd, mosquitto.acl, "
-          f"controller.password (all 0600)")
+          f"controller.password, hcc.conf (all 0600)")
     return 0
 
 
@@ -185,6 +190,11 @@ def register(sub: Any, user_sub: Any) -> None:
     cred.add_argument("--site", type=Path, default=None, help="site file (default HCC_SITE_FILE)")
     cred.add_argument("--out", type=Path, default=None, help="output folder (default <data_dir>/mqtt)")
     cred.add_argument("--rotate", action="store_true", help="new passwords for every client")
+    cred.add_argument("--broker-dir", type=Path, default=None,
+                      help="where the broker will read passwd/acl (for hcc.conf; default the output folder)")
+    cred.add_argument("--tls-ca", type=Path, default=None)
+    cred.add_argument("--tls-cert", type=Path, default=None)
+    cred.add_argument("--tls-key", type=Path, default=None)
     devices.set_defaults(fn=cmd_devices)
     sync = sub.add_parser("sync", help="central platform sync")
     ssub = sync.add_subparsers(dest="sync_cmd", required=True)
