@@ -22,6 +22,16 @@ from controller.store.migrate import upgrade
 
 pytest_plugins = ["tests.logscan"]  # every log record of the suite is scanned for identity numbers
 
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Browser tests run last: Playwright's sync API keeps an event loop running in the main thread for the
+    session-scoped browser, and no asyncio test may start after it."""
+    def order(item: pytest.Item) -> int:
+        path = str(item.path)
+        return 2 if path.endswith("test_no_id_numbers_in_logs.py") else 1 if "/tests/e2e/" in path else 0
+
+    items.sort(key=order)  # stable: the log scan last of all, after the browser tests
+
 ROOT = Path(__file__).resolve().parent.parent
 DEMO_SITE = ROOT / "site" / "demo-site.toml"
 PASSWORD = "correct-horse-9"
