@@ -9,6 +9,7 @@ from __future__ import annotations
 import glob
 import os
 import shutil
+import socket
 import subprocess
 import tempfile
 from collections.abc import Iterator
@@ -50,7 +51,9 @@ def pg_url() -> Iterator[str]:
     run = _as_postgres()
     subprocess.run([*run, str(bindir / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres"], check=True,
                    capture_output=True)
-    port = "54329"
+    with socket.socket() as probe:  # a free TCP port number: the server listens only on its Unix socket
+        probe.bind(("127.0.0.1", 0))
+        port = str(probe.getsockname()[1])
     subprocess.run([*run, str(bindir / "pg_ctl"), "-D", str(data), "-w", "-l", str(tmp / "log"), "-o",
                     f"-p {port} -k {sock} -c listen_addresses='' -c fsync=on", "start"], check=True,
                    capture_output=True)
