@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import errno
 import logging
+import sqlite3
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -30,6 +32,21 @@ def _field_errors(exc: RequestValidationError) -> tuple[str, list[dict[str, Any]
             code = "MALFORMED_JSON"
         fields.append({"field": ".".join(loc), "type": err.get("type"), "message": err.get("msg")})
     return code, fields
+
+
+def storage_full(exc: BaseException) -> bool:
+    """SQLite's SQLITE_FULL ("database or disk is full"), or ENOSPC/EFBIG from a file write, however wrapped."""
+    seen: BaseException | None = exc
+    for _ in range(8):  # a bounded walk: exception chains can loop
+        if seen is None:
+            break
+        if isinstance(seen, OSError) and seen.errno in (errno.ENOSPC, errno.EFBIG):
+            return True
+        if isinstance(seen, sqlite3.Error) and (getattr(seen, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL
+                                                or "database or disk is full" in str(seen)):
+            return True
+        seen = getattr(seen, "orig", None) or seen.__cause__ or seen.__context__
+    return False
 
 
 def install(app: FastAPI) -> None:
@@ -61,6 +78,11 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(_req: Request, exc: Exception) -> JSONResponse:
+        if storage_full(exc):  # the transaction rolled back: nothing was written
+            log.error("write refused: storage full (%s)", exc)
+            return JSONResponse(error_body("STORAGE_FULL", "存储空间已满，操作未生效，请联系管理员释放磁盘空间",
+                                           "storage full: nothing was changed; free disk space on the data directory"),
+                                status_code=507)
         log.exception("unhandled error: %s", type(exc).__name__)
         return JSONResponse(error_body("INTERNAL_ERROR", "系统内部错误，操作未生效", "internal error; nothing was changed"),
                             status_code=500)
