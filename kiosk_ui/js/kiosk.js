@@ -157,8 +157,7 @@ function registrationForm() {
   renderLedger();
   const p = panel();
   const reader = findDevice("id_reader");
-  const readerBox = h("div#card-status", { class: deviceOnline(reader) ? "info-box" : "info-box" },
-    deviceOnline(reader) ? t("reg.card_ready") : `${t("dev.not_connected")} — ${t("reg.reader_absent")}`);
+  const readerBox = h("div#card-status.info-box", {}, readerText(reader));
   const f = h("form#reg-form.panel", { autocomplete: "off", onsubmit: (e) => e.preventDefault() });
   const officers = staffWith("case_officer");
   add(f, 
@@ -193,6 +192,21 @@ function registrationForm() {
       h("label.check", {}, h("input", { type: "checkbox", name: "flag", value: k }), t(`flag.${k}`)))),
     submitRow("reg.submit", () => submitRegistration(f)));
   add(p, f);
+}
+
+function readerText(reader) {
+  return deviceOnline(reader) ? t("reg.card_ready") : `${t("dev.not_connected")} — ${t("reg.reader_absent")}`;
+}
+
+function gateText(gateDev) {
+  return deviceOnline(gateDev) ? t("search.gate_waiting") : `${t("dev.not_connected")} — ${t("search.gate_manual")}`;
+}
+
+/** A device came or went: the waiting messages of the open form follow (a read card or transit stays shown). */
+function onAvailability(ev) {
+  if (ev.kind === "id_reader" && !S.card && $("#card-status")) $("#card-status").textContent = readerText(findDevice("id_reader"));
+  if (ev.kind === "metal_gate" && !S.gate && $("#gate-status")) $("#gate-status").textContent = gateText(findDevice("metal_gate"));
+  if (ev.kind === "lock_board" && S.lockerOpen && S.stay?.state === "property_stored") renderStay();
 }
 
 function fillFromCard(data, deviceId) {
@@ -252,7 +266,7 @@ function searchForm(body, s) {
     (!female || p.sex === "female"));
   const me = currentStaff();
   const gateDev = findDevice("metal_gate");
-  const gateBox = h("div#gate-status.info-box", {}, deviceOnline(gateDev) ? t("search.gate_waiting") : `${t("dev.not_connected")} — ${t("search.gate_manual")}`);
+  const gateBox = h("div#gate-status.info-box", {}, gateText(gateDev));
   const f = h("form#search-form", { onsubmit: (e) => e.preventDefault() },
     h("h2", {}, s.state === "returned" ? t("search.title_return") : t("search.title")),
     gateBox,
@@ -307,30 +321,57 @@ function collectionForm(body, s) {
   const cam = findDevice("capture_camera", "collect") || findDevice("capture_camera");
   let captureId = null;
   const preview = h("div#preview.preview");
+  const live = h("div#quality-live.info-box", {}, "…");
   const report = h("div#capture-report");
-  if (cam && deviceOnline(cam)) {
-    const img = h("img", { alt: t("cap.preview"), src: `/api/v1/captures/preview/${encodeURIComponent(cam.id)}?token=${encodeURIComponent(getToken())}` });
-    img.addEventListener("error", () => { add(clear(preview), h("div.info-box", {}, `${t("dev.not_connected")} — ${t("cap.no_preview")}`)); });
+  const previewUrl = () => `/api/v1/captures/preview/${encodeURIComponent(cam.id)}?token=${encodeURIComponent(getToken())}&max_s=110`;
+  const absent = () => add(clear(preview), h("div.info-box#cam-absent", {}, `${t("dev.not_connected")} — ${t("cap.camera_absent")}`));
+  if (cam) {
+    const img = h("img", { alt: t("cap.preview"), src: previewUrl() });
+    img.addEventListener("error", absent);
     add(preview, img);
+    // the stream ends after max_s: start it again; and say live which quality gate the picture fails
+    const poll = setInterval(async () => {
+      if (!document.body.contains(preview)) { clearInterval(poll); return; }
+      try {
+        const q = await get(`/captures/preview/${encodeURIComponent(cam.id)}/report`);
+        live.className = q.ok ? "ok-box" : "error-box";
+        live.textContent = q.ok ? t("cap.live_ok") : `${t("cap.live_bad")}：${t(`qgate.${q.failing_gate}`)}${lang() === "en" ? "" : q.hint_zh ? `（${q.hint_zh}）` : ""}`;
+      } catch (err) {
+        if (err.status === 401) { clearInterval(poll); return; }
+        live.className = "info-box"; live.textContent = `${t("dev.not_connected")} — ${t("cap.camera_absent")}`;
+      }
+    }, 1000);
+    const restart = setInterval(() => {
+      if (!document.body.contains(preview)) { clearInterval(restart); return; }
+      img.src = previewUrl();
+    }, 100000);
   } else {
-    add(preview, h("div.info-box#cam-absent", {}, `${t("dev.not_connected")} — ${t("cap.camera_absent")}`));
+    absent();
+    live.textContent = `${t("dev.not_connected")} — ${t("cap.camera_absent")}`;
   }
   const captureBtn = h("button.primary", { type: "button", "data-action": "cap.take", disabled: !cam }, t("cap.take"));
   captureBtn.addEventListener("click", async () => {
     clear(report);
+    captureBtn.disabled = true;
+    add(report, h("div.info-box", {}, t("cap.taking")));
     try {
       const r = await post("/captures", { camera_id: cam.id, stay_id: s.id });
       captureId = r.capture_id;
-      add(report, h("div.ok-box", {}, `${t("cap.ok")}（${captureId}）`));
+      add(clear(report), h("div.ok-box#capture-ok", {}, `${t("cap.ok")}（${captureId}）`));
+      showCapture(report, captureId);
     } catch (err) {
+      clear(report);
+      if (!(err instanceof ApiError) || err.status === 401) return;
       if (isMissing(err)) { add(report, h("div.info-box", {}, `${t("dev.not_connected")} — ${t("cap.camera_absent")}`)); return; }
-      const gateName = err.details?.failing_gate;
+      const gateName = err.details?.gate || err.details?.failing_gate;
       add(report, errorBox(err, gateName ? h("div.gate-failed", {}, `${t("cap.failed_gate")}：${t(`qgate.${gateName}`)}`) : null));
+    } finally {
+      captureBtn.disabled = false;
     }
   });
   const f = h("form#collect-form", { onsubmit: (e) => e.preventDefault() },
     h("h2", {}, t("cap.title")),
-    h("div.capture", {}, preview, h("div", {}, captureBtn, report)),
+    h("div.capture", {}, preview, h("div", {}, live, captureBtn, report)),
     h("label.check", {}, h("input", { type: "checkbox", name: "fingerprints" }), t("cap.fingerprints")),
     h("label.check", {}, h("input", { type: "checkbox", name: "dna" }), t("cap.dna")),
     field(t("cap.notes"), h("input", { name: "notes" })),
@@ -341,6 +382,16 @@ function collectionForm(body, s) {
       return act(f, `/stays/${s.id}/collection`, b);
     }));
   add(body, f);
+}
+
+/** The accepted face image: fetched with the bearer header (an <img> URL would need the token) as a blob. */
+async function showCapture(where, captureId) {
+  try {
+    const res = await fetch(`/api/v1/captures/${encodeURIComponent(captureId)}/image`, { headers: { Authorization: `Bearer ${getToken()}` } });
+    if (!res.ok) return;
+    const url = URL.createObjectURL(await res.blob());
+    add(where, h("img.capture-thumb", { src: url, alt: t("cap.ok") }));
+  } catch { /* the capture id is shown; the picture is a courtesy */ }
 }
 
 // ---------------------------------------------------------------- property
@@ -664,7 +715,7 @@ function onEvent(ev) {
     }
     return;
   }
-  if (ev.type === "device_availability") return;
+  if (ev.type === "device_availability") { onAvailability(ev); return; }
   if (!ev.stay_id && ev.entity !== "stay") return; // room, device and staff events do not change the ledger
   refreshLedger();
   if (S.selected && ev.stay_id === S.selected) loadStay(S.selected, { keepForm: true }).catch(() => {});
@@ -677,9 +728,9 @@ startPage({
   onSignedIn: async () => {
     document.getElementById("new-stay-btn").classList.toggle("hidden", !can("intake"));
     await loadAll();
-    if (!S.stay) idleView();
+    if (!S.stay && S.mode === "idle") idleView(); // unless a registration was begun meanwhile
   },
-  onLocked: () => { document.getElementById("new-stay-btn").classList.add("hidden"); forget("ledger"); S.selected = null; S.stay = null; S.lockerOpen = null; clear($("#work")); clear($("#ledger-list")); },
+  onLocked: () => { document.getElementById("new-stay-btn").classList.add("hidden"); forget("ledger"); S.mode = "idle"; S.selected = null; S.stay = null; S.lockerOpen = null; clear($("#work")); clear($("#ledger-list")); },
   onEvent,
   onResync: () => loadAll().catch(() => {}),
   onLang: () => { renderLedger(); if (S.stay) renderStay(); else if (S.mode === "register") registrationForm(); else idleView(); },

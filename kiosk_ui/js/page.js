@@ -78,7 +78,7 @@ export function startPage(o) {
     kioskId: o.kioskId,
     onSignedIn: async (staff) => {
       await syncClock().catch(() => {});
-      await loadDevices().catch(() => {});
+      await loadDevices().catch(() => loadDevices().catch(() => {}));
       live.start();
       await o.onSignedIn(staff);
       applyI18n();

@@ -14,6 +14,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -73,11 +74,14 @@ def _site_file(dest: Path) -> Path:
 
 
 class E2EControllerProcess(ControllerProcess):
-    def cli_many(self, calls: list[list[str]], env: dict[str, str]) -> None:
+    def seed_staff(self) -> None:
+        """`python -m controller user add ...` for each person, run through the CLI's main() in one interpreter."""
+        calls = [["user", "add", "--police-no", no, "--name", name, "--sex", sex, "--roles", roles,
+                  "--staff-id", sid] for no, name, sex, roles, sid in STAFF]
         code = ("import json, sys\nfrom controller.__main__ import main\n"
                 "for argv in json.loads(sys.argv[1]):\n    assert main(argv) == 0, argv\n")
-        subprocess.run([sys.executable, "-c", code, json.dumps(calls)], env={**self.env, **env}, cwd=ROOT,
-                       check=True, capture_output=True)
+        subprocess.run([sys.executable, "-c", code, json.dumps(calls)], env={**self.env, "HCC_NEW_PASSWORD": PASSWORD},
+                       cwd=ROOT, check=True, capture_output=True)
 
 
 class Controller:
@@ -150,16 +154,99 @@ def controller(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Controller]
     d = tmp_path_factory.mktemp("e2e")
     proc = E2EControllerProcess(d / "data", site=_site_file(d), env={"HCC_FAKE_CLOCK": "1"})
     (d / "data").mkdir()
-    # `python -m controller user add ...` for each person, run through the CLI's main() in one interpreter
-    calls = [["user", "add", "--police-no", no, "--name", name, "--sex", sex, "--roles", roles, "--staff-id", sid]
-             for no, name, sex, roles, sid in STAFF]
-    proc.cli_many(calls, env={"HCC_NEW_PASSWORD": PASSWORD})
+    proc.seed_staff()
     atexit.register(proc.stop)  # belt and braces: never leave a controller behind
     proc.start()
     try:
         yield Controller(proc)
     finally:
         proc.stop()
+
+
+def _sim_site_file(dest: Path, run_dir: Path) -> Path:
+    """The demo site with its simulated devices on this run's ptys, broker port and camera port."""
+    text = (ROOT / "site" / "demo-site.toml").read_text(encoding="utf-8")
+    text = text.replace("[timing]\n", "[timing]\nsession_idle_minutes = 240\n", 1)
+    text = text.replace('url = "var/sim/', f'url = "{run_dir}/')
+    text = text.replace("127.0.0.1:18830", f"127.0.0.1:{free_port()}").replace("127.0.0.1:18081", f"127.0.0.1:{free_port()}")
+    path = dest / "e2e-sim-site.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+class Simulator:
+    """``python -m hw_sim`` as a subprocess: every device of the site, driven through its control interface."""
+
+    def __init__(self, site: Path, run_dir: Path) -> None:
+        self.site, self.run_dir = site, run_dir
+        self.control_port = free_port()
+        self.proc: subprocess.Popen[str] | None = None
+        self.log = run_dir.parent / "hw_sim.log"
+
+    def spawn(self) -> None:
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        with open(self.log, "w") as log:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "hw_sim", "--site", str(self.site), "--run-dir", str(self.run_dir),
+                 "--broker", "embedded", "--control-port", str(self.control_port), "--log-level", "WARNING"],
+                cwd=ROOT, stdout=subprocess.PIPE, stderr=log, text=True)
+
+    def wait_ready(self, timeout: float = 40.0) -> None:
+        assert self.proc is not None and self.proc.stdout is not None
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            line = self.proc.stdout.readline()  # hw_sim prints one "hw_sim ready" line when everything is up
+            if line.startswith("hw_sim ready"):
+                return
+            if not line and self.proc.poll() is not None:
+                break
+        raise RuntimeError(f"hw_sim did not start: {self.log.read_text()[-2000:]}")
+
+    def act(self, device_id: str, action: str, **params: Any) -> Any:
+        r = httpx.post(f"http://127.0.0.1:{self.control_port}/devices/{device_id}/actions/{action}",
+                       json={"params": params}, timeout=10)
+        assert r.status_code == 200, r.text
+        return r.json()
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+@pytest.fixture(scope="module")
+def centre(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Controller, Simulator]]:
+    """A second controller with every device simulated by hw_sim (ptys, MQTT, camera), for the device tests."""
+    d = tmp_path_factory.mktemp("e2e-devices")
+    site = _sim_site_file(d, d / "sim")
+    sim = Simulator(site, d / "sim")
+    proc = E2EControllerProcess(d / "data", site=site, env={"HCC_FAKE_CLOCK": "1"})
+    (d / "data").mkdir()
+    atexit.register(sim.stop)
+    atexit.register(proc.stop)
+    try:
+        sim.spawn()
+        proc.seed_staff()  # while the simulator starts
+        sim.wait_ready()
+        proc.start()
+        ctl = Controller(proc)
+        wanted = {"lock-bus-1", "idr-reg", "gate-1", "cam-collect", "rec-int-1"}
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:  # bounded poll for real devices to connect, not a wait for time
+            online = {x["id"] for x in ctl.call("GET", "/devices") if x["availability"] == "online"}
+            if wanted <= online:
+                break
+            time.sleep(0.2)
+        else:
+            raise RuntimeError(f"devices not online: {wanted - online}")
+        yield ctl, sim
+    finally:
+        proc.stop()
+        sim.stop()
 
 
 @pytest.fixture(scope="session")
@@ -205,14 +292,15 @@ class Screen:
 
 
 @pytest.fixture
-def screens(browser: Browser, controller: Controller) -> Iterator[Any]:
-    """screens(width=1280, height=800) -> a new Screen in its own browser context (own session storage)."""
+def screens(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Any]:
+    """screens(width=1280, height=800, base=None) -> a new Screen in its own browser context (own session
+    storage), on ``base`` or else the device-less controller."""
     made: list[tuple[Any, Screen]] = []
 
-    def make(width: int = 1280, height: int = 800) -> Screen:
+    def make(width: int = 1280, height: int = 800, base: str | None = None) -> Screen:
         ctx = browser.new_context(viewport={"width": width, "height": height}, locale="zh-CN",
                                   timezone_id="Asia/Shanghai")
-        s = Screen(ctx.new_page(), controller.url)
+        s = Screen(ctx.new_page(), base or request.getfixturevalue("controller").url)
         made.append((ctx, s))
         return s
 
