@@ -87,7 +87,7 @@ async def pusher_drain(central: CentralProcess, db: Database, rows: int, size: i
         while pusher.state.changes_acked < rows:
             if pusher.state.last_error or time.monotonic() > deadline:
                 raise RuntimeError(f"pusher did not drain: {pusher.state}")
-            await asyncio.sleep(0.002)  # watching an in-memory counter; the pusher does the work meanwhile
+            await asyncio.sleep(0.01)  # watching an in-memory counter; the pusher does the work meanwhile
         return time.perf_counter() - t0
     finally:
         await pusher.stop()
