@@ -162,78 +162,53 @@ def _open_session(uow: UnitOfWork, person: Staff, idle: timedelta, absolute: tim
     return LoginResult(token, expires, staff_public(person))
 
 
-def _failed(uow: UnitOfWork, person: Staff) -> None:
-    person.failed_logins += 1
-    if person.failed_logins >= MAX_FAILURES:
-        person.locked_until, person.failed_logins = uow.now + LOCKOUT, 0
-        uow.record("staff_locked_out", entity="staff", entity_id=person.id, after={"until": uow.now + LOCKOUT},
-                   live=False)
-    uow.session.add(person)
-
-
-def _locked(person: Staff, now: datetime) -> RuleViolation | None:
-    if person.locked_until and utc(person.locked_until) > now:
-        return RuleViolation("ACCOUNT_LOCKED", "连续登录失败，账号已临时锁定", "account locked after repeated failures",
-                             status=423, until=utc(person.locked_until).isoformat())
-    return None
-
-
-def card_login(uow: UnitOfWork, card_id: str, pin: str, *, idle: timedelta, absolute: timedelta,
-               kiosk_id: str | None = None) -> LoginResult:
-    """Staff card (something held) + PIN (something known). Same lockout and failure counting as passwords."""
-    person = uow.session.exec(select(Staff).where(Staff.card_id_hash == card_hash(card_id))).first()
-    denied = RuleViolation("BAD_CREDENTIALS", "卡号或PIN错误", "wrong card or PIN", status=401)
-    if person is None or person.pin_hash is None:
+def _verify(uow: UnitOfWork, person: Staff | None, stored_hash: str | None, secret: str, kiosk_id: str | None,
+            method: str, idle: timedelta, absolute: timedelta, denied: RuleViolation) -> LoginResult:
+    """The one sign-in check: same cost for an unknown person (no enumeration by timing), lockout after
+    MAX_FAILURES, a disabled account refused, then a fresh session. Never raises for bad credentials (the failure
+    count must commit): returns the error instead."""
+    if person is None or stored_hash is None:
         try:
-            _hasher.verify(_DUMMY, pin)
+            _hasher.verify(_DUMMY, secret)
         except VerificationError:
             pass
         return LoginResult(None, None, None, denied)
-    locked = _locked(person, uow.now)
-    if locked:
-        return LoginResult(None, None, None, locked)
-    try:
-        _hasher.verify(person.pin_hash, pin)
-    except (VerificationError, InvalidHashError):
-        _failed(uow, person)
-        return LoginResult(None, None, None, denied)
-    if not person.active:
-        return LoginResult(None, None, None, RuleViolation("ACCOUNT_DISABLED", "账号已停用", "account disabled",
-                                                           status=403))
-    return _open_session(uow, person, idle, absolute, kiosk_id, "card_pin")
-
-
-def login(uow: UnitOfWork, police_no: str, password: str, *, idle: timedelta, absolute: timedelta,
-          kiosk_id: str | None = None) -> LoginResult:
-    """Checks the password; counts failures and locks the account after MAX_FAILURES. Never raises for bad
-    credentials (the failure count must commit): returns the error instead."""
-    s, now = uow.session, uow.now
-    person = s.exec(select(Staff).where(Staff.police_no == police_no)).first()
-    denied = RuleViolation("BAD_CREDENTIALS", "警号或密码错误", "wrong police number or password", status=401)
-    if person is None:
-        try:
-            _hasher.verify(_DUMMY, password)  # same cost either way: no user enumeration by timing
-        except VerificationError:
-            pass
-        return LoginResult(None, None, None, denied)
-    if person.locked_until and utc(person.locked_until) > now:
+    if person.locked_until and utc(person.locked_until) > uow.now:
         return LoginResult(None, None, None, RuleViolation(
             "ACCOUNT_LOCKED", "连续登录失败，账号已临时锁定", "account locked after repeated failures", status=423,
             until=utc(person.locked_until).isoformat()))
     try:
-        _hasher.verify(person.password_hash, password)
+        _hasher.verify(stored_hash, secret)
     except (VerificationError, InvalidHashError):
         person.failed_logins += 1
         if person.failed_logins >= MAX_FAILURES:
-            person.locked_until, person.failed_logins = now + LOCKOUT, 0
-            uow.record("staff_locked_out", entity="staff", entity_id=person.id, after={"until": now + LOCKOUT},
-                       live=False)
-        s.add(person)
+            person.locked_until, person.failed_logins = uow.now + LOCKOUT, 0
+            uow.record("staff_locked_out", entity="staff", entity_id=person.id,
+                       after={"until": uow.now + LOCKOUT}, live=False)
+        uow.session.add(person)
         return LoginResult(None, None, None, denied)
     if not person.active:
         return LoginResult(None, None, None, RuleViolation("ACCOUNT_DISABLED", "账号已停用", "account disabled",
                                                            status=403))
-    return _open_session(uow, person, idle, absolute, kiosk_id, "password")
+    return _open_session(uow, person, idle, absolute, kiosk_id, method)
+
+
+def card_login(uow: UnitOfWork, card_id: str, pin: str, *, idle: timedelta, absolute: timedelta,
+               kiosk_id: str | None = None) -> LoginResult:
+    """Staff card (something held) + PIN (something known), with the password's lockout."""
+    person = uow.session.exec(select(Staff).where(Staff.card_id_hash == card_hash(card_id))).first()
+    denied = RuleViolation("BAD_CREDENTIALS", "卡号或PIN错误", "wrong card or PIN", status=401)
+    return _verify(uow, person, person.pin_hash if person else None, pin, kiosk_id, "card_pin", idle, absolute,
+                   denied)
+
+
+def login(uow: UnitOfWork, police_no: str, password: str, *, idle: timedelta, absolute: timedelta,
+          kiosk_id: str | None = None) -> LoginResult:
+    """Police number and password; counts failures and locks the account after MAX_FAILURES."""
+    person = uow.session.exec(select(Staff).where(Staff.police_no == police_no)).first()
+    denied = RuleViolation("BAD_CREDENTIALS", "警号或密码错误", "wrong police number or password", status=401)
+    return _verify(uow, person, person.password_hash if person else None, password, kiosk_id, "password", idle,
+                   absolute, denied)
 
 
 def authenticate(session: Session, token: str, now: datetime) -> tuple[Staff, AuthSession]:

@@ -32,19 +32,24 @@ def private_dir(path: Path) -> Path:
     return path
 
 
-def write_secret(path: Path, text: str) -> Path:
-    """Atomically writes ``text`` to ``path`` with mode 0600 (never readable by group or others, not even briefly)."""
+def write_private(path: Path, data: bytes) -> Path:
+    """Atomically writes ``data`` to ``path`` with mode 0600 (never readable by others, not even briefly), fsynced
+    before the rename."""
     tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
     return path
+
+
+def write_secret(path: Path, text: str) -> Path:
+    return write_private(path, text.encode("utf-8"))
 
 
 def new_key() -> str:

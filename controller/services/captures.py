@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import os
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +21,7 @@ from devices.camera.adapter import CaptureFailed, CaptureResult
 from devices.camera.quality import FaceDetector, FaceDetectorConfig, QualityThresholds
 
 from ..domain.errors import NotFound, RuleViolation, invalid
+from ..ops import private_dir, write_private
 from ..settings import CaptureConfig, SiteConfig
 from ..store.db import Actor, Database, UnitOfWork
 from ..store.tables import Capture, Stay
@@ -39,19 +39,9 @@ def write_image(data_dir: Path, sha256: str, jpeg: bytes) -> Path:
     path = capture_path(data_dir, sha256)
     if path.exists():
         return path
-    for folder in (data_dir / CAPTURE_DIR, path.parent):
-        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-        os.chmod(folder, 0o700)
-    tmp = path.with_suffix(f".{uuid.uuid4().hex[:8]}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(jpeg)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    private_dir(data_dir / CAPTURE_DIR)
+    private_dir(path.parent)
+    write_private(path, jpeg)
     return path
 
 
