@@ -243,7 +243,6 @@ class Pusher:
         return got
 
     async def _run(self) -> None:
-        attempt = 0
         while not self._stopping:
             try:
                 if not await self._hold_lease():
@@ -264,16 +263,13 @@ class Pusher:
             if outcome is None:
                 await self._idle(self.config.poll_seconds)
             elif isinstance(outcome, PushError):
-                self._fail(outcome)
-                delay = backoff_delay(attempt, self.config.retry_base_seconds, self.config.retry_cap_seconds,
-                                      self._rng)
-                attempt += 1
+                self._fail(outcome)  # the backoff grows with failures in a row; any acknowledged batch resets it
+                delay = backoff_delay(self.state.consecutive_failures - 1, self.config.retry_base_seconds,
+                                      self.config.retry_cap_seconds, self._rng)
                 self.state.next_retry_in_s = round(delay, 3)
                 await self._publish(force=self.state.consecutive_failures == 1)
                 await self._sleep(delay)
                 self.state.next_retry_in_s = None
-            else:
-                attempt = 0
 
     async def _drain(self) -> PushError | bool | None:
         """Pushes until the outbox is empty (None), a push fails (the error) or the lease is lost (False)."""
