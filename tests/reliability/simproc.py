@@ -16,9 +16,10 @@ from tests.reliability.sites import write_site
 
 
 class SimProcess:
-    def __init__(self, run_dir: Path, *, grace_s: float = 1.0, broker: str = "mosquitto") -> None:
+    def __init__(self, run_dir: Path, *, grace_s: float = 1.0, broker: str = "mosquitto",
+                 mqtt_port: int | None = None) -> None:
         self.run_dir = run_dir
-        self.mqtt_port = free_port()
+        self.mqtt_port = mqtt_port or free_port()
         self.control_port = free_port()
         self.site = write_site(run_dir, self.mqtt_port, grace_s=grace_s)
         self.broker = broker
