@@ -152,8 +152,9 @@ function submitRow(labelKey, onclick, cls = "button.primary") {
 }
 
 // ---------------------------------------------------------------- registration
-function registrationForm() {
+async function registrationForm() {
   S.mode = "register"; S.selected = null; S.stay = null; S.card = null;
+  if (!S.staff.length) S.staff = await get("/staff"); // the officer list must be there before the form is
   renderLedger();
   const p = panel();
   const reader = findDevice("id_reader");
@@ -726,8 +727,8 @@ document.getElementById("new-stay-btn").addEventListener("click", registrationFo
 startPage({
   kioskId: "kiosk-1",
   onSignedIn: async () => {
-    document.getElementById("new-stay-btn").classList.toggle("hidden", !can("intake"));
     await loadAll();
+    document.getElementById("new-stay-btn").classList.toggle("hidden", !can("intake"));
     if (!S.stay && S.mode === "idle") idleView(); // unless a registration was begun meanwhile
   },
   onLocked: () => { document.getElementById("new-stay-btn").classList.add("hidden"); forget("ledger"); S.mode = "idle"; S.selected = null; S.stay = null; S.lockerOpen = null; clear($("#work")); clear($("#ledger-list")); },

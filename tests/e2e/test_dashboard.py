@@ -45,3 +45,6 @@ def test_late_welfare_check_alarm_appears_live_and_is_acknowledged(screens: Any,
     page.locator("#replay-slider").fill("0")
     expect(replay.locator("li.now")).to_contain_text("入区登记")
     s.shot("dashboard-replay")
+    page.set_viewport_size({"width": 1920, "height": 1080})  # the duty room's big screen
+    expect(room).to_contain_text("孙七")
+    s.shot("dashboard-1920")

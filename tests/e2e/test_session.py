@@ -88,3 +88,18 @@ def test_a_lost_connection_is_shown_and_recovers_by_itself(screens: Any, control
     controller_up["yes"] = True
     expect(banner).to_be_hidden(timeout=20_000)  # the next retry of the backoff gets through
     expect(page.locator("#floor [data-room=wait-1]")).to_contain_text("曹十二")  # reloaded after reconnecting
+
+
+def test_the_english_switch_changes_every_visible_word(screens: Any, controller: Any) -> None:
+    s = screens()
+    page = s.open("kiosk.html")
+    s.sign_in("200001")
+    page.get_by_role("button", name="English").first.click()
+    expect(page.locator("header h1")).to_have_text("Handling centre · Registration kiosk")
+    expect(page.locator("#ledger-title")).to_contain_text("Ledger")
+    page.get_by_role("button", name="New registration").first.click()
+    expect(page.locator("#reg-form h2")).to_have_text("Registration")
+    expect(page.locator("#card-status")).to_contain_text("device not connected")
+    s.shot("kiosk-english")
+    page.get_by_role("button", name="中文").first.click()
+    expect(page.locator("#reg-form h2")).to_have_text("入区登记")
