@@ -303,6 +303,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--db", type=Path, required=True)
     ap.add_argument("--key-file", type=Path, required=True, help="the site's key, mode 0600")
     ap.add_argument("--key-id", default="k1")
+    ap.add_argument("--extra-key", action="append", default=[], metavar="ID=PATH",
+                    help="another accepted key (e.g. the previous one during a rotation); repeatable")
     ap.add_argument("--window", type=float, default=DEFAULT_WINDOW_S, help="timestamp window, seconds")
     ap.add_argument("--log-level", default="WARNING")
     args = ap.parse_args(argv)
@@ -310,7 +312,13 @@ def main(argv: list[str] | None = None) -> int:
     import uvicorn
 
     store = CentralStore(args.db)
-    app = create_app(store, {args.key_id: load_key(args.key_file)}, args.window)
+    keys = {args.key_id: load_key(args.key_file)}
+    for item in args.extra_key:
+        key_id, sep, path = item.partition("=")
+        if not sep or not key_id or not path:
+            ap.error(f"--extra-key wants ID=PATH, not {item!r}")
+        keys[key_id] = load_key(path)
+    app = create_app(store, keys, args.window)
     config = uvicorn.Config(app, host=args.host, port=args.port, log_level=args.log_level.lower(),
                             access_log=False, timeout_graceful_shutdown=2)
     try:

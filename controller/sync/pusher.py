@@ -211,6 +211,20 @@ class Pusher:
         if self.state.role != "disabled":
             self.state.role = "stopped"
 
+    def _reload_key(self) -> None:
+        """After a 401 the key may have been rotated (``<key>.prev`` kept for the platform's hand-over): read the
+        key file again, so a rotation needs no restart. A file that fails the mode check keeps the old key."""
+        if self.config.key_file is None:
+            return
+        try:
+            key = load_key(self.config.key_file)
+        except KeyFileError as exc:
+            log.error("sync: key file not reloaded: %s", exc)
+            return
+        if key != self._key:
+            log.info("sync: key file changed; signing with the new key")
+            self._key = key
+
     def wake(self) -> None:
         """Look for new rows (or a free lease) now rather than at the next poll."""
         self._wake.set()
@@ -264,6 +278,8 @@ class Pusher:
                 await self._idle(self.config.poll_seconds)
             elif isinstance(outcome, PushError):
                 self._fail(outcome)  # the backoff grows with failures in a row; any acknowledged batch resets it
+                if outcome.status == 401:
+                    self._reload_key()
                 delay = backoff_delay(self.state.consecutive_failures - 1, self.config.retry_base_seconds,
                                       self.config.retry_cap_seconds, self._rng)
                 self.state.next_retry_in_s = round(delay, 3)

@@ -224,3 +224,34 @@ def test_backoff_doubles_to_a_cap_with_jitter():
         for _ in range(20):
             assert d / 2 <= backoff_delay(attempt, 1.0, 300.0, rng) <= d
     assert len({round(backoff_delay(3, 1.0, 300.0, rng), 6) for _ in range(20)}) > 1  # jittered
+
+
+async def test_pusher_picks_up_a_rotated_key_after_the_platform_refuses_the_old_one(container, tmp_path):
+    from tests.reliability.sync_harness import FastSleep, bulk_outbox, until
+
+    key_file = new_key_file(tmp_path / "site.key")
+    rotated = new_key_file(tmp_path / "rotated.key")
+    store = CentralStore(tmp_path / "central.db")
+    platform = create_app(store, {"k1": load_key(rotated)})  # the platform already has the new key
+    cfg = SyncConfig(platform_url="http://127.0.0.1/api/v1/sync/batches", key_file=key_file, poll_seconds=0.05)
+    pusher = Pusher(container.db, "demo-centre", cfg, clock=container.clock, sleep=FastSleep(),
+                    transport=httpx.ASGITransport(app=platform))
+    bulk_outbox(container.db, 1200, container.clock.now())
+    await pusher.start()
+    try:
+        async def refused() -> bool:
+            return pusher.state.last_error_status == 401
+
+        await until(refused, what="the old key to be refused")
+        assert (await pusher.status())["acked_seq"] == 0
+        key_file.write_text(rotated.read_text())  # the rotation lands in the key file (mode stays 0600)
+
+        async def drained() -> bool:
+            return (await pusher.status())["lag_rows"] == 0
+
+        await until(drained, what="the drain with the rotated key")
+        head = (await container.db.read(lambda s: feed.lag(s, container.clock.now())))["head_seq"]
+        assert store.sites()["demo-centre"] == head and store.counters()["duplicates"] == 0
+    finally:
+        await pusher.stop()
+        store.close()
