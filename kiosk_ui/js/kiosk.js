@@ -283,7 +283,7 @@ function searchForm(body, s) {
       field(t("search.injuries"), h("input", { name: "injuries" })),
       field(t("search.contraband"), h("input", { name: "contraband" })),
       field(t("search.illness"), h("input", { name: "illness" }))),
-    s.state === "returned" ? field(t("search.back_room"), select("room_id", holdingRoomOpts(), { empty: t("form.choose"), value: s.waiting_room_id })) : null,
+    s.state === "returned" ? field(t("search.back_room"), select("room_id", holdingRoomOpts(), { empty: t("form.choose"), value: s.waiting_room_id || lastPlacedRoom(s) })) : null,
     submitRow("search.submit", () => {
       const zones = f.gate_zones.value.split(/[,，\s]+/).filter(Boolean).map(Number).filter((n) => n >= 1 && n <= 32);
       const findings = {};
@@ -310,6 +310,12 @@ function applyGate(data, deviceId) {
   const box = $("#gate-status");
   box.className = data.alarm ? "error-box" : "ok-box";
   box.textContent = data.alarm ? `${t("search.gate_alarm")} ${t("search.zones")} ${(data.zones || []).join(",")}` : t("search.gate_pass");
+}
+
+/** The waiting room the subject was last placed in (the leave clears it from the stay; the timeline keeps it). */
+function lastPlacedRoom(s) {
+  const e = [...(s.timeline || [])].reverse().find((x) => x.action === "stay_placed" && x.after?.room_id);
+  return e ? e.after.room_id : null;
 }
 
 function holdingRoomOpts() {

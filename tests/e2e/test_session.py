@@ -83,11 +83,11 @@ def test_a_lost_connection_is_shown_and_recovers_by_itself(screens: Any, control
     expect(banner).to_be_visible()
     expect(banner).to_have_text("连接已断开，正在重连…")
     s.shot("dashboard-connection-lost")
-    controller.walk("曹十二", room="wait-1", case_no="E-2026-503")  # a change made while disconnected
+    controller.walk("曹十二", room=None, case_no="E-2026-503")  # a change made while disconnected
     expect(banner).to_be_visible()
     controller_up["yes"] = True
     expect(banner).to_be_hidden(timeout=20_000)  # the next retry of the backoff gets through
-    expect(page.locator("#floor [data-room=wait-1]")).to_contain_text("曹十二")  # reloaded after reconnecting
+    expect(page.locator("#floor [data-room=collect]")).to_contain_text("曹十二")  # reloaded after reconnecting
 
 
 def test_the_english_switch_changes_every_visible_word(screens: Any, controller: Any) -> None:
