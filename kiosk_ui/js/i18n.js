@@ -208,6 +208,7 @@ const D = {
   "restr.intoxicated_only": ["仅限醉酒人员", "intoxicated only"],
   "restr.female_only": ["仅限女性", "women only"],
   "restr.male_only": ["仅限男性", "men only"],
+  "restr.guard_required": ["须专人看护", "guard required"],
   "rule.ROOM_MIXED_SEX": ["不得男女混关", "Men and women may not share a room"],
   "rule.ROOM_MINOR_WITH_ADULT": ["未成年人不得与成年人同室", "A minor may not share a room with adults"],
   "rule.ROOM_SAME_CASE": ["同案人员不得同室", "Subjects of the same case may not share a room"],
