@@ -117,6 +117,7 @@ class DeviceBus:
         self.events_in = 0
         self.availability: dict[str, Availability] = {}
         self._unknown_alarmed: set[str] = set()
+        self._starting: asyncio.Task[None] | None = None
         self.registry = DeviceRegistry(container.site.devices, self.on_device_event, site=container.site.site.id,
                                        factories={"lock_board": self._lock_board_factory},
                                        mqtt_username=container.site.mqtt.username,
@@ -136,9 +137,15 @@ class DeviceBus:
         await self.refresh_tags()
         self.c.hub.on_event(self.on_committed)
         self.c.scheduler.extra.append(self.tick)
-        await self.registry.start_all()
+        # Connecting may take a while when a broker or port is absent: the API serves meanwhile (devices show
+        # offline, and refuse commands with DEVICE_UNAVAILABLE) instead of holding up start-up.
+        self._starting = asyncio.get_running_loop().create_task(self.registry.start_all(), name="devices-start")
 
     async def stop(self) -> None:
+        if self._starting is not None and not self._starting.done():
+            self._starting.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._starting
         await self.registry.stop_all()
         for t in list(self._tasks):
             t.cancel()
