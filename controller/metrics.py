@@ -51,8 +51,7 @@ async def render(c: Container) -> str:
                   "# TYPE hcc_device_up gauge"]
         for row in bus.snapshot():
             up = 1 if row.get("availability") == "online" else 0
-            lines.append(f'hcc_device_up{{device="{_label(row["id"])}",kind="{_label(row["kind"])}",'
-                         f'availability="{_label(str(row.get("availability")))}"}} {up}')
+            lines.append(f'hcc_device_up{{device="{_label(row["id"])}",kind="{_label(row["kind"])}"}} {up}')
     queues = list(getattr(c.hub, "_queues", ()))
     lines += ["# HELP hcc_live_subscribers Live event subscribers (WebSocket clients, devicebus)",
               "# TYPE hcc_live_subscribers gauge", f"hcc_live_subscribers {len(queues)}",

@@ -204,7 +204,7 @@ async def test_preview_serves_the_live_frame_with_its_failing_gate(bench: Bench)
     assert b"X-Quality-Gate: exposure" in r.content
 
     metrics = (await api.client.get("/metrics")).text  # the devicebus's camera as a gauge
-    assert f'hcc_device_up{{device="{CAM}",kind="capture_camera",availability="online"}} 1' in metrics
+    assert f'hcc_device_up{{device="{CAM}",kind="capture_camera"}} 1' in metrics
 
     admin = await api.login("9001")
     assert (await api.client.get(f"{base}?once=1&token={admin}")).status_code == 403
