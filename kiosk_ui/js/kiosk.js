@@ -737,7 +737,7 @@ startPage({
     document.getElementById("new-stay-btn").classList.toggle("hidden", !can("intake"));
     if (!S.stay && S.mode === "idle") idleView(); // unless a registration was begun meanwhile
   },
-  onLocked: () => { document.getElementById("new-stay-btn").classList.add("hidden"); forget("ledger"); S.mode = "idle"; S.selected = null; S.stay = null; S.lockerOpen = null; clear($("#work")); clear($("#ledger-list")); },
+  onLocked: () => { document.getElementById("new-stay-btn").classList.add("hidden"); $("#ledger-count").textContent = "0"; forget("ledger"); S.mode = "idle"; S.selected = null; S.stay = null; S.lockerOpen = null; clear($("#work")); clear($("#ledger-list")); },
   onEvent,
   onResync: () => loadAll().catch(() => {}),
   onLang: () => { renderLedger(); if (S.stay) renderStay(); else if (S.mode === "register") registrationForm(); else idleView(); },

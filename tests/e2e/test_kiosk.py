@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
+from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -207,3 +210,31 @@ def test_activity_and_temporary_leave_with_return_and_a_new_search(screens: Any,
     search.get_by_role("button", name="提交安检记录").click()
     expect(page.locator("#stay-head .state")).to_have_text("候问中")
     expect(page.locator("#stay-head")).to_contain_text("候问室1")
+
+
+def test_a_case_officer_extends_the_deadline_with_supervisor_approval(screens: Any, controller: Any) -> None:
+    stay = controller.walk("严十四", room="wait-4", case_no="C-2026-205")
+    s = screens()
+    page = s.open("kiosk.html")
+    s.sign_in("100002")  # 李明, case officer: the extension tab is his (custody staff do not see it)
+    page.locator(f"[data-stay={stay['id']}]").click()
+    countdown = page.locator("#stay-head .cd")
+    expect(countdown).to_have_text(re.compile(r"^1[01]:\d\d:\d\d$"))  # a criminal summons: 12 hours
+    page.locator("[data-tab=ext]").click()
+    form = page.locator("#extension-form")
+    form.locator("[name=approver_id]").select_option("sup-1")
+    until = datetime.fromisoformat(stay["entered_at"]).astimezone(ZoneInfo("Asia/Shanghai")) + timedelta(hours=20)
+    form.locator("[name=until]").fill(until.strftime("%Y-%m-%dT%H:%M"))
+    form.locator("[name=reason]").fill("案情复杂，需继续讯问")
+    form.get_by_role("button", name="延长法定时限").click()
+    expect(countdown).to_have_text(re.compile(r"^1[89]:\d\d:\d\d$"))  # now 20 hours from entry
+    too_far = until + timedelta(hours=10)  # 30 hours: beyond the 24-hour maximum
+    page.locator("[data-tab=ext]").click()
+    form.locator("[name=approver_id]").select_option("sup-1")
+    form.locator("[name=until]").fill(too_far.strftime("%Y-%m-%dT%H:%M"))
+    form.locator("[name=reason]").fill("再延长")
+    form.get_by_role("button", name="延长法定时限").click()
+    expect(form.locator(".error-box")).to_contain_text("超出法定最长时限")
+    # leave the room free for the other tests
+    controller.call("POST", f"/stays/{stay['id']}/leave", "200001",
+                    {"reason": "other", "approver_id": "sup-1", "escort_ids": ["off-1"]})
