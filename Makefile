@@ -34,6 +34,9 @@ unit: $(VENV)/.installed
 bench: setup
 	$(BIN)/python -m bench $(if $(ONLY),--only $(ONLY))
 
+soak: setup  # SOAK_MINUTES (default 60) of load into bench/results/soak.json, then the long crash/power-cut forms
+	SOAK_MINUTES=$(or $(SOAK_MINUTES),60) $(BIN)/python -m tests.reliability.soak && CRASH_CYCLES=$(or $(CRASH_CYCLES),300) POWER_CUTS=$(or $(POWER_CUTS),60) $(BIN)/python -m pytest -q -p no:cacheprovider tests/reliability/test_crash_loop.py tests/reliability/test_power_cut.py
+
 clean:
 	rm -rf var/demo var/sim bench/results
 

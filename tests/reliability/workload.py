@@ -80,13 +80,15 @@ class Workload:
 
     def __init__(self, url: str, token: str, ledger: Ledger, *, rng: random.Random | None = None,
                  sim_url: str | None = None, keep_open: int = 0, open_lockers: bool = True,
-                 timeout: float = 10.0) -> None:
+                 timeout: float = 10.0, max_open: int | None = None, max_lockers: int | None = None,
+                 resume: bool = True) -> None:
         self.url, self.token, self.ledger = url, token, ledger
         self.rng = rng or random.Random(0)
         self.sim_url = sim_url
         self.keep_open = keep_open
         self.open_lockers = open_lockers
         self.timeout = timeout
+        self.max_open, self.max_lockers, self.resume_open = max_open, max_lockers, resume
         self.stop = asyncio.Event()
         self.free_lockers: list[str] = []
         self.locker_pos: dict[str, tuple[str, int, int]] = {}
@@ -101,9 +103,11 @@ class Workload:
         lockers = await self._get(client, "/api/v1/lockers")
         self.free_lockers = [lk["id"] for lk in lockers if lk["state"] == "free"]
         self.rng.shuffle(self.free_lockers)
+        if self.max_lockers is not None:
+            self.free_lockers = self.free_lockers[:self.max_lockers]
         self.locker_pos = {lk["id"]: (lk.get("bus") or "lock-bus-1", lk["board"], lk["channel"]) for lk in lockers}
         stays = await self._get(client, "/api/v1/stays?state=open")
-        self.resume = [s for s in stays if s["state"] in STATE_ORDER]
+        self.resume = [s for s in stays if s["state"] in STATE_ORDER] if self.resume_open else []
         self.parked = sum(1 for s in self.resume if s["state"] == "waiting")
         self.rng.shuffle(self.resume)
 
@@ -274,11 +278,16 @@ class Workload:
         async with httpx.AsyncClient(base_url=self.url, headers=headers, timeout=self.timeout) as client:
             try:
                 while not self.stop.is_set():
+                    if not self.resume and self.max_open is not None and self.open_count() >= self.max_open:
+                        return  # enough open stays: this worker's job is done
                     stay = self.resume.pop() if self.resume else await self.register(client)
                     if stay is not None:
                         await self.drive(client, stay)
             except Gone:
                 return  # the controller is gone: the test decides what happens next
+
+    def open_count(self) -> int:
+        return sum(1 for st in self.ledger.stays.values() if st != "exited")
 
     async def run(self, workers: int) -> None:
         """Runs ``workers`` concurrent workers until ``stop`` is set or the controller goes away."""
