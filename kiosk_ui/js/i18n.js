@@ -296,6 +296,7 @@ const D = {
   "iv.rec_idle": ["未在录像（无进行中的讯问）", "Not recording (no interview)"],
   "iv.rec_on": ["同步录音录像中", "Recording"],
   "iv.rec_paused": ["已暂停，录像已停止", "Paused, not recording"],
+  "iv.rec_failed": ["录像故障，讯问已自动暂停", "Recorder failed: the interview was paused"],
   "iv.rec_lost": ["录像中断！", "Recording lost!"],
   "iv.state.active": ["进行中", "In progress"],
   "iv.state.paused": ["已暂停", "Paused"],

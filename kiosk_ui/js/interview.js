@@ -4,7 +4,7 @@ import { ApiError, get, post } from "./api.js";
 import { lang, t } from "./i18n.js";
 import { deviceOnline, devices, startPage } from "./page.js";
 import { can } from "./session.js";
-import { add, clear, countdown, debounce, errorBox, field, fmtTime, h } from "./util.js";
+import { add, clear, countdown, debounce, errorBox, field, fmtDuration, fmtTime, h, serverNow } from "./util.js";
 
 const $ = (sel) => document.querySelector(sel);
 const ROOM = new URLSearchParams(location.search).get("room") || "int-1";
@@ -40,7 +40,12 @@ function recordingBadge() {
   }
   if (!iv) return h("span.rec.rec-idle#rec-status", {}, t("iv.rec_idle"));
   const live = S.rec ? S.rec.recording : iv.state === "active";
-  if (iv.state === "paused") return h("span.rec.rec-off#rec-status", {}, t("iv.rec_paused"));
+  if (iv.state === "paused") {
+    // a recorder failure pauses the interview and drops its recording id (rule 3); a person's pause keeps it
+    const gap = (iv.gaps || []).at(-1);
+    return iv.recording_id ? h("span.rec.rec-off#rec-status", {}, t("iv.rec_paused"))
+      : h("span.rec.rec-off#rec-status", {}, `${t("iv.rec_failed")}${gap?.reason ? `（${gap.reason}）` : ""}`);
+  }
   return live ? h("span.rec.rec-on#rec-status", {}, `● ${t("iv.rec_on")}`) : h("span.rec.rec-off#rec-status", {}, t("iv.rec_lost"));
 }
 
@@ -57,7 +62,7 @@ function render() {
         h("span.badge", { "data-iv-state": iv.state }, t(`iv.state.${iv.state}`))),
       h("div.small.muted", {}, `${t("stay.case")} ${s.case.case_no} · ${t(`basis.${s.legal_basis}`)}`)),
     h("div.big-clocks", {},
-      h("div.clockbox", {}, h("div.label", {}, t("iv.elapsed")), h("div.value#elapsed", { "data-elapsed-from": iv.started_at }, "")),
+      h("div.clockbox", {}, h("div.label", {}, t("iv.elapsed")), h("div.value#elapsed", { "data-elapsed-from": iv.started_at }, fmtDuration(serverNow() - new Date(iv.started_at).getTime()))),
       h("div.clockbox", {}, h("div.label", {}, t("stay.deadline")), h("div.value", {}, countdown(s.deadline_at)))),
     h("div.panel", {}, h("h3", {}, t("iv.officers")),
       h("ul.officers", {}, iv.officer_ids.map((id) => h("li", {}, staffName(id)))),

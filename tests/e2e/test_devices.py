@@ -110,6 +110,20 @@ def test_a_stay_driven_by_the_devices(screens: Any, centre: Any) -> None:
     expect(room.locator("#elapsed")).to_have_text(re.compile(r"^0:04:\d\d$"))  # the page keeps the server's time
     room.get_by_role("button", name="继续").click()
     expect(room.locator("#rec-status")).to_contain_text("同步录音录像中")
+
+    sim.act("rec-int-1", "fail", code="DISK_FULL", detail="disk full")  # the recorder stops by itself
+    expect(room.locator("[data-iv-state]")).to_have_text("已暂停")  # rule 3: the interview pauses at once
+    expect(room.locator("#rec-status")).to_contain_text("录像故障，讯问已自动暂停")
+    officer.shot("interview-recording-failed")
+    duty = screens(base=ctl.url)
+    dash = duty.open("dashboard.html")
+    duty.sign_in("300001")
+    alarm = dash.locator("#alarms [data-kind=recording_failed]")
+    expect(alarm).to_contain_text("同步录音录像故障")
+    expect(alarm).to_contain_text("讯问室1")
+    expect(dash.locator("#devices")).to_contain_text("在线")
+    room.get_by_role("button", name="继续").click()  # resuming asks the recorder to confirm again
+    expect(room.locator("#rec-status")).to_contain_text("同步录音录像中")
     room.get_by_role("button", name="结束讯问").click()
     expect(room.locator("#start-form")).to_be_visible()
     expect(page.locator("#stay-head .state")).to_have_text("候问中")
