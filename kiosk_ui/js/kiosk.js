@@ -3,7 +3,7 @@
 // actions, temporary leave and return, extension, exit). Live events refresh the ledger and fill device data.
 import { ApiError, get, getToken, isMissing, post } from "./api.js";
 import { lang, t } from "./i18n.js";
-import { deviceOnline, devices, findDevice, startPage } from "./page.js";
+import { deviceOnline, findDevice, startPage } from "./page.js";
 import { can, currentStaff, gate } from "./session.js";
 import { add, changed, clear, forget, countdown, debounce, errorBox, field, fmtTime, h, select, toast } from "./util.js";
 
@@ -358,6 +358,7 @@ function collectionForm(body, s) {
   }
   const captureBtn = h("button.primary", { type: "button", "data-action": "cap.take", disabled: !cam }, t("cap.take"));
   captureBtn.addEventListener("click", async () => {
+    if (!cam) return;
     clear(report);
     captureBtn.disabled = true;
     add(report, h("div.info-box", {}, t("cap.taking")));
