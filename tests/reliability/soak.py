@@ -149,7 +149,7 @@ def _kiosk_calls(rng: random.Random) -> list[tuple[str, str, Any]]:
     return calls
 
 
-async def soak(minutes: float, sample_s: float) -> dict[str, Any]:
+async def soak(minutes: float, sample_s: float, presence_rate: int = 2500) -> dict[str, Any]:
     tmp = Path(tempfile.mkdtemp(prefix="hcc-soak-"))
     sim = SimProcess(tmp / "sim", grace_s=10)
     sim.start()
@@ -175,7 +175,7 @@ async def soak(minutes: float, sample_s: float) -> dict[str, Any]:
         tags += [f"tag-visitor-{i:03d}" for i in range(250 - len(tags))]
         print(f"soak: {len(stays)} open stays in {setup_s:.0f}s; load for {minutes:g} min", flush=True)
         ledger.drain_latencies()
-        presence = Presence(sim.mqtt_port, tags[:250], 2500)
+        presence = Presence(sim.mqtt_port, tags[:250], presence_rate)
         presence.start()
         stop = asyncio.Event()
         rng = random.Random(2)
@@ -226,7 +226,7 @@ async def soak(minutes: float, sample_s: float) -> dict[str, Any]:
     hours = max(last["t_min"] - first["t_min"], 1e-9) / 60
     report = {
         "when": datetime.now(UTC).isoformat(timespec="seconds"), "minutes": minutes, "sample_s": sample_s,
-        "open_stays_target": 200, "kiosks": 50, "presence_target_per_s": 2500,
+        "open_stays_target": 200, "kiosks": 50, "presence_target_per_s": presence_rate,
         "rss_first_mib": first["rss_mib"], "rss_last_mib": last["rss_mib"],
         "rss_growth_mib": round(last["rss_mib"] - first["rss_mib"], 1),
         "rss_growth_mib_per_hour": round((last["rss_mib"] - first["rss_mib"]) / hours, 1) if len(samples) > 1 else 0,
@@ -246,8 +246,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--minutes", type=float, default=float(os.environ.get("SOAK_MINUTES", "60")))
     ap.add_argument("--sample-seconds", type=float, default=60.0)
     ap.add_argument("--out", type=Path, default=RESULTS / "soak.json")
+    ap.add_argument("--presence-rate", type=int, default=2500, help="presence events per second (0: none)")
     args = ap.parse_args(argv)
-    report = asyncio.run(soak(args.minutes, args.sample_seconds))
+    report = asyncio.run(soak(args.minutes, args.sample_seconds, args.presence_rate))
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
     return 0 if report["errors_total"] == 0 else 1
