@@ -30,8 +30,8 @@ async def test_disk_full_is_refused_as_storage_full(container: Any, monkeypatch:
 
 
 async def check_refused(api: Api, container: Any, monkeypatch: Any, exc: Exception) -> None:
-    before = await audit_count(api)
     await api.login("2001")  # signing in writes a session: done before the disk fills
+    before = await audit_count(api)
 
     async def full(*_a: Any, **_k: Any) -> Any:
         raise exc
