@@ -1,5 +1,6 @@
 """hw_sim as a subprocess for the reliability tests: every simulated device of a test site, on its own ptys, with
-its own Mosquitto (``--broker mosquitto``) on a free port, and the control interface on another."""
+its own broker on a free port (``--broker auto``: Mosquitto where installed, else the embedded one) and the control
+interface on another."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from tests.reliability.sites import write_site
 
 
 class SimProcess:
-    def __init__(self, run_dir: Path, *, grace_s: float = 1.0, broker: str = "mosquitto",
+    def __init__(self, run_dir: Path, *, grace_s: float = 1.0, broker: str = "auto",
                  mqtt_port: int | None = None) -> None:
         self.run_dir = run_dir
         self.mqtt_port = mqtt_port or free_port()

@@ -6,8 +6,8 @@ What the MQTT layer guarantees, and so what is tested:
 - Both sides reconnect by themselves with backoff and renew their subscriptions; availability goes offline on the
   controller's side during an outage (with a ``device_offline`` alarm after the grace period) and back online
   after, with those alarms resolved.
-- A command is never executed after its ``expires_at``: a command stalled inside a frozen broker (SIGSTOP) past its
-  timeout is dropped by the device when the broker thaws and delivers it.
+- A command is never executed after its ``expires_at``: a recorder start stalled inside a frozen broker (SIGSTOP)
+  past its timeout is dropped by the recorder when the broker thaws and delivers it.
 
 Lost by design (said here and in the README): an event a device publishes while *its own* link is down is dropped
 (``MqttLink.publish`` has no offline queue and the simulated devices, like the real ones modelled, do not retry);
@@ -17,13 +17,16 @@ outage test asserts exactly that one press made during the outage is not deliver
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 
 import httpx
 import pytest
 
+from tests.conftest import PASSWORD
 from tests.reliability.conftest import LiveCentre
+from tests.reliability.workload import Ledger, Workload
 
 pytestmark = pytest.mark.slow
 
@@ -78,28 +81,40 @@ def test_broker_outage_offline_alarm_then_recovery(live: LiveCentre) -> None:
     assert panics(live) == base + 2, "the press made during the outage must not be replayed late"
 
 
+async def _subject_waiting(live: LiveCentre) -> str:
+    """A subject taken through intake by API and devices (gate, locker door), waiting in a room."""
+    wl = Workload(live.ctl.url, live.token, Ledger(), sim_url=live.sim.url, keep_open=1, open_lockers=False)
+    async with httpx.AsyncClient(base_url=live.ctl.url, timeout=30,
+                                 headers={"Authorization": f"Bearer {live.token}"}) as client:
+        await wl.prepare(client)
+        stay = await wl.register(client)
+        assert stay is not None
+        await wl.drive(client, stay)
+        await wl.aclose()
+    return str(stay["id"])
+
+
 def test_command_stalled_in_broker_is_not_executed_after_expiry(live: LiveCentre) -> None:
-    """Every beacon command the controller gave up on while the broker was frozen reaches the device after the
-    thaw and is dropped there as expired; commands still within their time when delivered run normally."""
-    beacon = f"{live.sim.url}/devices/beacon-duty"
-    press(live, 1, "panic-wait-2")  # a critical alarm: the controller switches the duty beacon on
-    live.until(lambda: httpx.get(beacon, timeout=10).json()["executed"].get("on", 0) >= 1, what="beacon on")
-    before = httpx.get(beacon, timeout=10).json()
-    log_mark = live.ctl.log.stat().st_size
-
-    def timeouts() -> int:
-        return live.ctl.log.read_bytes()[log_mark:].decode(errors="replace").count("not switched")
-
+    """An interview start commands the room's recorder (3 s timeout). With the broker frozen the command sits inside
+    it, the controller gives up and refuses the interview; when the broker thaws and delivers the command, the
+    recorder drops it as expired: no recording starts late for an interview that was refused."""
+    stay_id = asyncio.run(_subject_waiting(live))
+    officer = httpx.post(f"{live.ctl.url}/api/v1/auth/login", json={"police_no": "1001", "password": PASSWORD},
+                         timeout=30).json()["token"]
+    recorder = f"{live.sim.url}/devices/rec-int-1"
+    before = httpx.get(recorder, timeout=10).json()
     assert live.broker.proc is not None
     pid = live.broker.proc.pid
-    os.kill(pid, signal.SIGSTOP)  # the broker freezes with its sockets open: commands queue inside it
+    os.kill(pid, signal.SIGSTOP)  # the broker freezes with its sockets open: the command queues inside it
     try:
-        for a in live.alarms("panic"):
-            assert live.api("POST", f"/api/v1/alarms/{a['id']}/ack", {}).status_code == 200
-        # the controller switches the beacon; no reply comes, and its request times out (logged)
-        live.until(timeouts, timeout=30, what="a beacon command to time out")
-        gave_up = timeouts()
+        r = httpx.post(f"{live.ctl.url}/api/v1/stays/{stay_id}/interviews", timeout=60,
+                       json={"room_id": "int-1", "officer_ids": ["off-1", "off-2"]},
+                       headers={"Authorization": f"Bearer {officer}"})
     finally:
         os.kill(pid, signal.SIGCONT)
-    live.until(lambda: httpx.get(beacon, timeout=10).json()["expired_dropped"] - before["expired_dropped"] >= gave_up,
-               what="every stale command dropped by the beacon")
+    assert r.status_code >= 400 and r.json()["code"] == "RECORDING_NOT_CONFIRMED", r.text
+    after = live.until(lambda: (lambda i: i if i["expired_dropped"] > before["expired_dropped"] else None)(
+        httpx.get(recorder, timeout=10).json()), what="the stale start command reaching the recorder")
+    assert after["executed"].get("start", 0) == before["executed"].get("start", 0), "executed after its expiry"
+    stay = live.api("GET", f"/api/v1/stays/{stay_id}").json()
+    assert stay["state"] == "waiting", "the refused interview left the stay where it was"

@@ -300,8 +300,12 @@ class Workload:
         try:
             await asyncio.gather(*(self.worker() for _ in range(workers)))
         finally:
-            if self._sim_client is not None:
-                await self._sim_client.aclose()
+            await self.aclose()
+
+    async def aclose(self) -> None:
+        if self._sim_client is not None:
+            await self._sim_client.aclose()
+            self._sim_client = None
 
 
 async def login(url: str, police_no: str, password: str) -> str:
