@@ -24,7 +24,14 @@ ROLES = ("custody_staff", "case_officer", "supervisor", "admin", "platform")
 MAX_FAILURES = 5
 LOCKOUT = timedelta(minutes=15)
 _hasher = PasswordHasher()
-_DUMMY = _hasher.hash("not-a-password")
+_dummy: list[str] = []
+
+
+def _dummy_hash() -> str:
+    """A hash to verify against for an unknown person (same cost either way), made on first use, not at import."""
+    if not _dummy:
+        _dummy.append(_hasher.hash("not-a-password"))
+    return _dummy[0]
 
 
 def hash_password(password: str) -> str:
@@ -169,7 +176,7 @@ def _verify(uow: UnitOfWork, person: Staff | None, stored_hash: str | None, secr
     count must commit): returns the error instead."""
     if person is None or stored_hash is None:
         try:
-            _hasher.verify(_DUMMY, secret)
+            _hasher.verify(_dummy_hash(), secret)
         except VerificationError:
             pass
         return LoginResult(None, None, None, denied)

@@ -11,7 +11,8 @@ import httpx
 import pytest
 
 from tests.conftest import PASSWORD, registration
-from tests.reliability.harness import ControllerProcess
+from tests.reliability.harness import ControllerProcess, free_port
+from tests.reliability.sites import write_site
 
 pytestmark = pytest.mark.slow
 
@@ -61,7 +62,10 @@ ORDER = ["registered", "searched", "collected"]
 
 
 async def test_no_acknowledged_change_lost_across_sigkill(tmp_path):
-    proc = ControllerProcess(tmp_path / "data")
+    # the demo site re-pointed at ports and ptys of this test's own (nothing listens there: devices stay offline),
+    # so a demo running on this machine is never touched
+    site = write_site(tmp_path / "sim", free_port())
+    proc = ControllerProcess(tmp_path / "data", site=site)
     proc.cli("migrate")
     for no, sid, sex, role in STAFF:
         proc.cli("user", "add", "--police-no", no, "--name", sid, "--sex", sex, "--roles", role, "--staff-id", sid,
