@@ -38,11 +38,15 @@ class FakeClock:
     def on_advance(self, fn: Callable[[], object]) -> None:
         self._listeners.append(fn)
 
-    def advance(self, seconds: float) -> datetime:
+    def _move(self, seconds: float) -> None:
         if seconds < 0:
             raise ValueError("a clock never goes back")
         self._now += timedelta(seconds=seconds)
         self._offset += timedelta(seconds=seconds)
+
+    def advance(self, seconds: float) -> datetime:
+        """Moves time on and calls the listeners; for a clock with only plain (not async) listeners."""
+        self._move(seconds)
         for fn in self._listeners:
             result = fn()
             if asyncio.iscoroutine(result):  # listeners may be async; the caller awaits advance_async instead
@@ -51,10 +55,8 @@ class FakeClock:
         return self.now()
 
     async def advance_async(self, seconds: float) -> datetime:
-        if seconds < 0:
-            raise ValueError("a clock never goes back")
-        self._now += timedelta(seconds=seconds)
-        self._offset += timedelta(seconds=seconds)
+        """Moves time on and awaits each listener (the scheduler's sweep), so timers fire before this returns."""
+        self._move(seconds)
         for fn in self._listeners:
             result = fn()
             if asyncio.iscoroutine(result):
