@@ -405,14 +405,16 @@ class DeviceBus:
         self._dirty_rooms = set()
         now = self.c.clock.now()
         due: list[rules8.Finding] = []
+        by_zone: dict[str, list[Tag]] = {}
+        for tag in self.tags.values():  # one pass over the tags per check, not one per room
+            if tag.zone in targets:
+                by_zone.setdefault(tag.zone, []).append(tag)
         for room_id in targets:
             room = self.c.site.room(room_id)
             if room is None:
                 continue
             subjects, staff, officers = [], set(), set()
-            for tag in self.tags.values():
-                if tag.zone != room_id:
-                    continue
+            for tag in by_zone.get(room_id, ()):
                 owner = self.tag_owner.get(tag.tag_id)
                 if owner is None:
                     continue

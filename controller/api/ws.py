@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
@@ -28,22 +29,19 @@ async def live(ws: WebSocket) -> None:
     q = c.hub.subscribe()
     await ws.send_json({"type": "hello", "staff_id": person.id, "at": c.clock.now().isoformat()})
 
-    async def drain_client() -> None:
-        with contextlib.suppress(WebSocketDisconnect):
+    async def send_all() -> None:
+        """One long-lived sender: no task per message, so a busy floor costs one send per event."""
+        with contextlib.suppress(WebSocketDisconnect, RuntimeError):
             while True:
-                await ws.receive_text()  # pings from the page; closing ends the loop
+                await ws.send_text(json.dumps(await q.get(), ensure_ascii=False, separators=(",", ":")))
 
-    reader = asyncio.create_task(drain_client())
+    sender = asyncio.create_task(send_all())
     try:
-        while not reader.done():
-            get = asyncio.create_task(q.get())
-            done, _ = await asyncio.wait({get, reader}, return_when=asyncio.FIRST_COMPLETED)
-            if get in done:
-                await ws.send_json(get.result())
-            else:
-                get.cancel()
-    except (WebSocketDisconnect, RuntimeError):
-        pass
+        with contextlib.suppress(WebSocketDisconnect, RuntimeError):
+            while not sender.done():
+                await ws.receive_text()  # pings from the page; closing ends the loop
     finally:
-        reader.cancel()
+        sender.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await sender
         c.hub.unsubscribe(q)
