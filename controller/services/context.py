@@ -25,6 +25,10 @@ class SiteContext:
     def site_id(self) -> str:
         return self.config.site.id
 
+    def room_of_kind(self, kind: str) -> str | None:
+        """The site's first room of a kind (registration, search, collection): where that step happens."""
+        return next((r.id for r in self.config.rooms if r.kind == kind), None)
+
     def room(self, room_id: str) -> RoomConfig:
         from ..domain.errors import NotFound
 

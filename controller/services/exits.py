@@ -39,7 +39,7 @@ def return_(uow: UnitOfWork, ctx: SiteContext, stay_id: str, _cmd: Empty) -> Sta
     stay = load_stay(s, stay_id)
     lv = s.exec(select(Leave).where(Leave.stay_id == stay.id, Leave.returned_at == None)).first()  # noqa: E711
     moved = move(uow, stay, "return", "temporary_leave_returned", {"leave_id": lv.id if lv else None},
-                 room_id="search" if ctx.config.room("search") else None)
+                 room_id=ctx.room_of_kind("search"))
     if lv is not None:
         lv.returned_at = uow.now
         s.add(lv)

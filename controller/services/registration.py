@@ -79,7 +79,7 @@ def register(uow: UnitOfWork, ctx: SiteContext, cmd: RegisterStay, card: dict[st
         case_kind=cmd.case.case_kind, case_summary=cmd.case.summary, legal_basis=cmd.legal_basis,
         basis_started_at=started, entered_at=now,
         deadline_at=initial_deadline(rule, started, now, ctx.timing.secure_area_cap_hours),
-        room_id="reg" if ctx.config.room("reg") else None, case_officer_ids=officers,
+        room_id=ctx.room_of_kind("registration"), case_officer_ids=officers,
         wristband_id=cmd.wristband_id, flags=cmd.flags.model_dump(), registered_by=uow.actor.id,
     )
     s.add(stay)

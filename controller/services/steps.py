@@ -73,8 +73,7 @@ def search(uow: UnitOfWork, ctx: SiteContext, stay_id: str, cmd: SearchRecord,
                     search=record, searches=[*(stay.searches or []), record], room_id=cmd.room_id,
                     waiting_room_id=cmd.room_id, placed_at=uow.now)
     return move(uow, stay, "search", "stay_searched", {"search": record}, search=record,
-                searches=[*(stay.searches or []), record], room_id="search" if ctx.config.room("search") else
-                stay.room_id)
+                searches=[*(stay.searches or []), record], room_id=ctx.room_of_kind("search") or stay.room_id)
 
 
 def collection(uow: UnitOfWork, ctx: SiteContext, stay_id: str, cmd: CollectionRecord) -> Stay:
@@ -85,7 +84,7 @@ def collection(uow: UnitOfWork, ctx: SiteContext, stay_id: str, cmd: CollectionR
 
         record["capture_sha256"] = link_to_collection(uow, stay, cmd.capture_id).sha256
     return move(uow, stay, "collection", "stay_collected", {"collection": record}, collection=record,
-                room_id="collect" if ctx.config.room("collect") else stay.room_id)
+                room_id=ctx.room_of_kind("collection") or stay.room_id)
 
 
 def store_property(uow: UnitOfWork, ctx: SiteContext, stay_id: str, cmd: PropertyRecord) -> Stay:
