@@ -61,15 +61,20 @@ def create_staff(uow: UnitOfWork, *, police_no: str, name: str, sex: str, roles:
     return person
 
 
+def _revoke_sessions(uow: UnitOfWork, which: Any) -> None:
+    """Ends every session matching ``which`` (a staff member disabled, a kiosk revoked)."""
+    for sess in uow.session.exec(select(AuthSession).where(which)).all():
+        sess.revoked = True
+        uow.session.add(sess)
+
+
 def set_active(uow: UnitOfWork, staff_id: str, active: bool) -> Staff:
     person = uow.session.get(Staff, staff_id)
     if person is None:
         raise RuleViolation("NOT_FOUND", "工作人员不存在", "staff not found", status=404)
     person.active = active
     uow.session.add(person)
-    for sess in uow.session.exec(select(AuthSession).where(AuthSession.staff_id == staff_id)).all():
-        sess.revoked = True
-        uow.session.add(sess)
+    _revoke_sessions(uow, AuthSession.staff_id == staff_id)
     uow.record("staff_enabled" if active else "staff_disabled", entity="staff", entity_id=staff_id,
                after={"active": active})
     return person
@@ -133,9 +138,7 @@ def revoke_kiosk(uow: UnitOfWork, kiosk_id: str) -> None:
         raise RuleViolation("NOT_FOUND", "终端不存在", "kiosk not enrolled", status=404)
     row.revoked = True
     uow.session.add(row)
-    for sess in uow.session.exec(select(AuthSession).where(AuthSession.kiosk_id == kiosk_id)).all():
-        sess.revoked = True
-        uow.session.add(sess)
+    _revoke_sessions(uow, AuthSession.kiosk_id == kiosk_id)
     uow.record("kiosk_revoked", entity="kiosk", entity_id=kiosk_id, after={"revoked": True})
 
 

@@ -14,10 +14,10 @@ import sys
 from datetime import UTC, datetime
 from typing import Any
 
+from .domain.rules import gb11643_check_char
+
 ID_SHAPE = re.compile(r"(?<![0-9A-Za-z])\d{17}[0-9Xx](?![0-9A-Za-z])")
 MASK = "[ID-REDACTED]"
-_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-_CHECK = "10X98765432"
 
 
 def redact(text: str) -> str:
@@ -30,7 +30,7 @@ def valid_ids(text: str) -> list[str]:
     out = []
     for m in ID_SHAPE.finditer(text):
         n = m.group(0).upper()
-        if _CHECK[sum(int(c) * w for c, w in zip(n[:17], _WEIGHTS, strict=True)) % 11] == n[17]:
+        if gb11643_check_char(n[:17]) == n[17]:
             out.append(n)
     return out
 
