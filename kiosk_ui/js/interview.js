@@ -3,8 +3,8 @@
 import { ApiError, get, post } from "./api.js";
 import { lang, t } from "./i18n.js";
 import { deviceOnline, devices, startPage } from "./page.js";
-import { can } from "./session.js";
-import { add, clear, countdown, debounce, errorBox, field, fmtDuration, fmtTime, h, serverNow } from "./util.js";
+import { can, currentStaff, holdIdleLockWhile } from "./session.js";
+import { add, clear, countdown, debounce, errorBox, field, fmtDuration, fmtTime, h, officerChecks, serverNow } from "./util.js";
 
 const $ = (sel) => document.querySelector(sel);
 const ROOM = new URLSearchParams(location.search).get("room") || "int-1";
@@ -42,9 +42,8 @@ function recordingBadge() {
   const live = S.rec ? S.rec.recording : iv.state === "active";
   if (iv.state === "paused") {
     // a recorder failure pauses the interview and drops its recording id (rule 3); a person's pause keeps it
-    const gap = (iv.gaps || []).at(-1);
     return iv.recording_id ? h("span.rec.rec-off#rec-status", {}, t("iv.rec_paused"))
-      : h("span.rec.rec-off#rec-status", {}, `${t("iv.rec_failed")}${gap?.reason ? `（${gap.reason}）` : ""}`);
+      : h("span.rec.rec-off#rec-status", {}, t("iv.rec_failed"));
   }
   return live ? h("span.rec.rec-on#rec-status", {}, `● ${t("iv.rec_on")}`) : h("span.rec.rec-off#rec-status", {}, t("iv.rec_lost"));
 }
@@ -52,7 +51,7 @@ function recordingBadge() {
 function render() {
   $("#room-name").textContent = roomLabel();
   const main = clear($("#iv-main"));
-  add(main, h("div.row.rec-row", {}, recordingBadge(), S.room?.recorder_id ? h("span.small.muted", {}, S.room.recorder_id) : null));
+  add(main, h("div.row.rec-row", {}, recordingBadge()));
   if (!S.stay || !S.interview) { startForm(main); return; }
   const s = S.stay; const iv = S.interview;
   add(main, 
@@ -68,6 +67,7 @@ function render() {
       h("ul.officers", {}, iv.officer_ids.map((id) => h("li", {}, staffName(id)))),
       iv.appropriate_adult ? h("p", {}, `${t("iv.adult")}：${iv.appropriate_adult.name}（${iv.appropriate_adult.relation}）`) : null,
       h("p.small.muted", {}, `${t("iv.started")} ${fmtTime(iv.started_at)}${iv.gaps?.length ? ` · ${t("iv.gaps")} ${iv.gaps.length}` : ""}`)),
+    iv.state === "paused" && !iv.recording_id ? failureGuide() : null,
     controls(iv));
 }
 
@@ -85,9 +85,46 @@ function controls(iv) {
   add(box, h("div.row", {},
     iv.state === "active" ? h("button", { type: "button", "data-action": "pause", onclick: doIt("pause") }, t("iv.pause")) : null,
     iv.state === "paused" ? h("button.primary", { type: "button", "data-action": "resume", onclick: doIt("resume") }, t("iv.resume")) : null,
-    h("button.danger", { type: "button", "data-action": "end", onclick: doIt("end") }, t("iv.end")),
+    h("button.danger", { type: "button", "data-action": "end", onclick: () => confirmEnd(box, iv, doIt("end")) }, t("iv.end")),
     reason));
   return box;
+}
+
+/** What a person should do while the controller holds the interview paused after a recorder failure. */
+function failureGuide() {
+  return h("div.panel.guide#failure-guide", { role: "alert" },
+    h("h3", {}, t("iv.guide.title")),
+    h("ol", {}, ["stop", "call", "wait", "resume"].map((k) => h("li", {}, t(`iv.guide.${k}`)))));
+}
+
+/** The gaps of an interview as spans with a reason a person can read. */
+function gapReason(g) {
+  const r = g.reason || "";
+  if (r.startsWith("recording_failed")) return t("iv.gap.recording_failed");
+  if (r === "paused" || !r) return t("iv.gap.paused");
+  return r; // typed by the officer who paused
+}
+
+function spanMs(from, to) { return Math.max(0, new Date(to || new Date(serverNow()).toISOString()).getTime() - new Date(from).getTime()); }
+
+/** Ending is not one tap: a summary (duration, recorded time, every gap with its reason) and an explicit confirm. */
+function confirmEnd(box, iv, end) {
+  box.querySelector("#end-confirm")?.remove();
+  const total = spanMs(iv.started_at, null);
+  const gaps = iv.gaps || [];
+  const gapTotal = gaps.reduce((a, g) => a + spanMs(g.from, g.to), 0);
+  const dlg = h("div.panel.confirm#end-confirm", { role: "dialog", "aria-modal": "true" },
+    h("h3", {}, t("iv.end_confirm_title")),
+    h("dl.summary", {},
+      h("dt", {}, t("iv.sum.duration")), h("dd#sum-duration", {}, fmtDuration(total)),
+      h("dt", {}, t("iv.sum.recorded")), h("dd#sum-recorded", {}, fmtDuration(total - gapTotal)),
+      h("dt", {}, t("iv.sum.gaps")), h("dd#sum-gaps", {}, gaps.length ? `${gaps.length}（${fmtDuration(gapTotal)}）` : t("iv.sum.no_gaps"))),
+    gaps.length ? h("ol.small.gap-list", {}, gaps.map((g) => h("li", {}, `${fmtTime(g.from)} – ${g.to ? fmtTime(g.to) : t("iv.sum.now")} · ${gapReason(g)}`))) : null,
+    h("div.row", {},
+      h("button.danger", { type: "button", "data-action": "end-confirm", onclick: () => { dlg.remove(); end(); } }, t("iv.end_confirm")),
+      h("button", { type: "button", "data-action": "end-cancel", onclick: () => dlg.remove() }, t("iv.end_cancel"))));
+  box.append(dlg);
+  dlg.scrollIntoView({ block: "nearest" });
 }
 
 function startForm(main) {
@@ -108,7 +145,7 @@ function startForm(main) {
     waiting.length ? null : h("p.muted", {}, t("iv.nobody_waiting")),
     field(t("iv.subject"), subject),
     h("h3", {}, t("iv.officers_pick")),
-    h("div.checks", {}, officers.map((o) => h("label.check", {}, h("input", { type: "checkbox", name: "officer", value: o.id }), o.name))),
+    officerChecks(officers),
     adult,
     field(t("iv.interpreter"), h("input", { name: "interpreter" })),
     h("p.small.muted", {}, t("iv.needs_recorder")),
@@ -137,6 +174,9 @@ function onEvent(ev) {
   if (ev.type === "device_availability") { render(); return; }
   reload();
 }
+
+// The terminal does not lock for idleness while the signed-in officer conducts the running interview here.
+holdIdleLockWhile(() => !!S.interview && S.interview.state !== "ended" && S.interview.officer_ids.includes(currentStaff()?.id));
 
 startPage({
   kioskId: `interview-${ROOM}`,

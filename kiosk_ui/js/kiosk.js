@@ -3,9 +3,9 @@
 // actions, temporary leave and return, extension, exit). Live events refresh the ledger and fill device data.
 import { ApiError, get, getToken, isMissing, post } from "./api.js";
 import { lang, t } from "./i18n.js";
-import { deviceOnline, findDevice, startPage } from "./page.js";
+import { deviceNote, deviceOnline, deviceState, findDevice, startPage } from "./page.js";
 import { can, currentStaff, gate } from "./session.js";
-import { add, changed, clear, forget, countdown, debounce, errorBox, field, fmtTime, h, select, toast } from "./util.js";
+import { add, changed, clear, forget, countdown, debounce, errorBox, field, fmtTime, h, officerChecks, select, toast } from "./util.js";
 
 const $ = (sel) => document.querySelector(sel);
 const S = {
@@ -23,6 +23,9 @@ const ACTIVITIES = ["drug_test", "alcohol_test", "medical_check", "identificatio
 const LEAVE_REASONS = ["scene_identification", "recover_goods", "hospital", "other"];
 const MANUAL_REASONS = ["no_card", "reader_failed", "foreign", "other"];
 const CARE = ["meal", "water", "rest", "medication", "toilet"];
+// ISO 3166 alpha-3 codes go to the server; a person reads the country's Chinese name
+const NATIONS = ["CHN", "HKG", "MAC", "TWN", "VNM", "MMR", "LAO", "KHM", "THA", "KOR", "PRK", "JPN", "MNG", "RUS",
+  "KAZ", "PAK", "IND", "NPL", "PHL", "IDN", "MYS", "SGP", "USA", "GBR", "FRA", "DEU", "CAN", "AUS", "NGA"];
 
 const opts = (prefix, values) => values.map((v) => ({ value: v, label: t(`${prefix}.${v}`) }));
 const staffName = (id) => S.staff.find((p) => p.id === id)?.name || id;
@@ -67,7 +70,7 @@ function renderLedger() {
   for (const s of S.stays) {
     add(list, h("button.ledger-row", {
       type: "button", "data-stay": s.id, "aria-pressed": s.id === S.selected ? "true" : "false",
-      onclick: () => { S.mode = "stay"; S.lockerOpen = null; loadStay(s.id); },
+      onclick: () => { S.mode = "stay"; S.lockerOpen = null; S.selected = s.id; renderLedger(); loadStay(s.id); },
     },
     h("span.name", {}, s.subject.name),
     h("span.badge", {}, t(`state.${s.state}`)),
@@ -80,11 +83,17 @@ function renderLedger() {
 // ---------------------------------------------------------------- stay panel
 function panel() { return clear($("#work")); }
 
+/** The intake steps: done ones green, the one to do now highlighted. Once placed, nothing is "now" until the exit
+ * begins (the subject waits, is interviewed, goes on leave: none of that is the next intake step). */
 function stepper(state) {
-  const idx = state === "exited" ? 5 : ["exiting"].includes(state) ? 4.5 : Math.min(STEPS.indexOf(state), 4);
-  const at = idx < 0 ? 4 : idx;
+  const INTAKE = ["registered", "searched", "collected", "property_stored"];
+  let done; let now;
+  if (state === "exited") { done = 6; now = -1; }
+  else if (state === "exiting") { done = 5; now = 5; }
+  else if (INTAKE.includes(state)) { done = INTAKE.indexOf(state) + 1; now = done; }
+  else { done = 5; now = -1; }
   return h("ol.stepper", {}, ["registration", "search", "collection", "property", "placement", "exit"].map((k, i) =>
-    h("li", { class: i < at + 1 ? "done" : i === Math.ceil(at + 1) ? "now" : "" }, t(`step.${k}`))));
+    h("li", { class: i === now ? "now" : i < done ? "done" : "", "data-step": k }, t(`step.${k}`))));
 }
 
 function renderStayHead() {
@@ -99,7 +108,7 @@ function renderStayHead() {
       h("span.badge", {}, t(`role.${s.role}`)),
       h("span.badge.state", { "data-state": s.state }, t(`state.${s.state}`)),
       h("span.spacer"),
-      h("span.muted.small", {}, t("stay.deadline")), countdown(s.deadline_at)),
+      h("span.muted.small", {}, t("stay.deadline")), countdown(s.deadline_at, { ended: s.state === "exited" ? s.exited_at || "exited" : null })),
     h("div.small.muted", {}, `${t("stay.case")} ${s.case.case_no} · ${t(`basis.${s.legal_basis}`)} · ${t("stay.entered")} ${fmtTime(s.entered_at)} · ${t("stay.room")} ${roomName(s.room_id)}`),
     stepper(s.state));
 }
@@ -171,7 +180,7 @@ async function registrationForm() {
       field(t("reg.birth_date"), h("input", { name: "birth_date", type: "date", required: true })),
       field(t("reg.id_type"), select("id_type", opts("idtype", ["resident_id", "passport", "other"]), { value: "resident_id" })),
       field(t("reg.id_number"), h("input", { name: "id_number", required: true, autocomplete: "off" })),
-      field(t("reg.nationality"), h("input", { name: "nationality", value: "CHN" })),
+      field(t("reg.nationality"), select("nationality", opts("nation", NATIONS), { value: "CHN" })),
       field(t("reg.ethnicity"), h("input", { name: "ethnicity" })),
       h("div.span2", {}, field(t("reg.address"), h("input", { name: "address" })))),
     h("div#manual-reason.grid2", {},
@@ -186,8 +195,7 @@ async function registrationForm() {
       field(t("reg.wristband"), h("input", { name: "wristband_id" })),
       field(t("reg.summary"), h("input", { name: "summary" }))),
     h("h3", {}, t("reg.officers")),
-    h("div.checks", {}, officers.map((o) => h("label.check", {},
-      h("input", { type: "checkbox", name: "officer", value: o.id }), o.name))),
+    officerChecks(officers),
     h("h3", {}, t("reg.flags")),
     h("div.checks", {}, ["intoxicated", "injured", "ill", "pregnant", "needs_interpreter", "disabled"].map((k) =>
       h("label.check", {}, h("input", { type: "checkbox", name: "flag", value: k }), t(`flag.${k}`)))),
@@ -196,11 +204,17 @@ async function registrationForm() {
 }
 
 function readerText(reader) {
-  return deviceOnline(reader) ? t("reg.card_ready") : `${t("dev.not_connected")} — ${t("reg.reader_absent")}`;
+  const st = deviceState(reader);
+  if (st === "online") return t("reg.card_ready");
+  if (deviceOnline(reader)) return `${t("reg.card_ready")}（${deviceNote(reader)}）`;
+  return `${deviceNote(reader)} — ${t("reg.reader_absent")}`;
 }
 
 function gateText(gateDev) {
-  return deviceOnline(gateDev) ? t("search.gate_waiting") : `${t("dev.not_connected")} — ${t("search.gate_manual")}`;
+  const st = deviceState(gateDev);
+  if (st === "online") return t("search.gate_waiting");
+  if (deviceOnline(gateDev)) return `${t("search.gate_waiting")}（${deviceNote(gateDev)}）`;
+  return `${deviceNote(gateDev)} — ${t("search.gate_manual")}`;
 }
 
 /** A device came or went: the waiting messages of the open form follow (a read card or transit stays shown). */
@@ -235,7 +249,7 @@ async function submitRegistration(f) {
   const body = {
     subject: {
       name: f.name.value.trim(), id_type: f.id_type.value, id_number: f.id_number.value.trim(), sex: f.sex.value,
-      birth_date: f.birth_date.value, nationality: f.nationality.value.trim() || "CHN",
+      birth_date: f.birth_date.value, nationality: f.nationality.value || "CHN",
       ethnicity: f.ethnicity.value.trim() || null, address: f.address.value.trim() || null,
     },
     role: f.role.value, case: { case_no: f.case_no.value.trim(), case_kind: f.case_kind.value, summary: f.summary.value.trim() || null },
@@ -272,7 +286,9 @@ function searchForm(body, s) {
     h("h2", {}, s.state === "returned" ? t("search.title_return") : t("search.title")),
     gateBox,
     h("div.grid3", {},
-      field(t("search.gate_result"), select("gate_result", opts("gate", ["pass", "alarm", "not_used"]), { value: deviceOnline(gateDev) ? "pass" : "not_used" })),
+      // with a gate in service the result comes from the gate's own transit (or a deliberate choice): no default
+      // that could be submitted unread; only a gate the controller says is gone defaults to "not used"
+      field(t("search.gate_result"), select("gate_result", opts("gate", ["pass", "alarm", "not_used"]), deviceOnline(gateDev) ? { empty: t("form.choose") } : { value: "not_used" })),
       field(t("search.handheld"), select("handheld_result", opts("handheld", ["clear", "found", "not_used"]), { empty: t("form.none") })),
       field(t("search.zones"), h("input", { name: "gate_zones", placeholder: "3,4", inputmode: "numeric" }))),
     h("div.grid2", {},
@@ -365,7 +381,7 @@ function collectionForm(body, s) {
     try {
       const r = await post("/captures", { camera_id: cam.id, stay_id: s.id });
       captureId = r.capture_id;
-      add(clear(report), h("div.ok-box#capture-ok", {}, `${t("cap.ok")}（${captureId}）`));
+      add(clear(report), h("div.ok-box#capture-ok", { "data-capture": captureId }, t("cap.ok")));
       showCapture(report, captureId);
     } catch (err) {
       clear(report);
@@ -478,25 +494,56 @@ function lockerWait(body) {
 }
 
 // ---------------------------------------------------------------- placement (rule 5 refusals and override)
-function placementForm(body, s) {
-  let chosen = s.waiting_room_id || null;
-  const rooms = S.rooms.filter((r) => ["waiting", "sobering"].includes(r.kind));
+/**
+ * Lawful rooms first, the suggested one already chosen; rooms the rules forbid stand apart with their reasons,
+ * visible before anyone taps. The exception (a supervisor's approval) is a small secondary link on a forbidden
+ * room, never the main action.
+ */
+async function placementForm(body, s) {
+  let options = [];
+  try { options = await get(`/stays/${s.id}/placement-options`); } catch (err) { if (err.status === 401) return; }
+  let chosen = options.find((o) => o.suggested)?.room_id || null;
+  const roomOf = (id) => S.rooms.find((r) => r.id === id) || { occupant_stay_ids: [], restrictions: [], capacity: 0 };
   const occupantsOf = (r) => r.occupant_stay_ids.map((id) => S.stays.find((x) => x.id === id)).filter(Boolean);
-  const grid = h("div.room-grid#room-grid", {}, rooms.map((r) => {
+  const pick = (grid, id) => {
+    chosen = id;
+    body.querySelectorAll(".room-pick").forEach((b) => b.setAttribute("aria-pressed", b.dataset.room === id ? "true" : "false"));
+  };
+  const card = (o, lawful) => {
+    const r = roomOf(o.room_id);
     const occ = occupantsOf(r);
-    return h("button.room-pick", {
-      type: "button", "data-room": r.id, "aria-pressed": "false",
-      onclick: (e) => { chosen = r.id; grid.querySelectorAll(".room-pick").forEach((b) => b.setAttribute("aria-pressed", b === e.currentTarget ? "true" : "false")); },
-    }, h("strong", {}, roomName(r.id)), h("span.small", {}, `${occ.length || r.occupant_stay_ids.length}/${r.capacity}`),
-    h("span.small.muted", {}, occ.map((o) => `${o.subject.name}（${t(`sex.${o.subject.sex}`)}）`).join("、") || t("room.empty")),
-    r.restrictions.length ? h("span.small.badge.warn", {}, r.restrictions.map((x) => t(`restr.${x}`)).join("、")) : null);
-  }));
+    return h(lawful ? "button.room-pick" : "div.room-pick.forbidden", {
+      type: lawful ? "button" : null, "data-room": o.room_id, "aria-pressed": lawful && o.room_id === chosen ? "true" : "false",
+      onclick: lawful ? () => pick(null, o.room_id) : null,
+    }, h("strong", {}, roomName(o.room_id)),
+    o.suggested ? h("span.badge.ok", {}, t("place.suggested")) : null,
+    h("span.small", {}, `${o.occupants}/${o.capacity}`),
+    h("span.small.muted", {}, occ.filter((x) => x.id !== s.id).map((x) => `${x.subject.name}（${t(`sex.${x.subject.sex}`)}）`).join("、") || t("room.empty")),
+    (r.restrictions || []).length ? h("span.small.badge.warn", {}, r.restrictions.map((x) => t(`restr.${x}`)).join("、")) : null,
+    lawful ? null : h("ul.small.reasons", {}, o.violations.map((v) => h("li", { "data-violation": v.code }, lang() === "en" ? v.message_en : v.message))),
+    !lawful && o.overridable && can("intake") ? h("button.linkish.small", {
+      type: "button", "data-action": "place.exception", "data-exception-room": o.room_id,
+      onclick: () => {
+        const err = { code: o.violations[0].code, details: { violations: o.violations.map((v) => v.code), room_id: o.room_id } };
+        body.querySelector("#override")?.remove();
+        const box = overrideBox(f, s, err);
+        if (box) { f.append(box); box.scrollIntoView({ block: "nearest" }); }
+      },
+    }, t("place.ask_exception")) : null);
+  };
+  const lawful = options.filter((o) => o.lawful);
+  const forbidden = options.filter((o) => !o.lawful);
   const f = h("form#placement-form", { onsubmit: (e) => e.preventDefault() },
-    h("h2", {}, t("place.title")), grid,
+    h("h2", {}, t("place.title")),
+    lawful.length ? h("div.room-grid#room-grid", {}, lawful.map((o) => card(o, true)))
+      : h("p.info-box#no-lawful-room", {}, t("place.no_lawful")),
     submitRow("place.submit", () => {
       if (!chosen) { showLocalError(f, "place.need_room"); return null; }
       return act(f, `/stays/${s.id}/placement`, { room_id: chosen }, { onError: (err) => overrideBox(f, s, err) });
-    }));
+    }),
+    forbidden.length ? h("details.forbidden-rooms", { open: !lawful.length },
+      h("summary", {}, `${t("place.forbidden")}（${forbidden.length}）`),
+      h("div.room-grid#forbidden-grid", {}, forbidden.map((o) => card(o, false)))) : null);
   add(body, f);
 }
 
@@ -510,7 +557,7 @@ function overrideBox(f, s, err) {
     h("h3", {}, t("place.override_title")),
     field(t("place.supervisor"), select("override_supervisor", staffOpts(sups), { empty: t("form.choose"), value: me && sups.some((x) => x.id === me.id) ? me.id : null })),
     field(t("place.reason"), h("textarea", { name: "override_reason" })),
-    h("div.row", {}, h("button.danger", {
+    h("div.row", {}, h("button", {
       type: "button", "data-action": "place.override",
       onclick: () => act(f, `/stays/${s.id}/placement`, {
         room_id: roomId, override: { supervisor_id: box.querySelector("[name=override_supervisor]").value, reason: box.querySelector("[name=override_reason]").value.trim() },
@@ -654,7 +701,21 @@ function exitForm(body, s) {
   const f = h("form#exit-form", { onsubmit: (e) => e.preventDefault() },
     h("h2", {}, `${t("exit.title")} · ${t(`disp.${s.disposition}`)}`),
     s.property?.locker_id ? h("p.info-box", {}, t("exit.locker_open", { id: s.property.locker_id.toUpperCase() })) : null,
-    h("h3", {}, t("exit.items")), rows.length ? rows : h("p.muted", {}, t("exit.no_items")),
+    h("h3", {}, t("exit.items")),
+    rows.length ? h("div.row", {}, h("button", {
+      type: "button", "data-action": "exit.return_all",
+      // one tap for the usual case; dangerous and case-related items are left for a deliberate choice
+      onclick: () => {
+        for (const r of rows) {
+          const it = (s.property?.items || []).find((x) => x.id === r.dataset.item);
+          const sel = r.querySelector("[name=disposition]");
+          if (it && !["dangerous", "case_related"].includes(it.category) && !sel.value) {
+            sel.value = "returned"; sel.dispatchEvent(new Event("change"));
+          }
+        }
+      },
+    }, t("exit.return_all")), h("span.small.muted", {}, t("exit.return_all_hint"))) : null,
+    rows.length ? rows : h("p.muted", {}, t("exit.no_items")),
     h("h3", {}, t("exit.search")),
     h("div.grid2", {},
       field(t("search.checker"), select("checker_id", staffOpts(checkers), { empty: t("form.choose") })),
@@ -731,14 +792,47 @@ function onEvent(ev) {
 
 document.getElementById("new-stay-btn").addEventListener("click", registrationForm);
 
+/**
+ * An idle lock keeps a half-filled form for the officer who was filling it: the panel is taken out of the page
+ * (nothing of it stays visible behind the lock) and put back when the same person signs in again; anyone else
+ * starts afresh and the kept form is dropped.
+ */
+function keepForm({ reason, staffId }) {
+  const work = $("#work");
+  S.kept = null;
+  if (reason !== "lock.idle" || !staffId || S.mode === "idle" || !work.childElementCount) return;
+  const frag = document.createDocumentFragment();
+  while (work.firstChild) frag.append(work.firstChild);
+  S.kept = { staffId, frag, mode: S.mode, selected: S.selected, stay: S.stay, lockerOpen: S.lockerOpen, card: S.card };
+}
+
+function restoreForm(staff) {
+  const k = S.kept;
+  S.kept = null;
+  if (!k) return false;
+  if (k.staffId !== staff?.id) { // someone else: start afresh, the other person's form is gone
+    Object.assign(S, { mode: "idle", selected: null, stay: null, lockerOpen: null, card: null });
+    return false;
+  }
+  clear($("#work")).append(k.frag);
+  Object.assign(S, { mode: k.mode, selected: k.selected, stay: k.stay, lockerOpen: k.lockerOpen, card: k.card });
+  return true;
+}
+
 startPage({
   kioskId: "kiosk-1",
-  onSignedIn: async () => {
+  onSignedIn: async (staff) => {
+    const restored = restoreForm(staff);
     await loadAll();
     document.getElementById("new-stay-btn").classList.toggle("hidden", !can("intake"));
-    if (!S.stay && S.mode === "idle") idleView(); // unless a registration was begun meanwhile
+    if (!restored && !S.stay && S.mode === "idle") idleView(); // unless a registration was begun meanwhile
   },
-  onLocked: () => { document.getElementById("new-stay-btn").classList.add("hidden"); $("#ledger-count").textContent = "0"; forget("ledger"); S.mode = "idle"; S.selected = null; S.stay = null; S.lockerOpen = null; clear($("#work")); clear($("#ledger-list")); },
+  onLocked: (info) => {
+    keepForm(info);
+    document.getElementById("new-stay-btn").classList.add("hidden"); $("#ledger-count").textContent = "0"; forget("ledger");
+    if (!S.kept) { S.mode = "idle"; S.selected = null; S.stay = null; S.lockerOpen = null; }
+    clear($("#work")); clear($("#ledger-list"));
+  },
   onEvent,
   onResync: () => loadAll().catch(() => {}),
   onLang: () => { renderLedger(); if (S.stay) renderStay(); else if (S.mode === "register") registrationForm(); else idleView(); },

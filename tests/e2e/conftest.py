@@ -27,8 +27,9 @@ from tests.reliability.harness import ROOT, ControllerProcess, free_port
 CHROMIUM = os.environ.get("HCC_CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = ROOT / "tests" / "artifacts" / "screenshots"
 PASSWORD = "e2e-Passw0rd"
+# --lang=zh-CN as on the centre's kiosks; the dashboard's alarm chime may play without a tap, as on the wall display
 LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-               "--disable-sync", "--no-first-run"]
+               "--disable-sync", "--no-first-run", "--lang=zh-CN", "--autoplay-policy=no-user-gesture-required"]
 
 # police_no, name, sex, roles, staff id
 STAFF = [

@@ -125,8 +125,8 @@ def test_full_stay_from_registration_to_exit(screens: Any, controller: Any) -> N
     expect(page.locator(".ledger-row", has_text="张三")).to_have_count(0)
 
 
-def test_mixed_sex_placement_is_refused_in_chinese_then_overridden_by_a_supervisor(screens: Any,
-                                                                                   controller: Any) -> None:
+def test_mixed_sex_room_is_shown_forbidden_before_a_tap_and_the_exception_is_secondary(screens: Any,
+                                                                                       controller: Any) -> None:
     controller.walk("周八", sex="male", room="wait-5", case_no="C-2026-201")
     her = controller.walk("郑丽", sex="female", room=None, case_no="C-2026-202")
     s = screens()
@@ -134,15 +134,20 @@ def test_mixed_sex_placement_is_refused_in_chinese_then_overridden_by_a_supervis
     s.sign_in("200001")
     page.locator(f"[data-stay={her['id']}]").click()
     expect(page.locator("#stay-head .state")).to_have_text("物品已保管")
-    room = page.locator("[data-room=wait-5]")
+    form = page.locator("#placement-form")
+    # lawful rooms come first and one is already suggested; the forbidden room is apart, with its reason
+    expect(form.locator("#room-grid [data-room=wait-5]")).to_have_count(0)
+    suggested = form.locator("#room-grid .room-pick").first
+    expect(suggested).to_contain_text("推荐")
+    expect(suggested).to_have_attribute("aria-pressed", "true")
+    form.locator(".forbidden-rooms summary").click()
+    room = form.locator("#forbidden-grid [data-room=wait-5]")
     expect(room).to_contain_text("周八（男）")
-    room.click()
-    page.get_by_role("button", name="安置到所选候问室").click()
-    refusal = page.locator("#placement-form .error-box")
-    expect(refusal).to_contain_text("不得男女混关")
-    expect(refusal).to_have_attribute("data-code", "ROOM_MIXED_SEX")
-    expect(page.locator("#stay-head .state")).to_have_text("物品已保管")  # nothing happened
-    override = refusal.locator("#override")
+    expect(room).to_contain_text("不得男女混关")
+    expect(form.locator("button.danger")).to_have_count(0)  # no red override as the main action
+    s.shot("kiosk-placement-forbidden")
+    room.get_by_role("button", name="申请例外审批").click()
+    override = form.locator("#override")
     override.locator("[name=override_supervisor]").select_option("sup-1")
     override.locator("[name=override_reason]").fill("其余候问室已满，专人看护")
     s.shot("kiosk-placement-refused")

@@ -30,6 +30,7 @@ from ...services.commands import (
     StartLeave,
 )
 from ...services.common import load_stay
+from ...services.placement_options import placement_options
 from ...store.db import Actor, UnitOfWork
 from ...store.tables import Stay
 from ..deps import STAFF, ContainerDep, allow
@@ -70,6 +71,11 @@ async def list_stays(c: ContainerDep, actor: StaffActor,
 @router.get("/stays/{stay_id}", summary="One stay with timeline, deadline and location")
 async def get_stay(stay_id: str, c: ContainerDep, actor: StaffActor) -> dict[str, Any]:
     return await c.db.read(lambda s: views.stay_view(s, load_stay(s, stay_id)))
+
+
+@router.get("/stays/{stay_id}/placement-options", summary="Holding rooms with what a placement there would break")
+async def get_placement_options(stay_id: str, c: ContainerDep, actor: IntakeActor) -> list[dict[str, Any]]:
+    return await c.db.read(lambda s: placement_options(s, c.ctx, stay_id))
 
 
 @router.post("/stays", status_code=201, summary="Registration (入区登记)")
