@@ -30,10 +30,11 @@ function actorName(e) {
   if (e.actor_role === "system") return has(`actor.${e.actor_id}`) ? t(`actor.${e.actor_id}`) : t("actor.system");
   return staffName(e.actor_id);
 }
-const deviceLabel = (id) => {
+/** A device as a person names it: its room (unless already said) and its kind, never its id. */
+const deviceLabel = (id, saidRoom = null) => {
   const d = (devices.list || []).find((x) => x.id === id);
   if (!d) return t("dev.generic");
-  const r = d.room_id ? roomById(d.room_id) : null;
+  const r = d.room_id && d.room_id !== saidRoom ? roomById(d.room_id) : null;
   return `${r ? `${roomName(r)} ` : ""}${t(`devkind.${d.kind}`)}`;
 };
 
@@ -90,7 +91,7 @@ function alarmWhere(a) {
   const parts = [];
   if (a.room_id && roomById(a.room_id)) parts.push(roomName(roomById(a.room_id)));
   if (a.stay_id) parts.push(subjectName(a.stay_id));
-  if (a.device_id) parts.push(deviceLabel(a.device_id));
+  if (a.device_id) parts.push(deviceLabel(a.device_id, a.room_id));
   return parts.join(" · ");
 }
 
