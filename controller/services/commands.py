@@ -39,8 +39,18 @@ class SubjectIn(_Cmd):
     address: Annotated[str, Field(max_length=200)] | None = None
 
 
+def normalise_case_no(value: str) -> str:
+    """One spelling per case number, so same-case separation (rule 5) never depends on two officers typing the
+    same string: full-width characters as half-width (NFKC), no surrounding or repeated spaces, Latin letters in
+    upper case ("ｂ－２０２６－００１ " and "B-2026-001" are one case)."""
+    import unicodedata
+
+    text = " ".join(unicodedata.normalize("NFKC", value).split())
+    return "".join(ch.upper() if ch.isascii() else ch for ch in text)
+
+
 class CaseIn(_Cmd):
-    case_no: Annotated[str, Field(min_length=1, max_length=64)]
+    case_no: Annotated[str, Field(min_length=1, max_length=64), AfterValidator(normalise_case_no)]
     case_kind: Literal["criminal", "administrative"]
     summary: Annotated[str, Field(max_length=2000)] | None = None
 

@@ -401,6 +401,9 @@ const D = {
   "audit.welfare_checked": ["巡查", "Welfare check"],
   // screens for real officers: device states, placement, wall mode, interview summary, timeline actors
   "cd.stopped": ["已出区，计时停止", "exited: clock stopped"],
+  "reg.case_known": ["已有案件，本案在区 {n} 人（同案人员将分开安置）", "A known case: {n} of its subjects inside (kept apart)"],
+  "reg.case_new": ["新案件：首次登记即建立本案", "A new case: this registration creates it"],
+  "reg.case_inside": ["在区 {n} 人", "{n} inside"],
   "devstate.retrying": ["设备重试中", "device retrying"],
   "devstate.connecting": ["设备连接中", "device connecting"],
   "devstate.offline": ["设备未连接", "device not connected"],

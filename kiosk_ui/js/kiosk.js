@@ -189,7 +189,7 @@ async function registrationForm() {
     h("h3", {}, t("reg.case_section")),
     h("div.grid3", {},
       field(t("reg.role"), select("role", opts("role", ["suspect", "witness", "victim"]), { value: "suspect" })),
-      field(t("reg.case_no"), h("input", { name: "case_no", required: true })),
+      caseField(),
       field(t("reg.case_kind"), select("case_kind", opts("casekind", ["criminal", "administrative"]), { value: "criminal" })),
       field(t("reg.legal_basis"), select("legal_basis", opts("basis", BASES), { value: "criminal_summons" })),
       field(t("reg.wristband"), h("input", { name: "wristband_id" })),
@@ -201,6 +201,35 @@ async function registrationForm() {
       h("label.check", {}, h("input", { type: "checkbox", name: "flag", value: k }), t(`flag.${k}`)))),
     submitRow("reg.submit", () => submitRegistration(f)));
   add(p, f);
+}
+
+/**
+ * The case number is picked from the centre's known cases as one types (or, for a new case, typed once): every
+ * subject of one case then carries the same number, which same-case separation relies on. Picking a known case
+ * also sets its kind.
+ */
+function caseField() {
+  const list = h("datalist#case-list");
+  const hint = h("div.small.muted#case-hint");
+  const input = h("input", { name: "case_no", required: true, list: "case-list", autocomplete: "off" });
+  let known = [];
+  const show = () => {
+    const v = input.value.trim().toUpperCase();
+    const hit = known.find((c) => c.case_no.toUpperCase() === v);
+    hint.textContent = !v ? "" : hit ? t("reg.case_known", { n: hit.inside }) : t("reg.case_new");
+    hint.className = `small ${hit ? "ok-text" : "muted"}`;
+    const kind = input.closest("form")?.case_kind;
+    if (hit && kind) kind.value = hit.case_kind;
+  };
+  const lookup = debounce(async () => {
+    try { known = await get(`/cases?q=${encodeURIComponent(input.value.trim())}&limit=20`); } catch { known = []; }
+    add(clear(list), known.map((c) => h("option", { value: c.case_no }, `${c.summary || ""}${c.inside ? `（${t("reg.case_inside", { n: c.inside })}）` : ""}`)));
+    show();
+  }, 200);
+  input.addEventListener("input", () => { show(); lookup(); });
+  input.addEventListener("change", show);
+  lookup();
+  return h("div.field", {}, h("label", {}, t("reg.case_no")), input, list, hint);
 }
 
 function readerText(reader) {
@@ -799,8 +828,9 @@ document.getElementById("new-stay-btn").addEventListener("click", registrationFo
  */
 function keepForm({ reason, staffId }) {
   const work = $("#work");
+  if (!staffId) return; // already locked (a late request's 401): whatever is kept stays kept
   S.kept = null;
-  if (reason !== "lock.idle" || !staffId || S.mode === "idle" || !work.childElementCount) return;
+  if (reason !== "lock.idle" || S.mode === "idle" || !work.childElementCount) return;
   const frag = document.createDocumentFragment();
   while (work.firstChild) frag.append(work.firstChild);
   S.kept = { staffId, frag, mode: S.mode, selected: S.selected, stay: S.stay, lockerOpen: S.lockerOpen, card: S.card };

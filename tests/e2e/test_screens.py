@@ -182,3 +182,19 @@ def test_every_forbidden_room_says_why_and_a_lawful_one_is_suggested(screens: An
         expect(forbidden.nth(i).locator(".reasons li").first).to_be_attached()  # each says why
     assert not visible_text_problems(page), visible_text_problems(page)
     s.shot("kiosk-placement-suggested")
+
+
+def test_the_case_is_picked_from_the_known_cases_so_co_case_separation_holds(screens: Any, controller: Any) -> None:
+    controller.walk("同案甲", room=None, case_no="H-2026-801")
+    s = screens()
+    page = s.open("kiosk.html")
+    s.sign_in("200001")
+    page.get_by_role("button", name="新入区登记").first.click()
+    form = page.locator("#reg-form")
+    case = form.locator("[name=case_no]")
+    case.fill("h-2026-80")
+    expect(form.locator("#case-list option[value='H-2026-801']")).to_be_attached()
+    case.fill("H-2026-801")
+    expect(form.locator("#case-hint")).to_contain_text("已有案件，本案在区 1 人")
+    case.fill("H-2026-999")
+    expect(form.locator("#case-hint")).to_contain_text("新案件")

@@ -11,6 +11,7 @@ from devices.base import DeviceError
 
 from ...domain.errors import invalid
 from ...services import exits, interviews, registration, rooms, steps, views
+from ...services.cases import known_cases
 from ...services.commands import (
     CareIn,
     CollectionRecord,
@@ -71,6 +72,13 @@ async def list_stays(c: ContainerDep, actor: StaffActor,
 @router.get("/stays/{stay_id}", summary="One stay with timeline, deadline and location")
 async def get_stay(stay_id: str, c: ContainerDep, actor: StaffActor) -> dict[str, Any]:
     return await c.db.read(lambda s: views.stay_view(s, load_stay(s, stay_id)))
+
+
+@router.get("/cases", summary="Known cases for the registration form's case picker")
+async def list_cases(c: ContainerDep, actor: IntakeActor,
+                     q: Annotated[str, Query(max_length=64)] = "",
+                     limit: Annotated[int, Query(ge=1, le=100)] = 20) -> list[dict[str, Any]]:
+    return await c.db.read(lambda s: known_cases(s, q, limit))
 
 
 @router.get("/stays/{stay_id}/placement-options", summary="Holding rooms with what a placement there would break")
