@@ -257,7 +257,9 @@ def centre(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Controlle
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Browser]:
     with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
+        # the browser's own widgets (date fields) follow the process locale, as on a kiosk set up in Chinese
+        b = p.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS,
+                              env={**os.environ, "LANG": "zh_CN.UTF-8", "LANGUAGE": "zh_CN:zh"})
         try:
             yield b
         finally:

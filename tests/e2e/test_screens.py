@@ -198,3 +198,20 @@ def test_the_case_is_picked_from_the_known_cases_so_co_case_separation_holds(scr
     expect(form.locator("#case-hint")).to_contain_text("已有案件，本案在区 1 人")
     case.fill("H-2026-999")
     expect(form.locator("#case-hint")).to_contain_text("新案件")
+
+
+@pytest.mark.parametrize("width,height", [(1280, 800), (1920, 1080)])
+def test_every_screen_at_both_sizes_reads_without_codes(screens: Any, controller: Any, width: int, height: int) -> None:
+    """Screenshots of each screen at the kiosk's and the duty room's sizes (tests/artifacts/screenshots/), each
+    checked for codes and internal ids in its visible text."""
+    for path, who, name in [("kiosk.html", "200001", "kiosk"), ("interview.html?room=int-2", "100001", "interview"),
+                            ("dashboard.html", "300001", "dashboard")]:
+        s = screens(width=width, height=height)
+        page = s.open(path)
+        s.sign_in(who)
+        expect(page.locator("#who")).not_to_be_empty()
+        if name == "kiosk":
+            page.get_by_role("button", name="新入区登记").first.click()
+            expect(page.locator("#reg-form")).to_be_visible()
+        assert not visible_text_problems(page), (name, visible_text_problems(page))
+        s.shot(f"{name}-{width}x{height}")
