@@ -8,7 +8,7 @@ import { add, clear, countdown, debounce, errorBox, field, fmtDuration, fmtTime,
 
 const $ = (sel) => document.querySelector(sel);
 const ROOM = new URLSearchParams(location.search).get("room") || "int-1";
-const S = { room: null, stays: [], staff: [], stay: null, interview: null, rec: null };
+const S = { room: null, stays: [], staff: [], stay: null, interview: null, rec: null, confirmEnd: null };
 
 const staffName = (id) => S.staff.find((p) => p.id === id)?.name || id;
 const roomLabel = () => (S.room ? (lang() === "en" ? S.room.name_en || S.room.name : S.room.name) : ROOM);
@@ -85,8 +85,10 @@ function controls(iv) {
   add(box, h("div.row", {},
     iv.state === "active" ? h("button", { type: "button", "data-action": "pause", onclick: doIt("pause") }, t("iv.pause")) : null,
     iv.state === "paused" ? h("button.primary", { type: "button", "data-action": "resume", onclick: doIt("resume") }, t("iv.resume")) : null,
-    h("button.danger", { type: "button", "data-action": "end", onclick: () => confirmEnd(box, iv, doIt("end")) }, t("iv.end")),
+    h("button.danger", { type: "button", "data-action": "end", onclick: () => { S.confirmEnd = iv.id; render(); } }, t("iv.end")),
     reason));
+  // the confirmation lives in the page's state, so a live update that redraws the terminal keeps it open
+  if (S.confirmEnd === iv.id) box.append(endSummary(iv, doIt("end")));
   return box;
 }
 
@@ -108,12 +110,12 @@ function gapReason(g) {
 function spanMs(from, to) { return Math.max(0, new Date(to || new Date(serverNow()).toISOString()).getTime() - new Date(from).getTime()); }
 
 /** Ending is not one tap: a summary (duration, recorded time, every gap with its reason) and an explicit confirm. */
-function confirmEnd(box, iv, end) {
-  box.querySelector("#end-confirm")?.remove();
+function endSummary(iv, end) {
   const total = spanMs(iv.started_at, null);
   const gaps = iv.gaps || [];
   const gapTotal = gaps.reduce((a, g) => a + spanMs(g.from, g.to), 0);
-  const dlg = h("div.panel.confirm#end-confirm", { role: "dialog", "aria-modal": "true" },
+  const close = () => { S.confirmEnd = null; render(); };
+  return h("div.panel.confirm#end-confirm", { role: "dialog", "aria-modal": "true" },
     h("h3", {}, t("iv.end_confirm_title")),
     h("dl.summary", {},
       h("dt", {}, t("iv.sum.duration")), h("dd#sum-duration", {}, fmtDuration(total)),
@@ -121,10 +123,8 @@ function confirmEnd(box, iv, end) {
       h("dt", {}, t("iv.sum.gaps")), h("dd#sum-gaps", {}, gaps.length ? `${gaps.length}（${fmtDuration(gapTotal)}）` : t("iv.sum.no_gaps"))),
     gaps.length ? h("ol.small.gap-list", {}, gaps.map((g) => h("li", {}, `${fmtTime(g.from)} – ${g.to ? fmtTime(g.to) : t("iv.sum.now")} · ${gapReason(g)}`))) : null,
     h("div.row", {},
-      h("button.danger", { type: "button", "data-action": "end-confirm", onclick: () => { dlg.remove(); end(); } }, t("iv.end_confirm")),
-      h("button", { type: "button", "data-action": "end-cancel", onclick: () => dlg.remove() }, t("iv.end_cancel"))));
-  box.append(dlg);
-  dlg.scrollIntoView({ block: "nearest" });
+      h("button.danger", { type: "button", "data-action": "end-confirm", onclick: () => { S.confirmEnd = null; end(); } }, t("iv.end_confirm")),
+      h("button", { type: "button", "data-action": "end-cancel", onclick: close }, t("iv.end_cancel"))));
 }
 
 function startForm(main) {
