@@ -118,6 +118,7 @@ class PropertyRecord(_Cmd):
     custodian_id: Id
     locker_id: Id
     items: Annotated[list[ItemIn], Field(max_length=200)]
+    signature_id: Id | None = None  # the subject signs the property list at intake (POST /ui/signatures)
 
 
 class Override(_Cmd):

@@ -102,8 +102,8 @@ def store_property(uow: UnitOfWork, ctx: SiteContext, stay_id: str, cmd: Propert
     moved = move(uow, stay, "property", "property_stored",
                  {"locker_id": locker.id, "custodian_id": custodian.id,
                   "items": [{"id": i.id, "description": i.description, "quantity": i.quantity,
-                             "category": i.category} for i in items]},
-                 custodian_id=custodian.id, locker_id=locker.id)
+                             "category": i.category} for i in items], "signature_id": cmd.signature_id},
+                 custodian_id=custodian.id, locker_id=locker.id, intake_signature_id=cmd.signature_id)
     locker.state, locker.stay_id = "assigned", stay.id
     s.add(locker)
     for i in items:

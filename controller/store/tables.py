@@ -88,6 +88,7 @@ class Stay(SQLModel, table=True):
     exited_at: datetime | None = _ts(nullable=True)
     registered_by: str
     version: int = 1
+    intake_signature_id: str | None = None  # the subject's signature on the property list at intake
 
 
 class PropertyItem(SQLModel, table=True):
@@ -277,3 +278,12 @@ class Kiosk(SQLModel, table=True):
     enrolled_at: datetime = _ts(nullable=False)
     enrolled_by: str
     revoked: bool = False
+
+
+class DailyReport(SQLModel, table=True):
+    """运行状况日报: the analysis of one local day, generated at the site's hour and kept as it was then."""
+
+    __tablename__ = "daily_report"
+    day: date = Field(primary_key=True)
+    generated_at: datetime = _ts(nullable=False)
+    stats: dict[str, Any] = _json(dict)

@@ -2,6 +2,7 @@
 // stay through its next step (registration, security check, face capture, property, placement, waiting-room
 // actions, temporary leave and return, extension, exit). Live events refresh the ledger and fill device data.
 import { ApiError, get, getToken, isMissing, post } from "./api.js";
+import { documentBar } from "./documents.js";
 import { lang, t } from "./i18n.js";
 import { deviceNote, deviceOnline, deviceState, findDevice, startPage } from "./page.js";
 import { can, currentStaff, gate } from "./session.js";
@@ -110,7 +111,7 @@ function renderStayHead() {
       h("span.spacer"),
       h("span.muted.small", {}, t("stay.deadline")), countdown(s.deadline_at, { ended: s.state === "exited" ? s.exited_at || "exited" : null })),
     h("div.small.muted", {}, `${t("stay.case")} ${s.case.case_no} · ${t(`basis.${s.legal_basis}`)} · ${t("stay.entered")} ${fmtTime(s.entered_at)} · ${t("stay.room")} ${roomName(s.room_id)}`),
-    stepper(s.state));
+    stepper(s.state), documentBar(s));
 }
 
 function renderStay() {
@@ -466,19 +467,29 @@ async function propertyForm(body, s) {
     type: "button", "data-locker": l.id,
     onclick: (e) => { chosen = l.id; lockerGrid.querySelectorAll(".locker").forEach((b) => b.setAttribute("aria-pressed", b === e.currentTarget ? "true" : "false")); },
   }, l.id.toUpperCase())));
+  const sigCanvas = h("canvas.sig#intake-signature", { width: "900", height: "220", "aria-label": t("prop.signature") });
+  signaturePad(sigCanvas);
   const f = h("form#property-form", { onsubmit: (e) => e.preventDefault() },
     h("h2", {}, t("prop.title")), items,
     h("div.row", {}, h("button", { type: "button", "data-action": "prop.add", onclick: addItem }, `＋ ${t("prop.add")}`)),
     h("h3", {}, `${t("prop.locker")}（${t("prop.free")} ${free.length}）`), lockerGrid,
     field(t("prop.custodian"), select("custodian_id", staffOpts(custodians), { empty: t("form.choose"), value: custodians.some((c) => c.id === me?.id) ? me.id : null })),
     h("p.small.muted", {}, t("prop.custodian_hint")),
-    submitRow("prop.submit", () => {
+    h("h3", {}, t("prop.signature")), h("p.small.muted", {}, t("prop.signature_hint")), sigCanvas,
+    h("div.row", {}, h("button", { type: "button", "data-action": "prop.clear_sig", onclick: () => sigCanvas.clearPad() }, t("exit.clear_sig"))),
+    submitRow("prop.submit", async () => {
       const list = [...items.querySelectorAll(".item-row")].map((r) => ({
         description: r.querySelector("[name=desc]").value.trim(), quantity: Number(r.querySelector("[name=qty]").value || 1),
         category: r.querySelector("[name=category]").value,
       })).filter((i) => i.description);
       if (!chosen) { showLocalError(f, "prop.need_locker"); return null; }
-      return act(f, `/stays/${s.id}/property`, { custodian_id: f.custodian_id.value, locker_id: chosen, items: list }, {
+      if (!sigCanvas.hasInk()) { showLocalError(f, "exit.need_signature"); return null; }
+      let sig;
+      try { sig = await post("/ui/signatures", { png: sigCanvas.toDataURL("image/png"), stay_id: s.id }); } catch (err) {
+        if (err instanceof ApiError && err.status !== 401) f.prepend(errorBox(err));
+        return null;
+      }
+      return act(f, `/stays/${s.id}/property`, { custodian_id: f.custodian_id.value, locker_id: chosen, items: list, signature_id: sig.signature_id }, {
         after: (stay) => { S.stay = stay; S.lockerOpen = { id: chosen, closed: false }; renderStay(); },
         onError: (err) => {
           if (err.status === 503) lockerFailed(s.id, chosen, err);

@@ -316,3 +316,15 @@ def screens(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Any]:
     for ctx, _s in made:
         ctx.close()
     assert not problems, problems
+
+
+def sign_on(page: Any, selector: str) -> None:
+    """Draws a signature stroke on a signature canvas with the mouse, as a finger would."""
+    page.locator(selector).scroll_into_view_if_needed()
+    box = page.locator(selector).bounding_box()
+    assert box is not None, selector
+    page.mouse.move(box["x"] + 40, box["y"] + 60)
+    page.mouse.down()
+    for k in range(1, 12):
+        page.mouse.move(box["x"] + 40 + k * 30, box["y"] + 60 + (k % 3) * 25)
+    page.mouse.up()

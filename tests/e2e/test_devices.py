@@ -10,6 +10,8 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
+from tests.e2e.conftest import sign_on
+
 pytestmark = pytest.mark.slow
 
 CARD_NO = "110101199003070038"  # hw_sim's demo card: 张三
@@ -76,6 +78,7 @@ def test_a_stay_driven_by_the_devices(screens: Any, centre: Any) -> None:
     locker = prop.locator("[data-locker]").first
     locker_id = str(locker.get_attribute("data-locker"))
     locker.click()
+    sign_on(page, "#intake-signature")  # the subject signs the property list at intake
     prop.get_by_role("button", name="确认物品并打开储物柜").click()
     status = page.locator("#locker-status")
     expect(status).to_contain_text(f"储物柜 {locker_id.upper()} 已打开")

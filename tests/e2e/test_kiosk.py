@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import resident_id
+from tests.e2e.conftest import resident_id, sign_on
 
 pytestmark = pytest.mark.slow
 
@@ -59,6 +59,7 @@ def store_property(page: Page, items: list[tuple[str, str]]) -> str:
     locker = form.locator("[data-locker]").first
     locker_id = str(locker.get_attribute("data-locker"))
     locker.click()
+    sign_on(page, "#intake-signature")  # the subject signs the property list at intake
     form.get_by_role("button", name="确认物品并打开储物柜").click()
     # no lock board in this run: the kiosk says so and asks the person to confirm the door by eye
     expect(page.locator("#locker-status")).to_contain_text(f"储物柜 {locker_id.upper()}：请放入物品并关好柜门")
