@@ -141,10 +141,10 @@ class CaptureService:
         return self.config.thresholds
 
     def detector(self) -> FaceDetector:
-        """The site's detector (YuNet when configured and its sha256 matches), built once and shared."""
+        """The site's detector (YuNet unless the site chose Haar; its sha256 is checked), built once and shared."""
         if self._detector is None:
             cfg = self.config
-            self._detector = FaceDetector(FaceDetectorConfig(model_path=cfg.model_path,
+            self._detector = FaceDetector(FaceDetectorConfig(model_path=cfg.model_file,
                                                              model_sha256=cfg.model_sha256))
         return self._detector
 
