@@ -20,10 +20,11 @@ from sqlmodel import Session
 from devices.camera.adapter import CaptureFailed, CaptureResult
 from devices.camera.quality import FaceDetector, FaceDetectorConfig, QualityThresholds
 
+from ..domain.actor import Actor
 from ..domain.errors import NotFound, RuleViolation, invalid
 from ..ops import private_dir, write_private
 from ..settings import CaptureConfig, SiteConfig
-from ..store.db import Actor, Database, UnitOfWork
+from ..store.db import Database, UnitOfWork
 from ..store.tables import Capture, Stay
 from .common import OPEN, load_stay
 

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query
 
 from devices.base import DeviceError
 
+from ...domain.actor import Actor
 from ...domain.errors import invalid
 from ...services import exits, interviews, registration, rooms, steps, views
 from ...services.commands import (
@@ -30,7 +31,7 @@ from ...services.commands import (
     StartLeave,
 )
 from ...services.common import load_stay
-from ...store.db import Actor, UnitOfWork
+from ...store.db import UnitOfWork
 from ...store.tables import Stay
 from ..deps import STAFF, ContainerDep, allow
 
