@@ -1,4 +1,4 @@
-"""The commands services accept: pydantic models that are also the API's request bodies (API.md names).
+"""The commands services accept: pydantic models that are also the API's request bodies (docs/API.md names).
 
 Unknown fields are refused (``extra="forbid"``) so a misspelt field never silently does nothing.
 """

@@ -1,4 +1,4 @@
-"""The ledger and every step of a stay: registration through exit (API.md "Steps")."""
+"""The ledger and every step of a stay: registration through exit (docs/API.md "Steps")."""
 
 from __future__ import annotations
 
