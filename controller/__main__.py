@@ -54,7 +54,8 @@ def seed_demo_staff(settings: Settings) -> list[tuple[str, str, str, str]]:
     """Creates the demo staff once; their passwords live in a 0600 file in the data dir, never in the repo."""
     from .auth import create_staff
     from .clock import SystemClock
-    from .store.db import Actor, Database
+    from .domain.actor import Actor
+    from .store.db import Database
 
     path = settings.data_dir / "demo-staff.json"
     if path.exists():
@@ -182,7 +183,8 @@ def cmd_user(args: argparse.Namespace) -> int:
 
     from .auth import create_staff, set_active
     from .clock import SystemClock
-    from .store.db import Actor, Database
+    from .domain.actor import Actor
+    from .store.db import Database
 
     settings = Settings()
     migrate(settings)

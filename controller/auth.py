@@ -16,8 +16,9 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlmodel import Session, select
 
 from .clock import utc
+from .domain.actor import Actor
 from .domain.errors import RuleViolation
-from .store.db import Actor, UnitOfWork
+from .store.db import UnitOfWork
 from .store.tables import AuthSession, Kiosk, Staff
 
 ROLES = ("custody_staff", "case_officer", "supervisor", "admin", "platform")

@@ -7,13 +7,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .clock import Clock, FakeClock, SystemClock
+from .domain.actor import Actor
 from .hub import Hub
 from .scheduler import Scheduler
 from .services import rooms
 from .services.context import SiteContext
 from .services.ports import LockerPort, NoLockerBoard, NoRecorder, RecorderPort
 from .settings import Settings, SiteConfig, load_site
-from .store.db import Actor, Database
+from .store.db import Database
 
 log = logging.getLogger(__name__)
 

@@ -23,11 +23,12 @@ from devices.base import Availability, AvailabilityChanged, DeviceError, DeviceE
 from devices.registry import DeviceRegistry, DeviceSpec, RegistryContext
 
 from .domain import presence as rules8
+from .domain.actor import Actor
 from .domain.alarms import AlarmState
 from .services import alarms, interviews
 from .services.common import OPEN
 from .services.ports import RecordingNotConfirmed
-from .store.db import Actor, UnitOfWork
+from .store.db import UnitOfWork
 from .store.tables import Alarm, Interview, Locker, Staff, Stay
 
 log = logging.getLogger(__name__)

@@ -9,9 +9,10 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from .clock import FakeClock
+from .domain.actor import Actor
 from .services import alarms
 from .services.context import SiteContext
-from .store.db import Actor, Database
+from .store.db import Database
 
 log = logging.getLogger(__name__)
 SYSTEM = Actor.system("scheduler")

@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from devices.camera.quality import YUNET_2023MAR_SHA256, QualityThresholds
+from devices.camera.quality import BUNDLED_YUNET, YUNET_2023MAR_SHA256, QualityThresholds
 
 Ident = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")]
 
@@ -132,15 +132,30 @@ class SyncConfig(_Strict):
 
 
 class CaptureConfig(_Strict):
-    """Face capture (人像采集): the quality gates' limits, the capture window, and the optional YuNet model.
+    """Face capture (人像采集): the quality gates' limits, the capture window, and the face detector.
 
-    ``model_path`` is resolved against the site file's folder; without it the Haar cascade of the wheel is used.
+    ``detector = "yunet"`` (the default) uses ``model_path`` when given (resolved against the site file's folder),
+    else the YuNet model bundled in the repository; ``detector = "haar"`` uses the Haar cascade of the OpenCV wheel.
     """
 
     thresholds: QualityThresholds = QualityThresholds()
     window_s: float = Field(default=3.0, gt=0, le=30)
+    detector: Literal["yunet", "haar"] = "yunet"
     model_path: Path | None = None
     model_sha256: str = Field(default=YUNET_2023MAR_SHA256, pattern=r"^[0-9a-f]{64}$")
+
+    @model_validator(mode="after")
+    def _model_only_for_yunet(self) -> CaptureConfig:
+        if self.detector == "haar" and self.model_path is not None:
+            raise ValueError('capture.model_path names a YuNet model: it needs detector = "yunet"')
+        return self
+
+    @property
+    def model_file(self) -> Path | None:
+        """The YuNet model to load (the configured one, else the bundled one); None for the Haar cascade."""
+        if self.detector == "haar":
+            return None
+        return self.model_path or BUNDLED_YUNET
 
 
 class SecurityConfig(_Strict):

@@ -76,8 +76,10 @@ def _build(style: str, cls: Any, spec: DeviceSpec, ctx: RegistryContext) -> Adap
         adapter: Adapter = cls(spec.id, ctx.link_for(spec.url), ctx.sink, room_id=spec.room_id, options=spec.options)
         return adapter
     if style == "serial":
-        return cls(spec.id, spec.url, spec.options, on_event=ctx.sink)
-    return cls(spec.id, spec.url, on_event=ctx.sink)
+        adapter = cls(spec.id, spec.url, spec.options, on_event=ctx.sink)
+    else:
+        adapter = cls(spec.id, spec.url, on_event=ctx.sink)
+    return adapter
 
 
 class DeviceRegistry:

@@ -16,8 +16,8 @@ from controller.app import create_app
 from controller.auth import create_staff
 from controller.clock import FakeClock
 from controller.container import Container, build
+from controller.domain.actor import Actor
 from controller.settings import Settings, load_site
-from controller.store.db import Actor
 from controller.store.migrate import upgrade
 
 pytest_plugins = ["tests.logscan"]  # every log record of the suite is scanned for identity numbers

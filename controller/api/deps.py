@@ -12,8 +12,8 @@ from fastapi import Depends, Request
 
 from ..auth import actor_for, authenticate
 from ..container import Container
+from ..domain.actor import Actor
 from ..domain.errors import RuleViolation
-from ..store.db import Actor
 
 STAFF = ("custody_staff", "case_officer", "supervisor", "admin")
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from .errors import RuleViolation, invalid
 
@@ -288,7 +289,7 @@ def check_custodian(custodian_id: str, case_officer_ids: Sequence[str]) -> None:
 ITEM_DISPOSITIONS = ("returned", "handed_to_family", "seized", "travels_with_subject")
 
 
-def check_item_disposition(disposition: str | None, receiver: dict | None, document_no: str | None) -> None:
+def check_item_disposition(disposition: str | None, receiver: dict[str, Any] | None, document_no: str | None) -> None:
     if disposition is None:
         raise RuleViolation("PROPERTY_UNRESOLVED", "有物品未处置", "an item has no disposition")
     if disposition == "handed_to_family" and not (receiver and receiver.get("name") and receiver.get("id_number")):

@@ -20,10 +20,11 @@ from sqlmodel import Session
 from devices.camera.adapter import CaptureFailed, CaptureResult
 from devices.camera.quality import FaceDetector, FaceDetectorConfig, QualityThresholds
 
+from ..domain.actor import Actor
 from ..domain.errors import NotFound, RuleViolation, invalid
 from ..ops import private_dir, write_private
 from ..settings import CaptureConfig, SiteConfig
-from ..store.db import Actor, Database, UnitOfWork
+from ..store.db import Database, UnitOfWork
 from ..store.tables import Capture, Stay
 from .common import OPEN, load_stay
 
@@ -141,10 +142,10 @@ class CaptureService:
         return self.config.thresholds
 
     def detector(self) -> FaceDetector:
-        """The site's detector (YuNet when configured and its sha256 matches), built once and shared."""
+        """The site's detector (YuNet unless the site chose Haar; its sha256 is checked), built once and shared."""
         if self._detector is None:
             cfg = self.config
-            self._detector = FaceDetector(FaceDetectorConfig(model_path=cfg.model_path,
+            self._detector = FaceDetector(FaceDetectorConfig(model_path=cfg.model_file,
                                                              model_sha256=cfg.model_sha256))
         return self._detector
 

@@ -1,4 +1,4 @@
-"""The commands services accept: pydantic models that are also the API's request bodies (API.md names).
+"""The commands services accept: pydantic models that are also the API's request bodies (docs/API.md names).
 
 Unknown fields are refused (``extra="forbid"``) so a misspelt field never silently does nothing.
 """
@@ -6,7 +6,7 @@ Unknown fields are refused (``extra="forbid"``) so a misspelt field never silent
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
@@ -227,5 +227,5 @@ class Correction(_Cmd):
     corrects_seq: Annotated[int, Field(ge=1)]
     field: Literal["subject.name", "subject.address", "subject.ethnicity", "case.summary", "case.case_no",
                    "flags", "search.findings", "collection.notes"]
-    value: str | dict | None
+    value: str | dict[str, Any] | None
     reason: Annotated[str, Field(min_length=2, max_length=500)]

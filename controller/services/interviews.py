@@ -8,10 +8,11 @@ from typing import Any
 
 from sqlmodel import Session, select
 
+from ..domain.actor import Actor
 from ..domain.errors import NotFound, RuleViolation
 from ..domain.rules import check_interview, check_sampler
 from ..domain.stay import StayState, next_state
-from ..store.db import Actor, Database, UnitOfWork
+from ..store.db import Database, UnitOfWork
 from ..store.tables import Activity, Interview, Stay
 from . import alarms
 from .commands import EndActivity, InterviewNote, StartActivity, StartInterview

@@ -1,4 +1,4 @@
-"""Read models: the stay as API.md shows it (subject, case, clock, steps, property, interviews, timeline)."""
+"""Read models: the stay as docs/API.md shows it (subject, case, clock, steps, property, interviews, timeline)."""
 
 from __future__ import annotations
 

@@ -22,6 +22,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, create_engine
 
+from ..domain.actor import Actor as Actor  # re-exported: code written before Actor moved imports it here
 from . import audit, outbox
 
 log = logging.getLogger(__name__)
@@ -51,19 +52,6 @@ def make_engine(url: str) -> Engine:
 
         return engine
     return create_engine(url, pool_pre_ping=True)
-
-
-@dataclass
-class Actor:
-    id: str
-    role: str
-    name: str = ""
-    sex: str = ""
-    roles: tuple[str, ...] = ()
-
-    @classmethod
-    def system(cls, what: str = "system") -> Actor:
-        return cls(id=what, role="system", name=what, roles=("system",))
 
 
 @dataclass

@@ -7,8 +7,8 @@ from typing import Any
 from sqlmodel import select
 
 from controller import auth
+from controller.domain.actor import Actor
 from controller.settings import parse_site
-from controller.store.db import Actor
 from controller.store.tables import Kiosk, Staff
 from tests.conftest import PASSWORD, Api
 

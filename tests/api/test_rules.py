@@ -223,8 +223,8 @@ async def test_interview_room_in_use_is_refused(api, recorder):
 
 
 async def test_interview_lifecycle_with_recording_gap(api, recorder, container):
+    from controller.domain.actor import Actor
     from controller.services import interviews
-    from controller.store.db import Actor
 
     stay = await walk(api)
     status, iv = await api.post(f"/api/v1/stays/{stay['id']}/interviews",
@@ -345,7 +345,7 @@ async def test_placement_into_a_non_holding_room_is_refused_even_with_override(a
 
 async def test_custodian_is_not_a_case_officer(api, container):
     from controller.auth import create_staff
-    from controller.store.db import Actor
+    from controller.domain.actor import Actor
 
     # a person who is both custody staff and this stay's officer
     container.db.write_sync(Actor.system("t"), lambda uow: create_staff(

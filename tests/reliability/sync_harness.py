@@ -16,8 +16,9 @@ from typing import Any
 import httpx
 
 from controller.clock import Clock
+from controller.domain.actor import Actor
 from controller.settings import SyncConfig
-from controller.store.db import Actor, Database
+from controller.store.db import Database
 from controller.sync.pusher import Pusher
 from devices.central_platform.protocol import new_key_file
 from tests.reliability.harness import ROOT, free_port

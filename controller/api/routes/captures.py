@@ -19,9 +19,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from devices.base import DeviceUnavailable
 
+from ...domain.actor import Actor
 from ...services.captures import CaptureService, capture_view, load_capture, read_image
 from ...services.commands import Id
-from ...store.db import Actor
 from ..deps import ContainerDep, allow
 
 router = APIRouter(prefix="/api/v1/captures", tags=["captures"])

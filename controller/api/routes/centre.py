@@ -10,11 +10,11 @@ from pydantic import BaseModel, ConfigDict, Field
 from devices.base import DeviceError
 
 from ... import auth
+from ...domain.actor import Actor
 from ...domain.errors import RuleViolation
 from ...services import alarms, rooms
 from ...services.commands import Empty, OpenLocker, ResolveAlarm, WelfareCheckIn
 from ...store import audit
-from ...store.db import Actor
 from ...store.tables import BenchRow
 from ..deps import STAFF, ContainerDep, allow, bearer, public
 

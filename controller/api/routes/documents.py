@@ -15,7 +15,7 @@ from fastapi.responses import Response
 
 from ...documents import render_stay_document
 from ...services import documents
-from ...store.db import Actor
+from ...domain.actor import Actor
 from ..deps import ContainerDep, allow
 
 router = APIRouter(prefix="/api/v1", tags=["documents"])

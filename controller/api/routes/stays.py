@@ -1,4 +1,4 @@
-"""The ledger and every step of a stay: registration through exit (API.md "Steps")."""
+"""The ledger and every step of a stay: registration through exit (docs/API.md "Steps")."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query
 
 from devices.base import DeviceError
 
+from ...domain.actor import Actor
 from ...domain.errors import invalid
 from ...services import exits, interviews, registration, rooms, steps, views
 from ...services.cases import known_cases
@@ -32,7 +33,7 @@ from ...services.commands import (
 )
 from ...services.common import load_stay
 from ...services.placement_options import placement_options
-from ...store.db import Actor, UnitOfWork
+from ...store.db import UnitOfWork
 from ...store.tables import Stay
 from ..deps import STAFF, ContainerDep, allow
 

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from ...store.db import Actor
+from ...domain.actor import Actor
 from ...sync import feed, schema
 from ..deps import ContainerDep, allow
 

@@ -17,10 +17,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
+from ...domain.actor import Actor
 from ...domain.errors import invalid
 from ...services.commands import Id
 from ...services.common import load_stay
-from ...store.db import Actor
 from ..deps import ContainerDep, allow
 
 router = APIRouter(prefix="/api/v1/ui", tags=["ui"])
