@@ -14,8 +14,8 @@ from fastapi import APIRouter
 from fastapi.responses import Response
 
 from ...documents import render_stay_document
-from ...services import documents
 from ...domain.actor import Actor
+from ...services import documents
 from ..deps import ContainerDep, allow
 
 router = APIRouter(prefix="/api/v1", tags=["documents"])
