@@ -56,9 +56,9 @@ class LockerBank(_Strict):
 
     bus: Ident
     address: int = Field(ge=0, le=15)
-    channels: int = Field(ge=1, le=48)
+    channels: int = Field(ge=1, le=16)  # a KR-CU16 board; no public CU48 frames were found
     size: Literal["small", "medium", "large"] = "medium"
-    latch_polarity: Literal["high_is_open", "low_is_open"] = "high_is_open"
+    latch_polarity: Literal["high_is_open", "low_is_open"] = "low_is_open"  # KR-CU16: hook bit set = locked
     id_prefix: str = Field(default="", pattern=r"^[a-z0-9-]{0,16}$")
 
 

@@ -10,6 +10,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from ..domain.identity import OFFENCE_CATEGORIES
 from ..domain.rules import LEGAL_BASES
 
 
@@ -53,6 +54,10 @@ class CaseIn(_Cmd):
     case_no: Annotated[str, Field(min_length=1, max_length=64), AfterValidator(normalise_case_no)]
     case_kind: Literal["criminal", "administrative"]
     summary: Annotated[str, Field(max_length=2000)] | None = None
+    # Criminal Law art. 17: for a suspect under 16 the listed offence, and for one aged 12-13 the Supreme People's
+    # Procuratorate's approval to prosecute (its document number); see controller/domain/identity.py
+    offence_category: Literal[OFFENCE_CATEGORIES] | None = None  # type: ignore[valid-type]
+    spp_approval_no: Annotated[str, Field(min_length=2, max_length=64)] | None = None
 
 
 class Flags(_Cmd):

@@ -15,6 +15,7 @@ from ..domain.stay import StayState, next_state
 from ..store.db import Database, UnitOfWork
 from ..store.tables import Activity, Interview, Stay
 from . import alarms
+from .attendance import check_attendance
 from .commands import EndActivity, InterviewNote, StartActivity, StartInterview
 from .common import load_stay, move, staff
 from .context import SiteContext
@@ -36,6 +37,7 @@ def _check(session: Session, ctx: SiteContext, stay_id: str, cmd: StartInterview
         staff(session, oid, role="case_officer", field="officer_ids")
     check_interview(stay.role, room.kind, cmd.officer_ids, stay.is_minor, cmd.appropriate_adult is not None,
                     _room_busy(session, room.id))
+    check_attendance(session, cmd)
     return stay
 
 

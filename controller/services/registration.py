@@ -8,6 +8,7 @@ from typing import Any
 from sqlmodel import col, select
 
 from ..domain.errors import RuleViolation, invalid
+from ..domain.identity import check_criminal_responsibility, check_sex_matches
 from ..domain.rules import initial_deadline, is_minor, validate_resident_id
 from ..domain.stay import StayState
 from ..store.db import UnitOfWork
@@ -45,6 +46,10 @@ def register(uow: UnitOfWork, ctx: SiteContext, cmd: RegisterStay, card: dict[st
     number = subj.id_number.strip().upper()
     if subj.id_type == "resident_id":
         validate_resident_id(number, subj.birth_date)
+        check_sex_matches(number, subj.sex)
+    check_criminal_responsibility(role=cmd.role, legal_basis=cmd.legal_basis, birth_date=subj.birth_date,
+                                  today=now.date(), offence_category=cmd.case.offence_category,
+                                  spp_approval_no=cmd.case.spp_approval_no)
     if cmd.identity_source == "manual" and subj.id_type == "resident_id" and not cmd.manual_entry_reason:
         raise invalid("MANUAL_ENTRY_REASON_REQUIRED", "手工录入身份信息须说明原因（如未携带身份证）",
                       "manual identity entry needs a reason (e.g. no card)", field="manual_entry_reason")
@@ -76,7 +81,8 @@ def register(uow: UnitOfWork, ctx: SiteContext, cmd: RegisterStay, card: dict[st
         nationality=subj.nationality, ethnicity=subj.ethnicity, address=subj.address,
         is_minor=is_minor(subj.birth_date, now.date()), identity_source=cmd.identity_source,
         manual_entry_reason=cmd.manual_entry_reason, role=cmd.role, case_no=cmd.case.case_no,
-        case_kind=cmd.case.case_kind, case_summary=cmd.case.summary, legal_basis=cmd.legal_basis,
+        case_kind=cmd.case.case_kind, case_summary=cmd.case.summary, offence_category=cmd.case.offence_category,
+        spp_approval_no=cmd.case.spp_approval_no, legal_basis=cmd.legal_basis,
         basis_started_at=started, entered_at=now,
         deadline_at=initial_deadline(rule, started, now, ctx.timing.secure_area_cap_hours),
         room_id=ctx.room_of_kind("registration"), case_officer_ids=officers,
@@ -86,6 +92,7 @@ def register(uow: UnitOfWork, ctx: SiteContext, cmd: RegisterStay, card: dict[st
     uow.record("stay_registered", entity="stay", entity_id=stay.id, stay_id=stay.id,
                after={**snapshot(stay), "subject_name": stay.subject_name, "id_masked": mask_id(number),
                       "role": stay.role, "case_no": stay.case_no, "legal_basis": stay.legal_basis,
+                      "offence_category": stay.offence_category, "spp_approval_no": stay.spp_approval_no,
                       "basis_started_at": started, "identity_source": stay.identity_source,
                       "manual_entry_reason": stay.manual_entry_reason, "case_officer_ids": officers,
                       "id_reader_id": cmd.id_reader_id, "card_problems": card_problems,

@@ -14,23 +14,47 @@ from ..store.db import UnitOfWork
 from ..store.tables import AuditEntry, CareRecord, Locker, Stay, WelfareCheck
 from . import alarms
 from .commands import CareIn, Correction, OpenLocker, WelfareCheckIn
-from .common import OPEN, load_stay
+from .common import HOLDING, OPEN, load_stay
 from .context import SiteContext
 
 
 def list_rooms(session: Session, ctx: SiteContext) -> list[dict[str, Any]]:
+    """Every room with who belongs to it: ``occupant_stay_ids`` is everyone who is in it or holds a place in it
+    (a waiting room keeps the place of a subject away at an interview or activity, and placement counts that place
+    against its capacity), so the list and ``places_taken`` agree with what ``ROOM_FULL`` counts. ``away`` says
+    where each place holder who is not in the room is now; ``present_stay_ids`` is who is in the room itself."""
     present: dict[str, list[str]] = {}
-    for sid, room_id in session.exec(select(Stay.id, Stay.room_id).where(col(Stay.state).in_(OPEN))).all():
+    holders: dict[str, list[tuple[str, str | None]]] = {}
+    rows = session.exec(select(Stay.id, Stay.room_id, Stay.waiting_room_id, Stay.state)
+                        .where(col(Stay.state).in_(OPEN))).all()
+    for sid, room_id, waiting_room_id, state in rows:
         if room_id:
             present.setdefault(room_id, []).append(sid)
+        if waiting_room_id and state in HOLDING:  # the places common.occupants (the capacity check) counts
+            holders.setdefault(waiting_room_id, []).append((sid, room_id))
     out = []
     for r in ctx.config.rooms:
         due = alarms.next_welfare_due(session, ctx, r.id) if r.kind in ("waiting", "sobering") else None
+        here = present.get(r.id, [])
+        held = holders.get(r.id, [])
+        away = [{"stay_id": sid, "room_id": at, "room_name": _room_name(ctx, at), "room_name_en": _room_name_en(ctx, at)}
+                for sid, at in held if at != r.id]
+        occupants = list(dict.fromkeys([*here, *(sid for sid, _ in held)]))
         out.append({"id": r.id, "name": r.name, "name_en": r.name_en, "kind": r.kind, "capacity": r.capacity,
-                    "restrictions": list(r.restrictions), "occupant_stay_ids": present.get(r.id, []),
+                    "restrictions": list(r.restrictions), "occupant_stay_ids": occupants,
+                    "present_stay_ids": here, "away": away,
+                    "places_taken": len(held) if held or r.kind in ("waiting", "sobering") else len(here),
                     "next_welfare_check_due": due.isoformat() if due else None,
                     "recorder_id": r.recorder_id, "door_lock_id": r.door_lock_id})
     return out
+
+
+def _room_name(ctx: SiteContext, room_id: str | None) -> str | None:
+    return next((r.name for r in ctx.config.rooms if r.id == room_id), None)
+
+
+def _room_name_en(ctx: SiteContext, room_id: str | None) -> str | None:
+    return next((r.name_en for r in ctx.config.rooms if r.id == room_id), None)
 
 
 def welfare_check(uow: UnitOfWork, ctx: SiteContext, room_id: str, cmd: WelfareCheckIn) -> dict[str, Any]:

@@ -67,6 +67,8 @@ class Stay(SQLModel, table=True):
     case_no: str = Field(index=True)
     case_kind: str
     case_summary: str | None = None
+    offence_category: str | None = None  # Criminal Law art. 17 category, for a suspect under 16
+    spp_approval_no: str | None = None  # the SPP's approval to prosecute, for a suspect aged 12-13
     legal_basis: str
     basis_started_at: datetime = _ts(nullable=False)
     entered_at: datetime = _ts(nullable=False)

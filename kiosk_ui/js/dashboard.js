@@ -3,6 +3,7 @@
 // record one, and a timeline replay of any stay. Everything updates from the live socket; nothing needs a reload.
 import { ApiError, get, post } from "./api.js";
 import { has, lang, t } from "./i18n.js";
+import "./rooms_i18n.js";
 import { devices, loadDevices, startPage } from "./page.js";
 import { can } from "./session.js";
 import { add, changed, clear, countdown, debounce, errorBox, fmtTime, h, serverNow, toast } from "./util.js";
@@ -56,6 +57,14 @@ function occupantRow(s) {
     s.open_alarm_ids?.length ? h("span.badge.bad", {}, "!") : null);
 }
 
+// A place holder who is not in the room (at an interview or activity): where he is, in words.
+function awayNote(r, s) {
+  const away = (r.away || []).find((a) => a.stay_id === s.id);
+  if (!away) return null;
+  const at = S.rooms.find((x) => x.id === away.room_id);
+  return h("div.small.muted.away", {}, at ? t("room.away_at", { room: roomName(at) }) : t("room.away_somewhere"));
+}
+
 function roomCard(r) {
   const occ = r.occupant_stay_ids.map(stayById).filter(Boolean);
   const roomAlarms = S.alarms.filter((a) => a.room_id === r.id);
@@ -63,8 +72,8 @@ function roomCard(r) {
   const late = due && new Date(due).getTime() <= serverNow();
   const devs = (devices.list || []).filter((d) => d.room_id === r.id);
   return h("div.room", { "data-room": r.id, class: `room ${roomAlarms.length ? "alarmed" : ""} ${occ.length ? "occupied" : ""}` },
-    h("div.row", {}, h("strong", {}, roomName(r)), h("span.spacer"), h("span.small.muted", {}, `${occ.length}/${r.capacity}`)),
-    occ.length ? occ.map(occupantRow) : h("div.small.muted", {}, t("room.empty")),
+    h("div.row", {}, h("strong", {}, roomName(r)), h("span.spacer"), h("span.small.muted", {}, `${r.places_taken ?? occ.length}/${r.capacity}`)),
+    occ.length ? occ.flatMap((s) => [occupantRow(s), awayNote(r, s)]) : h("div.small.muted", {}, t("room.empty")),
     HOLDING.includes(r.kind) && occ.length && due ? h("div.small", { class: late ? "late" : "" }, `${t("welfare.due")} ${fmtTime(due)}`) : null,
     devs.length ? h("div.dev-dots", {}, devs.map((d) => h("span.dot", { class: `dot ${d.availability}`, title: t(`devkind.${d.kind}`) }))) : null);
 }

@@ -11,7 +11,9 @@ UI = ROOT / "kiosk_ui"
 
 
 def dictionary() -> dict[str, tuple[str, str]]:
-    text = (UI / "js" / "i18n.js").read_text(encoding="utf-8")
+    # the big dictionary and the feature modules that extend() it
+    text = "\n".join(f.read_text(encoding="utf-8") for f in sorted((UI / "js").glob("*.js"))
+                     if f.name == "i18n.js" or "extend(" in f.read_text(encoding="utf-8"))
     return {k: (zh, en) for k, zh, en in re.findall(r'^\s*"([^"]+)": \["([^"]*)", "([^"]*)"\],$', text, re.M)}
 
 
