@@ -109,9 +109,15 @@ def _die_with_parent() -> None:
         pass
 
 
-def serve(settings: Settings, *, simulator: bool = False) -> None:
+def uvicorn_config(app: Any, settings: Settings) -> Any:
     import uvicorn
 
+    return uvicorn.Config(app, host=settings.host, port=settings.port, log_level=settings.log_level.lower(),
+                          access_log=False, lifespan="on", log_config=None,  # uvicorn logs via our JSON handler
+                          proxy_headers=False)  # X-Forwarded-For: only from HCC_TRUSTED_PROXIES (api/limits.py)
+
+
+def serve(settings: Settings, *, simulator: bool = False) -> None:
     from .app import create_app
     from .container import build
 
@@ -119,8 +125,7 @@ def serve(settings: Settings, *, simulator: bool = False) -> None:
     if simulator:  # before the devicebus, so the simulated devices exist when the adapters connect
         container.extras.setdefault("lifecycle", []).insert(0, SimulatorProcess(settings.site_file))
     app = create_app(container)
-    config = uvicorn.Config(app, host=settings.host, port=settings.port, log_level=settings.log_level.lower(),
-                            access_log=False, lifespan="on", log_config=None)  # uvicorn logs via our JSON handler
+    config = uvicorn_config(app, settings)
     from .systemd import notifying_server
 
     server = notifying_server(config, f"serving on {settings.host}:{settings.port}")

@@ -11,7 +11,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import PlainTextResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
-from .api import errors, security, ws
+from .api import errors, limits, security, ws
 from .api.deps import iter_routes, route_roles
 from .api.ratelimit import LoginLimiter
 from .api.routes import captures, centre, stays, ui
@@ -43,6 +43,7 @@ def create_app(container: Container, *, start_background: bool = True) -> FastAP
     app.state.login_limiter = LoginLimiter()
     errors.install(app)
     security.install(app)
+    limits.install(app, container.settings.trusted_proxies)
     app.include_router(stays.router)
     app.include_router(centre.router)
     app.include_router(ui.router)

@@ -283,6 +283,8 @@ class Settings(BaseSettings):
     metrics_token_file: Path | None = None  # a remote Prometheus's bearer token (0600); loopback needs none
     log_level: str = "INFO"
     bench_endpoints: bool = False  # serves the bare-insert baseline of `make bench`; never on a real site
+    # Proxies whose X-Forwarded-For is believed (comma-separated addresses or CIDRs); none by default.
+    trusted_proxies: str = ""
 
     def db_url(self) -> str:
         if self.database_url:

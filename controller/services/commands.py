@@ -13,6 +13,10 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from ..domain.identity import OFFENCE_CATEGORIES
 from ..domain.rules import LEGAL_BASES
 
+# The largest sequence number or counter a request may name: far beyond any real one, and inside SQLite's 64-bit
+# integers (2**63 overflowed the driver: a 500) and JavaScript's exact integers.
+MAX_SEQ = 2**53 - 1
+
 
 def _aware(v: datetime | None) -> datetime | None:
     if v is not None and v.tzinfo is None:
@@ -99,7 +103,7 @@ class SearchRecord(_Cmd):
     gate_result: Literal["pass", "alarm", "not_used"]
     gate_zones: list[Annotated[int, Field(ge=1, le=32)]] | None = None
     gate_device_id: Id | None = None  # with gate_counter: the gate transit this record is about
-    gate_counter: Annotated[int, Field(ge=0)] | None = None
+    gate_counter: Annotated[int, Field(ge=0, le=MAX_SEQ)] | None = None
     handheld_result: Literal["clear", "found", "not_used"] | None = None
     findings: Findings = Findings()
     room_id: Id | None = None
@@ -229,7 +233,7 @@ class ResolveAlarm(_Cmd):
 class Correction(_Cmd):
     """Rule 10: a correction is a new entry pointing at the entry it corrects; the original stays."""
 
-    corrects_seq: Annotated[int, Field(ge=1)]
+    corrects_seq: Annotated[int, Field(ge=1, le=MAX_SEQ)]
     field: Literal["subject.name", "subject.address", "subject.ethnicity", "case.summary", "case.case_no",
                    "flags", "search.findings", "collection.notes"]
     value: str | dict[str, Any] | None

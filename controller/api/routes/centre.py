@@ -17,6 +17,7 @@ from ...services.commands import Empty, OpenLocker, ResolveAlarm, WelfareCheckIn
 from ...store import audit
 from ...store.tables import BenchRow
 from ..deps import STAFF, ContainerDep, allow, bearer, public
+from ..ws import live_sockets
 
 router = APIRouter(prefix="/api/v1")
 StaffActor = Annotated[Actor, allow(*STAFF)]
@@ -82,6 +83,7 @@ async def card_login(body: CardLoginIn, request: Request, c: ContainerDep) -> di
 async def logout(request: Request, c: ContainerDep, actor: StaffActor) -> dict[str, Any]:
     token = bearer(request)
     await c.db.write(actor, lambda uow: auth.logout(uow, token))
+    await live_sockets(request.app).sweep()  # this session's live sockets close now (4401)
     return {"ok": True}
 
 

@@ -14,6 +14,7 @@ from ...domain.errors import invalid
 from ...services import exits, interviews, registration, rooms, steps, views
 from ...services.cases import known_cases
 from ...services.commands import (
+    MAX_SEQ,
     CareIn,
     CollectionRecord,
     CompleteExit,
@@ -66,7 +67,7 @@ async def _open_locker(c: ContainerDep, actor: Actor, locker_id: str, result: di
 async def list_stays(c: ContainerDep, actor: StaffActor,
                      state: Annotated[str | None, Query(pattern=r"^[a-z_]+$")] = None,
                      limit: Annotated[int, Query(ge=1, le=1000)] = 200,
-                     offset: Annotated[int, Query(ge=0)] = 0) -> list[dict[str, Any]]:
+                     offset: Annotated[int, Query(ge=0, le=MAX_SEQ)] = 0) -> list[dict[str, Any]]:
     return await c.db.read(lambda s: views.list_stays(s, state, limit, offset))
 
 
