@@ -1,7 +1,7 @@
 """offence category and SPP approval of a suspect under 16 (Criminal Law art. 17)
 
 Revision ID: 0005
-Revises: 0003
+Revises: 0009
 Create Date: 2026-11-29 01:30:00
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlmodel
 
 
 revision = '0005'
-down_revision = '0003'
+down_revision = '0009'
 branch_labels = None
 depends_on = None
 
