@@ -97,6 +97,8 @@ class TimingConfig(_Strict):
     session_idle_minutes: int = Field(default=30, ge=1, le=480)
     session_absolute_hours: float = Field(default=12, gt=0, le=24)
     device_offline_grace_s: float = Field(default=10, ge=0, le=600)
+    # how long a pending approval waits for a supervisor, and a granted one for its step (services/approvals.py)
+    approval_expiry_minutes: int = Field(default=30, ge=1, le=720)
 
 
 class SyncConfig(_Strict):

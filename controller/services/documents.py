@@ -139,8 +139,8 @@ def exit_data(session: Session, stay: Stay, full_id: bool) -> dict[str, Any]:
 
 def _leaves(session: Session, stay: Stay) -> list[dict[str, Any]]:
     rows = session.exec(select(Leave).where(Leave.stay_id == stay.id).order_by(col(Leave.left_at))).all()
-    names = _names(session, [r.approver_id for r in rows])
-    return [{"reason": r.reason, "approver": names.get(r.approver_id, r.approver_id), "left_at": _iso(r.left_at),
+    names = _names(session, [r.approved_by for r in rows])
+    return [{"reason": r.reason, "approver": names.get(r.approved_by, r.approved_by), "left_at": _iso(r.left_at),
              "returned_at": _iso(r.returned_at)} for r in rows]
 
 
