@@ -205,13 +205,13 @@ def check(session: Session, now: datetime, approval_id: str | None, kind: str, s
           expect: dict[str, Any] | None = None) -> Approval:
     """The approval a step names must exist, be granted, unexpired, unused, of this kind, for this stay, and for
     the same terms (``expect``: each term the approval names must equal the step's). Raises; writes nothing."""
-    zh = KIND_ZH.get(kind, kind)
+    kind_zh = KIND_ZH.get(kind, "该操作")
     if approval_id is None:
-        raise RuleViolation("APPROVAL_REQUIRED", f"“{zh}”须经值班领导批准：请先申请审批", f"{kind} needs a granted approval",
+        raise RuleViolation("APPROVAL_REQUIRED", f"“{kind_zh}”须经值班领导批准：请先申请审批", f"{kind} needs a granted approval",
                             kind=kind)
     a = session.get(Approval, approval_id)
     if a is None:
-        raise RuleViolation("APPROVAL_REQUIRED", f"“{zh}”须经值班领导批准：未找到该审批", f"no such approval: {approval_id}",
+        raise RuleViolation("APPROVAL_REQUIRED", f"“{kind_zh}”须经值班领导批准：未找到该审批", f"no such approval: {approval_id}",
                             kind=kind, approval_id=approval_id)
     if a.kind != kind or a.stay_id != stay_id:
         raise RuleViolation("APPROVAL_MISMATCH", "该审批不是针对此人员的此事项", "the approval is for another step or stay",

@@ -68,7 +68,8 @@ def extend(uow: UnitOfWork, ctx: SiteContext, stay_id: str, cmd: Extension) -> S
                                  expect={"until": cmd.until, "ground": cmd.ground})
     if tier.approval != "supervisor" and not (approval.level and approval.document_no):
         # the law gives this extension to a higher level (e.g. 《人民警察法》第9条: county-level organ for 48 h)
-        raise RuleViolation("APPROVAL_LEVEL_REQUIRED", f"此项延长须经{tier.approval}批准，并填写批准文书编号",
+        level_zh = {"county-level public security organ": "县级以上公安机关"}.get(tier.approval, "上级机关")
+        raise RuleViolation("APPROVAL_LEVEL_REQUIRED", f"此项延长须经{level_zh}批准，并填写批准文书编号",
                             f"this extension needs approval by the {tier.approval} with its document number",
                             approval_id=approval.id, level=tier.approval)
     ref = approvals.audit_ref(approval, s)
