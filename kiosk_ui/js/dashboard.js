@@ -5,6 +5,7 @@ import { ApiError, get, post } from "./api.js";
 import { has, lang, t } from "./i18n.js";
 import { devices, loadDevices, startPage } from "./page.js";
 import { can } from "./session.js";
+import { hideSync, loadSync, onSyncEvent, redrawSync } from "./sync_panel.js";
 import { add, changed, clear, countdown, debounce, errorBox, fmtTime, h, serverNow, toast } from "./util.js";
 
 const $ = (sel) => document.querySelector(sel);
@@ -220,6 +221,7 @@ function playReplay() {
 
 // ---------------------------------------------------------------- live
 function onEvent(ev) {
+  if (ev.type === "sync_status") { onSyncEvent(ev); return; }  // the sync panel only: nothing else to reload
   if (ev.type === "device_availability" || ev.type === "device_event") { renderDevices(); renderFloor(); return; }
   if (ev.type === "alarm_raised") toast(`${t("alarm.new")}：${lang() === "en" ? ev.data?.title_en || "" : ev.data?.title || ""}`);
   reload();
@@ -231,9 +233,9 @@ function onEvent(ev) {
 document.getElementById("replay-stay").addEventListener("change", (e) => { if (e.target.value) openReplay(e.target.value); });
 
 startPage({
-  onSignedIn: async () => { await loadAll(); },
-  onLocked: () => { ["#floor", "#alarms", "#welfare", "#devices", "#replay-body"].forEach((s) => clear($(s))); S.replay = null; },
+  onSignedIn: async () => { await loadAll(); await loadSync(); },
+  onLocked: () => { ["#floor", "#alarms", "#welfare", "#devices", "#replay-body"].forEach((s) => clear($(s))); S.replay = null; hideSync(); },
   onEvent,
-  onResync: () => { loadDevices().then(loadAll).catch(() => {}); },
-  onLang: () => { renderFloor(); renderAlarms(); renderWelfare(); renderDevices(); renderStayPicker(); renderReplay(); },
+  onResync: () => { loadDevices().then(loadAll).then(loadSync).catch(() => {}); },
+  onLang: () => { renderFloor(); renderAlarms(); renderWelfare(); renderDevices(); renderStayPicker(); renderReplay(); redrawSync(); },
 });
