@@ -51,7 +51,7 @@ def test_late_welfare_check_alarm_appears_live_and_is_acknowledged(screens: Any,
 
 
 def test_sync_panel_shows_the_backlog_to_a_supervisor_and_not_to_custody_staff(screens: Any, controller: Any) -> None:
-    controller.walk("周九", room="wait-3", case_no="B-2026-302")  # changes waiting for a platform
+    controller.walk("周九", room="wait-5", case_no="B-2026-302")  # changes waiting for a platform
     s = screens()
     page = s.open("dashboard.html")
     s.sign_in("300001")  # 张伟, supervisor
