@@ -6,6 +6,7 @@ import { has, lang, t } from "./i18n.js";
 import "./rooms_i18n.js";
 import { devices, loadDevices, startPage } from "./page.js";
 import { can } from "./session.js";
+import { hideSync, loadSync, onSyncEvent, redrawSync } from "./sync_panel.js";
 import { add, changed, clear, countdown, debounce, errorBox, fmtTime, h, serverNow, toast } from "./util.js";
 
 const $ = (sel) => document.querySelector(sel);
@@ -288,6 +289,7 @@ function playReplay() {
 
 // ---------------------------------------------------------------- live
 function onEvent(ev) {
+  if (ev.type === "sync_status") { onSyncEvent(ev); return; }  // the sync panel only: nothing else to reload
   if (ev.type === "device_availability" || ev.type === "device_event") { renderDevices(); renderFloor(); return; }
   if (ev.type === "alarm_raised" && ev.data?.severity !== "critical") toast(`${t("alarm.new")}：${lang() === "en" ? ev.data?.title_en || "" : ev.data?.title || ""}`);
   reload();
@@ -308,9 +310,9 @@ document.getElementById("sound-blocked").addEventListener("click", () => { $("#a
 if (WALL) document.body.classList.add("wall");
 
 startPage({
-  onSignedIn: async () => { await loadAll(); },
-  onLocked: () => { ["#floor", "#alarms", "#welfare", "#devices", "#replay-body", "#crit-banner"].forEach((s) => clear($(s))); $("#crit-banner").classList.remove("show"); syncSound($("#alarm-sound"), false); S.replay = null; },
+  onSignedIn: async () => { await loadAll(); await loadSync(); },
+  onLocked: () => { ["#floor", "#alarms", "#welfare", "#devices", "#replay-body", "#crit-banner"].forEach((s) => clear($(s))); $("#crit-banner").classList.remove("show"); syncSound($("#alarm-sound"), false); S.replay = null; hideSync(); },
   onEvent,
-  onResync: () => { loadDevices().then(loadAll).catch(() => {}); },
-  onLang: () => { renderFloor(); renderAlarms(); renderBanner(); renderWelfare(); renderDevices(); renderStayPicker(); renderReplay(); },
+  onResync: () => { loadDevices().then(loadAll).then(loadSync).catch(() => {}); },
+  onLang: () => { renderFloor(); renderAlarms(); renderBanner(); renderWelfare(); renderDevices(); renderStayPicker(); renderReplay(); redrawSync(); },
 });

@@ -22,7 +22,8 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.reliability.harness import ROOT, ControllerProcess, free_port
+from tests.procs import ROOT, Child, free_port
+from tests.reliability.harness import ControllerProcess
 
 CHROMIUM = os.environ.get("HCC_CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = ROOT / "tests" / "artifacts" / "screenshots"
@@ -183,27 +184,17 @@ class Simulator:
     def __init__(self, site: Path, run_dir: Path) -> None:
         self.site, self.run_dir = site, run_dir
         self.control_port = free_port()
-        self.proc: subprocess.Popen[str] | None = None
         self.log = run_dir.parent / "hw_sim.log"
+        self.child = Child([sys.executable, "-m", "hw_sim", "--site", str(site), "--run-dir", str(run_dir),
+                            "--broker", "embedded", "--control-port", str(self.control_port), "--log-level",
+                            "WARNING"], log=self.log, what="hw_sim", ready_line="hw_sim ready", truncate_log=True)
 
     def spawn(self) -> None:
         self.run_dir.mkdir(parents=True, exist_ok=True)
-        with open(self.log, "w") as log:
-            self.proc = subprocess.Popen(
-                [sys.executable, "-m", "hw_sim", "--site", str(self.site), "--run-dir", str(self.run_dir),
-                 "--broker", "embedded", "--control-port", str(self.control_port), "--log-level", "WARNING"],
-                cwd=ROOT, stdout=subprocess.PIPE, stderr=log, text=True)
+        self.child.spawn()
 
     def wait_ready(self, timeout: float = 40.0) -> None:
-        assert self.proc is not None and self.proc.stdout is not None
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            line = self.proc.stdout.readline()  # hw_sim prints one "hw_sim ready" line when everything is up
-            if line.startswith("hw_sim ready"):
-                return
-            if not line and self.proc.poll() is not None:
-                break
-        raise RuntimeError(f"hw_sim did not start: {self.log.read_text()[-2000:]}")
+        self.child.wait_ready(timeout)  # hw_sim prints one "hw_sim ready" line when everything is up
 
     def act(self, device_id: str, action: str, **params: Any) -> Any:
         r = httpx.post(f"http://127.0.0.1:{self.control_port}/devices/{device_id}/actions/{action}",
@@ -212,13 +203,7 @@ class Simulator:
         return r.json()
 
     def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        self.child.stop()
 
 
 @pytest.fixture(scope="module")
