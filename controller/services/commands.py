@@ -36,7 +36,7 @@ class SubjectIn(_Cmd):
     sex: Literal["male", "female"]
     birth_date: date
     nationality: Annotated[str, Field(min_length=2, max_length=40)] = "CHN"
-    ethnicity: str | None = None
+    ethnicity: Annotated[str, Field(max_length=40)] | None = None
     address: Annotated[str, Field(max_length=200)] | None = None
 
 

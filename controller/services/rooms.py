@@ -16,6 +16,7 @@ from . import alarms
 from .commands import CareIn, Correction, OpenLocker, WelfareCheckIn
 from .common import HOLDING, OPEN, load_stay
 from .context import SiteContext
+from .correction_values import validate_value
 
 
 def list_rooms(session: Session, ctx: SiteContext) -> list[dict[str, Any]]:
@@ -132,23 +133,22 @@ def correct(uow: UnitOfWork, stay_id: str, cmd: Correction) -> dict[str, Any]:
     target = s.get(AuditEntry, cmd.corrects_seq)
     if target is None or target.stay_id != stay.id:
         raise NotFound("audit entry of this stay", str(cmd.corrects_seq), "本记录的历史条目")
+    value = validate_value(cmd.field, cmd.value)
     before: dict[str, Any]
     if cmd.field in _FIELDS:
         attr = _FIELDS[cmd.field]
-        if attr == "flags" and not isinstance(cmd.value, dict):
-            raise RuleViolation("INVALID_VALUE", "标记须为对象", "flags must be an object", status=422)
         before = {cmd.field: getattr(stay, attr)}
-        setattr(stay, attr, cmd.value if attr != "flags" else {**(stay.flags or {}), **cmd.value})  # type: ignore[dict-item]
+        setattr(stay, attr, value if attr != "flags" else {**(stay.flags or {}), **value})
     else:
         section, key = cmd.field.split(".")
         rec = dict(getattr(stay, section) or {})
         before = {cmd.field: rec.get(key)}
-        rec[key] = cmd.value
+        rec[key] = value
         setattr(stay, section, rec)
     stay.version += 1
     s.add(stay)
     uow.record("correction", entity="stay", entity_id=stay.id, stay_id=stay.id, before=before,
-               after={cmd.field: cmd.value, "reason": cmd.reason}, corrects_seq=cmd.corrects_seq)
+               after={cmd.field: value, "reason": cmd.reason}, corrects_seq=cmd.corrects_seq)
     return {"stay_id": stay.id, "field": cmd.field, "corrects_seq": cmd.corrects_seq}
 
 
