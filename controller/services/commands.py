@@ -220,6 +220,6 @@ class Correction(_Cmd):
 
     corrects_seq: Annotated[int, Field(ge=1)]
     field: Literal["subject.name", "subject.address", "subject.ethnicity", "case.summary", "case.case_no",
-                   "flags", "search.findings", "collection.notes"]
+                   "flags", "search.findings", "collection.notes", "subject.sex", "subject.birth_date"]
     value: str | dict | None
     reason: Annotated[str, Field(min_length=2, max_length=500)]

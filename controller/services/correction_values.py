@@ -23,6 +23,8 @@ FIELD_MODELS: dict[str, tuple[type[BaseModel], str | None]] = {
     "flags": (Flags, None),
     "search.findings": (Findings, None),
     "collection.notes": (CollectionRecord, "notes"),
+    "subject.sex": (SubjectIn, "sex"),
+    "subject.birth_date": (SubjectIn, "birth_date"),
 }
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from tests.api.test_rules import refused
-from tests.conftest import walk
+from tests.conftest import registration, walk
 
 
 async def correction(api, stay, field, value):
@@ -55,3 +55,33 @@ async def test_valid_correction_is_stored(api, field, value, read):
     _, s = await api.get(f"/api/v1/stays/{stay['id']}")
     assert read(s), s
     assert s["timeline"][-1]["action"] == "correction"
+
+
+# --- identity facts at correction: the same consistency as at registration ----------------------------------------
+
+async def test_sex_correction_contradicting_the_number_is_refused(api):
+    stay = await walk(api, "collected")  # a man, by sex and by number
+    path, body = await correction(api, stay, "subject.sex", "female")
+    await refused(api, path, body, "ID_SEX_MISMATCH", status=422, as_="1001", stay_id=stay["id"])
+
+
+async def test_birth_date_correction_contradicting_the_number_is_refused(api):
+    stay = await walk(api, "collected")
+    path, body = await correction(api, stay, "subject.birth_date", "1991-03-07")
+    await refused(api, path, body, "ID_BIRTH_DATE_MISMATCH", status=422, as_="1001", stay_id=stay["id"])
+    path, body = await correction(api, stay, "subject.birth_date", "not a date")
+    await refused(api, path, body, "INVALID_VALUE", status=422, as_="1001", stay_id=stay["id"])
+
+
+async def test_passport_holders_birth_date_corrected_and_minority_follows(api):
+    body = registration(birth="1990-03-07")
+    body["subject"].update(id_type="passport", id_number="E12345678", nationality="GBR")
+    body["identity_source"] = "manual"
+    stay = await walk(api, "collected", body=body)
+    assert stay["subject"]["is_minor"] is False
+    path, corr = await correction(api, stay, "subject.birth_date", "2009-01-01")
+    status, got = await api.post(path, corr, as_="1001")
+    assert status == 201, got
+    _, s = await api.get(f"/api/v1/stays/{stay['id']}")
+    assert s["subject"]["birth_date"] == "2009-01-01" and s["subject"]["is_minor"] is True
+    assert s["timeline"][-1]["after"]["subject.birth_date"] == "2009-01-01"
