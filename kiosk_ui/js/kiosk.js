@@ -3,6 +3,7 @@
 // actions, temporary leave and return, extension, exit). Live events refresh the ledger and fill device data.
 import { ApiError, get, getToken, isMissing, post } from "./api.js";
 import { lang, t } from "./i18n.js";
+import "./responsibility_i18n.js";
 import { deviceOnline, findDevice, startPage } from "./page.js";
 import { can, currentStaff, gate } from "./session.js";
 import { add, changed, clear, forget, countdown, debounce, errorBox, field, fmtTime, h, select, toast } from "./util.js";
@@ -24,6 +25,9 @@ const LEAVE_REASONS = ["scene_identification", "recover_goods", "hospital", "oth
 const MANUAL_REASONS = ["no_card", "reader_failed", "foreign", "other"];
 const CARE = ["meal", "water", "rest", "medication", "toilet"];
 
+// Criminal Law art. 17 para 2: the offences a suspect aged 14-15 answers for (12-13: the first two, para 3)
+const OFFENCES = ["intentional_homicide", "intentional_injury_serious", "rape", "robbery", "drug_trafficking", "arson",
+  "explosion", "poisoning"];
 const opts = (prefix, values) => values.map((v) => ({ value: v, label: t(`${prefix}.${v}`) }));
 const staffName = (id) => S.staff.find((p) => p.id === id)?.name || id;
 const roomName = (id) => {
@@ -184,7 +188,9 @@ async function registrationForm() {
       field(t("reg.case_kind"), select("case_kind", opts("casekind", ["criminal", "administrative"]), { value: "criminal" })),
       field(t("reg.legal_basis"), select("legal_basis", opts("basis", BASES), { value: "criminal_summons" })),
       field(t("reg.wristband"), h("input", { name: "wristband_id" })),
-      field(t("reg.summary"), h("input", { name: "summary" }))),
+      field(t("reg.summary"), h("input", { name: "summary" })),
+      field(t("reg.offence_category"), select("offence_category", opts("offence", OFFENCES), { empty: t("offence.none") })),
+      field(t("reg.spp_approval_no"), h("input", { name: "spp_approval_no" }))),
     h("h3", {}, t("reg.officers")),
     h("div.checks", {}, officers.map((o) => h("label.check", {},
       h("input", { type: "checkbox", name: "officer", value: o.id }), o.name))),
@@ -238,7 +244,11 @@ async function submitRegistration(f) {
       birth_date: f.birth_date.value, nationality: f.nationality.value.trim() || "CHN",
       ethnicity: f.ethnicity.value.trim() || null, address: f.address.value.trim() || null,
     },
-    role: f.role.value, case: { case_no: f.case_no.value.trim(), case_kind: f.case_kind.value, summary: f.summary.value.trim() || null },
+    role: f.role.value,
+    case: {
+      case_no: f.case_no.value.trim(), case_kind: f.case_kind.value, summary: f.summary.value.trim() || null,
+      offence_category: f.offence_category.value || null, spp_approval_no: f.spp_approval_no.value.trim() || null,
+    },
     legal_basis: f.legal_basis.value, case_officer_ids: officerIds, wristband_id: f.wristband_id.value.trim() || null,
     flags, identity_source: manual ? "manual" : "id_card",
   };
