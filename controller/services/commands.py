@@ -41,7 +41,7 @@ class SubjectIn(_Cmd):
     sex: Literal["male", "female"]
     birth_date: date
     nationality: Annotated[str, Field(min_length=2, max_length=40)] = "CHN"
-    ethnicity: str | None = None
+    ethnicity: Annotated[str, Field(max_length=40)] | None = None
     address: Annotated[str, Field(max_length=200)] | None = None
 
 
@@ -250,6 +250,6 @@ class Correction(_Cmd):
 
     corrects_seq: Annotated[int, Field(ge=1, le=MAX_SEQ)]
     field: Literal["subject.name", "subject.address", "subject.ethnicity", "case.summary", "case.case_no",
-                   "flags", "search.findings", "collection.notes"]
+                   "flags", "search.findings", "collection.notes", "subject.sex", "subject.birth_date"]
     value: str | dict[str, Any] | None
     reason: Annotated[str, Field(min_length=2, max_length=500)]

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import uuid
+from datetime import date
 from typing import Any
 
 from sqlmodel import Session, col, select
 
 from ..clock import utc
-from ..domain.errors import NotFound, RuleViolation
+from ..domain.errors import NotFound, RuleViolation, invalid
+from ..domain.identity import check_sex_matches
+from ..domain.rules import is_minor, validate_resident_id
 from ..domain.stay import StayState, ensure_open
 from ..store.db import UnitOfWork
 from ..store.tables import AuditEntry, CareRecord, Locker, Stay, WelfareCheck
@@ -16,6 +19,7 @@ from . import alarms
 from .commands import CareIn, Correction, OpenLocker, WelfareCheckIn
 from .common import HOLDING, OPEN, load_stay
 from .context import SiteContext
+from .correction_values import validate_value
 
 
 def list_rooms(session: Session, ctx: SiteContext) -> list[dict[str, Any]]:
@@ -122,7 +126,8 @@ def record_locker_failure(uow: UnitOfWork, locker_id: str, exc: Exception) -> No
 
 
 _FIELDS = {"subject.name": "subject_name", "subject.address": "address", "subject.ethnicity": "ethnicity",
-           "case.summary": "case_summary", "case.case_no": "case_no", "flags": "flags"}
+           "case.summary": "case_summary", "case.case_no": "case_no", "flags": "flags", "subject.sex": "sex",
+           "subject.birth_date": "birth_date"}
 
 
 def correct(uow: UnitOfWork, stay_id: str, cmd: Correction) -> dict[str, Any]:
@@ -132,24 +137,38 @@ def correct(uow: UnitOfWork, stay_id: str, cmd: Correction) -> dict[str, Any]:
     target = s.get(AuditEntry, cmd.corrects_seq)
     if target is None or target.stay_id != stay.id:
         raise NotFound("audit entry of this stay", str(cmd.corrects_seq), "本记录的历史条目")
+    value = validate_value(cmd.field, cmd.value)
+    if cmd.field in ("subject.sex", "subject.birth_date"):
+        _check_identity(stay, cmd.field, value, uow.now.date())
     before: dict[str, Any]
     if cmd.field in _FIELDS:
         attr = _FIELDS[cmd.field]
-        if attr == "flags" and not isinstance(cmd.value, dict):
-            raise RuleViolation("INVALID_VALUE", "标记须为对象", "flags must be an object", status=422)
         before = {cmd.field: getattr(stay, attr)}
-        setattr(stay, attr, cmd.value if attr != "flags" else {**(stay.flags or {}), **cmd.value})  # type: ignore[dict-item]
+        setattr(stay, attr, value if attr != "flags" else {**(stay.flags or {}), **value})
     else:
         section, key = cmd.field.split(".")
         rec = dict(getattr(stay, section) or {})
         before = {cmd.field: rec.get(key)}
-        rec[key] = cmd.value
+        rec[key] = value
         setattr(stay, section, rec)
     stay.version += 1
     s.add(stay)
     uow.record("correction", entity="stay", entity_id=stay.id, stay_id=stay.id, before=before,
-               after={cmd.field: cmd.value, "reason": cmd.reason}, corrects_seq=cmd.corrects_seq)
+               after={cmd.field: value, "reason": cmd.reason}, corrects_seq=cmd.corrects_seq)
     return {"stay_id": stay.id, "field": cmd.field, "corrects_seq": cmd.corrects_seq}
+
+
+def _check_identity(stay: Stay, field: str, value: Any, today: date) -> None:
+    """A corrected sex or birth date must agree with the resident identity number, as at registration."""
+    sex = value if field == "subject.sex" else stay.sex
+    birth = value if field == "subject.birth_date" else stay.birth_date
+    if birth > today:
+        raise invalid("INVALID_DATE", "出生日期不能晚于今天", "birth date is in the future", field=field)
+    if stay.id_type == "resident_id":
+        validate_resident_id(stay.id_number, birth)
+        check_sex_matches(stay.id_number, sex)
+    if field == "subject.birth_date":
+        stay.is_minor = is_minor(birth, today)
 
 
 def timeline(session: Session, stay_id: str) -> list[dict[str, Any]]:

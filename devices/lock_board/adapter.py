@@ -89,6 +89,7 @@ class LockBoardAdapter(SerialAdapter):
         self._board_av: dict[int, Availability] = dict.fromkeys(self.boards, Availability.UNKNOWN)
         self._unlock_requested: dict[tuple[int, int], float] = {}
         self._retried = False
+        self._settle = False  # the last request needed a retry or went unanswered: a late reply may still come
 
     # commands ------------------------------------------------------------------------------------------------
 
@@ -155,13 +156,26 @@ class LockBoardAdapter(SerialAdapter):
         return spec
 
     async def _request(self, req: p.Request) -> p.Reply:
-        board = req.board
+        board, lock = req.board, req.lock
         health = self._board_health[board]
+
+        def answers(m: p.Reply) -> bool:
+            # The public drivers do not say whether the board echoes the lock nibble of ADDR. Accept the board's
+            # address with the request's lock nibble or with none; a late reply to another lock's request is stale.
+            return m.board == board and (m.addr_byte & 0x0F) in (0, lock)
+
+        if self._settle:
+            # The published frames carry no sequence number and every reply is the same 0x35 frame: after a try went
+            # unanswered, its late reply could be taken for the answer to this request. Let it land first (with no
+            # request waiting it is dropped as unmatched).
+            await asyncio.sleep(self.timeout_s + self.link.byte_time * p.REPLY_LEN)
         try:
-            reply: p.Reply = await self.transact(req.encode(), lambda m: m.board == board)
+            reply: p.Reply = await self.transact(req.encode(), answers)
         except DeviceError:
+            self._settle = True
             self._set_board(req.board, health.unanswered())
             raise
+        self._settle = self._retried
         self._set_board(req.board, health.answered(retried=self._retried))
         return reply
 

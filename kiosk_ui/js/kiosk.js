@@ -6,6 +6,7 @@ import { documentBar } from "./documents.js";
 import { approvalPanel } from "./approval.js";
 import { lang, t } from "./i18n.js";
 import { deviceNote, deviceOnline, deviceState, findDevice, startPage } from "./page.js";
+import "./responsibility_i18n.js";
 import { can, currentStaff, gate } from "./session.js";
 import { add, changed, clear, forget, countdown, debounce, errorBox, field, fmtTime, h, officerChecks, select, toast } from "./util.js";
 
@@ -29,6 +30,9 @@ const CARE = ["meal", "water", "rest", "medication", "toilet"];
 const NATIONS = ["CHN", "HKG", "MAC", "TWN", "VNM", "MMR", "LAO", "KHM", "THA", "KOR", "PRK", "JPN", "MNG", "RUS",
   "KAZ", "PAK", "IND", "NPL", "PHL", "IDN", "MYS", "SGP", "USA", "GBR", "FRA", "DEU", "CAN", "AUS", "NGA"];
 
+// Criminal Law art. 17 para 2: the offences a suspect aged 14-15 answers for (12-13: the first two, para 3)
+const OFFENCES = ["intentional_homicide", "intentional_injury_serious", "rape", "robbery", "drug_trafficking", "arson",
+  "explosion", "poisoning"];
 const opts = (prefix, values) => values.map((v) => ({ value: v, label: t(`${prefix}.${v}`) }));
 const staffName = (id) => S.staff.find((p) => p.id === id)?.name || id;
 const roomName = (id) => {
@@ -195,7 +199,9 @@ async function registrationForm() {
       field(t("reg.case_kind"), select("case_kind", opts("casekind", ["criminal", "administrative"]), { value: "criminal" })),
       field(t("reg.legal_basis"), select("legal_basis", opts("basis", BASES), { value: "criminal_summons" })),
       field(t("reg.wristband"), h("input", { name: "wristband_id" })),
-      field(t("reg.summary"), h("input", { name: "summary" }))),
+      field(t("reg.summary"), h("input", { name: "summary" })),
+      field(t("reg.offence_category"), select("offence_category", opts("offence", OFFENCES), { empty: t("offence.none") })),
+      field(t("reg.spp_approval_no"), h("input", { name: "spp_approval_no" }))),
     h("h3", {}, t("reg.officers")),
     officerChecks(officers),
     h("h3", {}, t("reg.flags")),
@@ -283,7 +289,11 @@ async function submitRegistration(f) {
       birth_date: f.birth_date.value, nationality: f.nationality.value || "CHN",
       ethnicity: f.ethnicity.value.trim() || null, address: f.address.value.trim() || null,
     },
-    role: f.role.value, case: { case_no: f.case_no.value.trim(), case_kind: f.case_kind.value, summary: f.summary.value.trim() || null },
+    role: f.role.value,
+    case: {
+      case_no: f.case_no.value.trim(), case_kind: f.case_kind.value, summary: f.summary.value.trim() || null,
+      offence_category: f.offence_category.value || null, spp_approval_no: f.spp_approval_no.value.trim() || null,
+    },
     legal_basis: f.legal_basis.value, case_officer_ids: officerIds, wristband_id: f.wristband_id.value.trim() || null,
     flags, identity_source: manual ? "manual" : "id_card",
   };
