@@ -3,6 +3,7 @@
 // actions, temporary leave and return, extension, exit). Live events refresh the ledger and fill device data.
 import { ApiError, get, getToken, isMissing, post } from "./api.js";
 import { documentBar } from "./documents.js";
+import { checkPastStays, clearSearch, mountSearch, watchPastStays } from "./search.js";
 import { lang, t } from "./i18n.js";
 import { deviceOnline, findDevice, startPage } from "./page.js";
 import { can, currentStaff, gate } from "./session.js";
@@ -194,6 +195,7 @@ async function registrationForm() {
       h("label.check", {}, h("input", { type: "checkbox", name: "flag", value: k }), t(`flag.${k}`)))),
     submitRow("reg.submit", () => submitRegistration(f)));
   add(p, f);
+  watchPastStays(f);
 }
 
 function readerText(reader) {
@@ -227,6 +229,7 @@ function fillFromCard(data, deviceId) {
   box.textContent = data.valid === false || problems.length
     ? `${t("reg.card_problem")}：${problems.map((p) => t(`cardproblem.${p}`)).join("；") || t("reg.card_invalid")}`
     : `${t("reg.card_read")}：${data.name}（${t("reg.valid_to")} ${data.valid_to || "—"}）`;
+  checkPastStays(f);
 }
 
 async function submitRegistration(f) {
@@ -741,15 +744,17 @@ function onEvent(ev) {
 }
 
 document.getElementById("new-stay-btn").addEventListener("click", registrationForm);
+document.addEventListener("hcc:open-stay", (e) => { S.mode = "stay"; S.lockerOpen = null; loadStay(e.detail.id); });
 
 startPage({
   kioskId: "kiosk-1",
   onSignedIn: async () => {
+    mountSearch($("#ledger-list"));
     await loadAll();
     document.getElementById("new-stay-btn").classList.toggle("hidden", !can("intake"));
     if (!S.stay && S.mode === "idle") idleView(); // unless a registration was begun meanwhile
   },
-  onLocked: () => { document.getElementById("new-stay-btn").classList.add("hidden"); $("#ledger-count").textContent = "0"; forget("ledger"); S.mode = "idle"; S.selected = null; S.stay = null; S.lockerOpen = null; clear($("#work")); clear($("#ledger-list")); },
+  onLocked: () => { clearSearch(); document.getElementById("new-stay-btn").classList.add("hidden"); $("#ledger-count").textContent = "0"; forget("ledger"); S.mode = "idle"; S.selected = null; S.stay = null; S.lockerOpen = null; clear($("#work")); clear($("#ledger-list")); },
   onEvent,
   onResync: () => loadAll().catch(() => {}),
   onLang: () => { renderLedger(); if (S.stay) renderStay(); else if (S.mode === "register") registrationForm(); else idleView(); },
