@@ -97,6 +97,7 @@ class TimingConfig(_Strict):
     session_idle_minutes: int = Field(default=30, ge=1, le=480)
     session_absolute_hours: float = Field(default=12, gt=0, le=24)
     device_offline_grace_s: float = Field(default=10, ge=0, le=600)
+    daily_report_hour: int | None = Field(default=None, ge=0, le=23)  # local hour of the daily report; None: off
 
 
 class SyncConfig(_Strict):
