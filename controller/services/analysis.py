@@ -26,6 +26,7 @@ from sqlalchemy import select as sa_select  # more than four columns: SQLModel's
 from sqlmodel import Session, col, select
 
 from ..clock import utc
+from ..domain.alarms import ALARM_KINDS
 from ..store.tables import Alarm, Interview, Stay, WelfareCheck
 from .context import SiteContext
 
@@ -91,7 +92,8 @@ def analyse(session: Session, ctx: SiteContext, start: datetime, end: datetime, 
             k["ack"].append((utc(acked) - r).total_seconds())
         if resolved is not None:
             k["resolve"].append((utc(resolved) - r).total_seconds())
-    alarms = {kind: {"count": len(v["n"]), "acknowledged": len(v["ack"]), "resolved": len(v["resolve"]),
+    alarms = {kind: {"title": ALARM_KINDS.get(kind, ("", "其他报警", "other alarm"))[1],
+                     "title_en": ALARM_KINDS.get(kind, ("", "其他报警", "other alarm"))[2], "count": len(v["n"]), "acknowledged": len(v["ack"]), "resolved": len(v["resolve"]),
                      "ack_seconds": _stat(v["ack"]), "resolve_seconds": _stat(v["resolve"])}
               for kind, v in sorted(kinds.items())}
 
