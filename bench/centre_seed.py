@@ -6,7 +6,7 @@ alarms acknowledged and resolved after a few minutes, welfare checks, a device o
 from __future__ import annotations
 
 import random
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import insert
@@ -23,6 +23,7 @@ def seed_centre(engine: Engine, first_day: datetime, days: int, per_day: int, se
                 devices: tuple[str, ...] = ("gate-1", "idr-reg")) -> dict[str, int]:
     """Inserts ``days`` x ``per_day`` stays from ``first_day`` (aware) on; returns how many rows of each."""
     rng = random.Random(seed)
+    first_day = first_day.astimezone(UTC)  # SQLite keeps the wall time it is given: hand it UTC, as the app does
     stays: list[dict[str, Any]] = []
     interviews: list[dict[str, Any]] = []
     alarms: list[dict[str, Any]] = []
