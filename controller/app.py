@@ -16,6 +16,8 @@ from .api.deps import iter_routes, route_roles
 from .api.ratelimit import LoginLimiter
 from .api.routes import approvals, captures, centre, stays, ui
 from .api.routes import documents as documents_routes
+from .api.routes import reports as reports_routes
+from .api.routes import search as search_routes
 from .container import Container
 from .domain.errors import RuleViolation
 
@@ -51,6 +53,8 @@ def create_app(container: Container, *, start_background: bool = True) -> FastAP
     app.include_router(approvals.router)
     app.include_router(ws.router)
     app.include_router(documents_routes.router)
+    app.include_router(search_routes.router)
+    app.include_router(reports_routes.router)
     for extra in container.extras.get("routers", []):
         app.include_router(extra)
 

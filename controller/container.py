@@ -66,4 +66,8 @@ def build(settings: Settings, site: SiteConfig | None = None, clock: Clock | Non
     from .sync.wiring import attach as attach_sync
 
     attach_sync(c)
+    from .services import reports
+
+    reporter = Actor.system("reports")
+    scheduler.extra.append(lambda: db.write(reporter, lambda uow: reports.generate_due(uow, ctx)))  # daily report
     return c

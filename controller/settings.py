@@ -99,6 +99,7 @@ class TimingConfig(_Strict):
     device_offline_grace_s: float = Field(default=10, ge=0, le=600)
     # how long a pending approval waits for a supervisor, and a granted one for its step (services/approvals.py)
     approval_expiry_minutes: int = Field(default=30, ge=1, le=720)
+    daily_report_hour: int | None = Field(default=None, ge=0, le=23)  # local hour of the daily report; None: off
 
 
 class SyncConfig(_Strict):

@@ -13,12 +13,10 @@ extend({
   "doc.exit_handover": ["出区交接单", "Exit handover sheet"],
   "doc.custody_record": ["全程记录", "Custody record"],
   "doc.generating": ["正在生成…", "Generating…"],
-  "doc.printed": ["已生成《{title}》，文书编号 {id}，SHA-256 {hash}…（已记入审计日志）",
-    "{title} generated, document {id}, SHA-256 {hash}… (in the audit trail)"],
+  "doc.printed": ["已生成《{title}》，文书编号 {id}，SHA-256 {hash}…（已记入审计日志）", "{title} generated, document {id}, SHA-256 {hash}… (in the audit trail)"],
   "doc.open": ["查看 PDF", "Open the PDF"],
   "prop.signature": ["被带入人员签名（确认随身物品清单）", "Subject's signature (confirms the property list)"],
-  "prop.signature_hint": ["请被带入人员核对上面的物品后在框内签名；出区时再次签名领回。",
-    "The subject checks the items above and signs here; they sign again at exit."],
+  "prop.signature_hint": ["请被带入人员核对上面的物品后在框内签名；出区时再次签名领回。", "The subject checks the items above and signs here; they sign again at exit."],
 });
 
 const KINDS = ["registration", "security_check", "property_list", "exit_handover", "custody_record"];

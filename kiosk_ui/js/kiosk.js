@@ -4,6 +4,7 @@
 import { ApiError, get, getToken, isMissing, post } from "./api.js";
 import { documentBar } from "./documents.js";
 import { approvalPanel } from "./approval.js";
+import { checkPastStays, clearSearch, mountSearch, watchPastStays } from "./search.js";
 import { lang, t } from "./i18n.js";
 import { deviceNote, deviceOnline, deviceState, findDevice, startPage } from "./page.js";
 import "./responsibility_i18n.js";
@@ -209,6 +210,7 @@ async function registrationForm() {
       h("label.check", {}, h("input", { type: "checkbox", name: "flag", value: k }), t(`flag.${k}`)))),
     submitRow("reg.submit", () => submitRegistration(f)));
   add(p, f);
+  watchPastStays(f);
 }
 
 /**
@@ -277,6 +279,7 @@ function fillFromCard(data, deviceId) {
   box.textContent = data.valid === false || problems.length
     ? `${t("reg.card_problem")}：${problems.map((p) => t(`cardproblem.${p}`)).join("；") || t("reg.card_invalid")}`
     : `${t("reg.card_read")}：${data.name}（${t("reg.valid_to")} ${data.valid_to || "—"}）`;
+  checkPastStays(f);
 }
 
 async function submitRegistration(f) {
@@ -839,6 +842,7 @@ function onEvent(ev) {
 }
 
 document.getElementById("new-stay-btn").addEventListener("click", registrationForm);
+document.addEventListener("hcc:open-stay", (e) => { S.mode = "stay"; S.lockerOpen = null; loadStay(e.detail.id); });
 
 /**
  * An idle lock keeps a half-filled form for the officer who was filling it: the panel is taken out of the page
@@ -871,12 +875,14 @@ function restoreForm(staff) {
 startPage({
   kioskId: "kiosk-1",
   onSignedIn: async (staff) => {
+    mountSearch($("#ledger-list"));
     const restored = restoreForm(staff);
     await loadAll();
     document.getElementById("new-stay-btn").classList.toggle("hidden", !can("intake"));
     if (!restored && !S.stay && S.mode === "idle") idleView(); // unless a registration was begun meanwhile
   },
   onLocked: (info) => {
+    clearSearch();
     keepForm(info);
     document.getElementById("new-stay-btn").classList.add("hidden"); $("#ledger-count").textContent = "0"; forget("ledger");
     if (!S.kept) { S.mode = "idle"; S.selected = null; S.stay = null; S.lockerOpen = null; }

@@ -12,7 +12,7 @@ pytestmark = pytest.mark.slow
 
 
 def test_print_the_property_list_of_a_stay(screens: Any, controller: Any) -> None:
-    stay = controller.walk("孙九", room="wait-4", case_no="P-2026-301")
+    stay = controller.walk("孙九", room=None, case_no="P-2026-301")
     s = screens()
     page = s.open("kiosk.html")
     s.sign_in("200001")
