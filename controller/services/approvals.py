@@ -50,8 +50,11 @@ KINDS: dict[str, tuple[str, ...]] = {
     "placement_override": ("room_id",),  # a placement that breaks a separation rule (rule 5)
     "extension": ("until",),  # a longer legal deadline within the basis's maximum (rule 1)
     "temporary_leave": ("leave_reason",),  # temporary leave from the area (rule 7)
+    "measure_change": ("measure",),  # a decision on the legal measure (detention, arrest, bail …)
+    "repeated_summons": (),  # a new summons soon after the last one ended; stay_id is that ended stay
 }
-KIND_ZH = {"placement_override": "候问安置例外", "extension": "延长时限", "temporary_leave": "临时出区"}
+KIND_ZH = {"placement_override": "候问安置例外", "extension": "延长时限", "temporary_leave": "临时出区",
+           "measure_change": "变更强制措施", "repeated_summons": "再次传唤"}
 STATES = ("pending", "granted", "refused", "withdrawn", "used", "expired")
 METHODS = ("session", "card_pin", "password")
 
@@ -70,6 +73,7 @@ class ApprovalRequest(_Cmd):
     until: AwareDatetime | None = None
     ground: Annotated[str, Field(max_length=64)] | None = None
     leave_reason: Literal["scene_identification", "recover_goods", "hospital", "other"] | None = None
+    measure: Annotated[str, Field(max_length=40, pattern=r"^[a-z_]+$")] | None = None
     details: Annotated[dict[str, str | int | float | bool | None], Field(max_length=20)] = {}
 
 
@@ -115,9 +119,12 @@ def request(uow: UnitOfWork, ctx: SiteContext, cmd: ApprovalRequest) -> Approval
         raise invalid("APPROVAL_KIND_UNKNOWN", "审批事项无效", f"unknown approval kind {cmd.kind!r}",
                       kinds=sorted(KINDS))
     stay = load_stay(uow.session, cmd.stay_id)
-    if stay.state == StayState.EXITED.value:
+    if cmd.kind == "repeated_summons":  # asked about the summons that ended, before the new one is registered
+        if stay.state != StayState.EXITED.value:
+            raise RuleViolation("STAY_NOT_CLOSED", "上次传唤尚未结束", "the previous stay has not ended")
+    elif stay.state == StayState.EXITED.value:
         raise RuleViolation("STAY_CLOSED", "该人员已出区，记录不可更改", "the stay is closed")
-    terms = {k: _norm(getattr(cmd, k)) for k in ("room_id", "until", "ground", "leave_reason")
+    terms = {k: _norm(getattr(cmd, k)) for k in ("room_id", "until", "ground", "leave_reason", "measure")
              if getattr(cmd, k) is not None}
     missing = [k for k in KINDS[cmd.kind] if k not in terms]
     if missing:

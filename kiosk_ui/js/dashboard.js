@@ -2,6 +2,7 @@
 // coloured by urgency, device status, open alarms with acknowledge/resolve, welfare checks due with a button to
 // record one, and a timeline replay of any stay. Everything updates from the live socket; nothing needs a reload.
 import { ApiError, get, post } from "./api.js";
+import { pendingApprovals } from "./approvals_dashboard.js";
 import { has, lang, t } from "./i18n.js";
 import { devices, loadDevices, startPage } from "./page.js";
 import { can } from "./session.js";
@@ -21,12 +22,17 @@ const roomName = (r) => (lang() === "en" ? r.name_en || r.name : r.name);
 const roomById = (id) => S.rooms.find((r) => r.id === id);
 const stayById = (id) => S.stays.find((s) => s.id === id);
 const staffName = (id) => S.staff.find((p) => p.id === id)?.name || id || "—";
+const approvals = pendingApprovals($("#approvals"), {
+  staffName, roomName: (id) => (roomById(id) ? roomName(roomById(id)) : id),
+  stayName: (id) => stayById(id)?.subject?.name || "—",
+});
 
 async function loadAll() {
   const [rooms, stays, alarms] = await Promise.all([get("/rooms"), get("/stays?state=open"), get("/alarms?state=open")]);
   S.rooms = rooms; S.stays = stays; S.alarms = alarms;
   if (!S.staff.length) S.staff = await get("/staff");
   renderFloor(); renderAlarms(); renderWelfare(); renderDevices(); renderStayPicker();
+  await approvals.refresh();
 }
 
 const reload = debounce(() => loadAll().catch(() => {}), 200);
@@ -232,8 +238,8 @@ document.getElementById("replay-stay").addEventListener("change", (e) => { if (e
 
 startPage({
   onSignedIn: async () => { await loadAll(); },
-  onLocked: () => { ["#floor", "#alarms", "#welfare", "#devices", "#replay-body"].forEach((s) => clear($(s))); S.replay = null; },
+  onLocked: () => { ["#floor", "#alarms", "#welfare", "#devices", "#replay-body", "#approvals"].forEach((s) => clear($(s))); S.replay = null; },
   onEvent,
   onResync: () => { loadDevices().then(loadAll).catch(() => {}); },
-  onLang: () => { renderFloor(); renderAlarms(); renderWelfare(); renderDevices(); renderStayPicker(); renderReplay(); },
+  onLang: () => { renderFloor(); renderAlarms(); renderWelfare(); renderDevices(); renderStayPicker(); renderReplay(); approvals.render(); },
 });

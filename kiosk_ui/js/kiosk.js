@@ -3,6 +3,7 @@
 // actions, temporary leave and return, extension, exit). Live events refresh the ledger and fill device data.
 import { ApiError, get, getToken, isMissing, post } from "./api.js";
 import { approvalPanel } from "./approval.js";
+import { exitsFor, measureForm, overdueNote } from "./measure.js";
 import { lang, t } from "./i18n.js";
 import { deviceOnline, findDevice, startPage } from "./page.js";
 import { can, currentStaff, gate } from "./session.js";
@@ -18,7 +19,7 @@ const BASES = ["criminal_summons", "compelled_appearance", "admin_summons", "ver
   "criminal_detention", "voluntary_surrender", "witness_inquiry"];
 const CATEGORIES = ["personal", "valuable", "cash", "phone", "dangerous", "case_related"];
 const DISPOSITIONS = ["released", "to_detention_centre", "to_detention_house", "bail", "residential_surveillance",
-  "handed_over", "to_hospital"];
+  "handed_over", "to_hospital", "to_rehab_centre"];
 const ITEM_DISPOSITIONS = ["returned", "handed_to_family", "seized", "travels_with_subject"];
 const ACTIVITIES = ["drug_test", "alcohol_test", "medical_check", "identification", "lawyer_meeting", "remote_meeting"];
 const LEAVE_REASONS = ["scene_identification", "recover_goods", "hospital", "other"];
@@ -102,7 +103,7 @@ function renderStayHead() {
       h("span.spacer"),
       h("span.muted.small", {}, t("stay.deadline")), countdown(s.deadline_at)),
     h("div.small.muted", {}, `${t("stay.case")} ${s.case.case_no} · ${t(`basis.${s.legal_basis}`)} · ${t("stay.entered")} ${fmtTime(s.entered_at)} · ${t("stay.room")} ${roomName(s.room_id)}`),
-    stepper(s.state));
+    stepper(s.state), overdueNote(s));
 }
 
 function renderStay() {
@@ -516,6 +517,7 @@ function overrideBox(f, s, err) {
 function waitingActions(body, s) {
   const tabs = [
     ["act", "intake", activityForm], ["leave", "intake", leaveForm], ["ext", "interview", extensionForm],
+    ["measure", "interview", (area, st) => measureForm(area, st, act)],
     ["exit", "intake", exitStartForm], ["care", "guard", careForm],
   ].filter(([, cap]) => can(cap));
   const area = h("div#action-area");
@@ -612,7 +614,7 @@ function extensionForm(area, s) {
 
 function exitStartForm(area, s) {
   const f = h("form#exit-start", { onsubmit: (e) => e.preventDefault() },
-    field(t("exit.disposition"), select("disposition", opts("disp", DISPOSITIONS), { empty: t("form.choose") })),
+    field(t("exit.disposition"), select("disposition", opts("disp", DISPOSITIONS.filter((d) => exitsFor(s).includes(d))), { empty: t("form.choose") })),
     h("p.small.muted", {}, t("exit.locker_opens")),
     submitRow("exit.start", () => act(f, `/stays/${s.id}/exit`, { disposition: f.disposition.value })));
   add(area, f);

@@ -11,8 +11,15 @@ UI = ROOT / "kiosk_ui"
 
 
 def dictionary() -> dict[str, tuple[str, str]]:
-    text = (UI / "js" / "i18n.js").read_text(encoding="utf-8")
-    return {k: (zh, en) for k, zh, en in re.findall(r'^\s*"([^"]+)": \["([^"]*)", "([^"]*)"\],$', text, re.M)}
+    """The dictionary of i18n.js and of every feature module that adds its own strings with ``extend()``."""
+    out: dict[str, tuple[str, str]] = {}
+    for js in sorted((UI / "js").glob("*.js")):
+        text = js.read_text(encoding="utf-8")
+        if js.name != "i18n.js" and "extend(" not in text:
+            continue
+        out.update({k: (zh, en) for k, zh, en in re.findall(r'^\s*"([^"]+)": \["([^"]*)", "([^"]*)"\],$', text,
+                                                             re.M)})
+    return out
 
 
 def test_every_literal_key_has_chinese_and_english() -> None:
