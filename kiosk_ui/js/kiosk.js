@@ -3,7 +3,7 @@
 // actions, temporary leave and return, extension, exit). Live events refresh the ledger and fill device data.
 import { ApiError, get, getToken, isMissing, post } from "./api.js";
 import { approvalPanel } from "./approval.js";
-import { exitsFor, measureForm, overdueNote } from "./measure.js";
+import { basisClock, basisStartedAt, canTransfer, exitsFor, measureForm, overdueNote, transferForm } from "./measure.js";
 import { lang, t } from "./i18n.js";
 import { deviceOnline, findDevice, startPage } from "./page.js";
 import { can, currentStaff, gate } from "./session.js";
@@ -186,7 +186,7 @@ async function registrationForm() {
       field(t("reg.case_kind"), select("case_kind", opts("casekind", ["criminal", "administrative"]), { value: "criminal" })),
       field(t("reg.legal_basis"), select("legal_basis", opts("basis", BASES), { value: "criminal_summons" })),
       field(t("reg.wristband"), h("input", { name: "wristband_id" })),
-      field(t("reg.summary"), h("input", { name: "summary" }))),
+      field(t("reg.summary"), h("input", { name: "summary" })), basisClock(get)),
     h("h3", {}, t("reg.officers")),
     h("div.checks", {}, officers.map((o) => h("label.check", {},
       h("input", { type: "checkbox", name: "officer", value: o.id }), o.name))),
@@ -244,6 +244,7 @@ async function submitRegistration(f) {
     legal_basis: f.legal_basis.value, case_officer_ids: officerIds, wristband_id: f.wristband_id.value.trim() || null,
     flags, identity_source: manual ? "manual" : "id_card",
   };
+  if (basisStartedAt(f)) body.basis_started_at = basisStartedAt(f);
   if (manual) {
     if (!f.manual_reason.value) { showLocalError(f, "reg.need_manual_reason"); return; }
     body.manual_entry_reason = t(`manual.${f.manual_reason.value}`) + (f.manual_note.value.trim() ? `：${f.manual_note.value.trim()}` : "");
@@ -518,7 +519,9 @@ function waitingActions(body, s) {
   const tabs = [
     ["act", "intake", activityForm], ["leave", "intake", leaveForm], ["ext", "interview", extensionForm],
     ["measure", "interview", (area, st) => measureForm(area, st, act)],
-    ["exit", "intake", exitStartForm], ["care", "guard", careForm],
+    ["exit", "intake", exitStartForm],
+    ...(canTransfer(s) ? [["transfer", "intake", (area, st) => transferForm(area, st, act, S.staff)]] : []),
+    ["care", "guard", careForm],
   ].filter(([, cap]) => can(cap));
   const area = h("div#action-area");
   add(body, h("h2", {}, `${t("wait.title")} · ${roomName(s.room_id)}`),

@@ -91,3 +91,81 @@ export function measureForm(area, s, act) {
   submit();
   area.append(f);
 }
+
+extend({
+  "reg.basis_started_at": ["到案/传唤/拘留时间（早于入区时填写）", "Measure started at (if before entry)"],
+  "reg.deadline_preview": ["法定时限至", "Legal deadline"],
+  "reg.deadline_passed": ["按此起算时间已超过法定时限，不得再留置", "By this start time the limit has already passed"],
+});
+
+/** The registration form's clock: when the measure started (到案 time, if earlier than entry) and a preview of the
+ * legal deadline the server will give, refreshed as the basis or the time changes. */
+export function basisClock(get) {
+  const input = h("input", { name: "basis_started_at", type: "datetime-local" });
+  const out = h("span#deadline-preview.small");
+  const wrap = h("div.field", {}, h("label", {}, t("reg.basis_started_at")), input, out);
+  const refresh = async () => {
+    const f = wrap.closest("form");
+    if (!f) return;
+    const q = new URLSearchParams({ legal_basis: f.legal_basis.value });
+    if (input.value) q.set("basis_started_at", new Date(input.value).toISOString());
+    try {
+      const p = await get(`/deadline-preview?${q}`);
+      out.textContent = p.already_passed ? t("reg.deadline_passed")
+        : `${t("reg.deadline_preview")} ${new Date(p.deadline_at).toLocaleString("zh-CN", { hour12: false })}`;
+    } catch { out.textContent = ""; }
+  };
+  input.addEventListener("change", refresh);
+  setTimeout(() => { wrap.closest("form")?.legal_basis?.addEventListener("change", refresh); refresh(); }, 0);
+  return wrap;
+}
+
+export function basisStartedAt(f) {
+  return f.basis_started_at?.value ? new Date(f.basis_started_at.value).toISOString() : null;
+}
+
+extend({
+  "wait.transfer": ["送押", "Transfer"],
+  "transfer.title": ["送押（送看守所/拘留所/戒毒所）", "Transfer to the facility"],
+  "transfer.facility_name": ["接收场所名称", "Receiving facility"],
+  "transfer.escorts": ["押解民警（至少二人）", "Escorting officers (two or more)"],
+  "transfer.medical": ["送押前体检记录", "Pre-transfer medical check"],
+  "transfer.no_medical": ["尚无已完成的体检，请先在“活动”中完成体检", "No completed medical check yet: do one under Activities"],
+  "transfer.documents": ["移交文书（以“、”分隔）", "Documents handed over (separated by 、)"],
+  "transfer.checker": ["出区检查人", "Exit search by"],
+  "transfer.items": ["随身物品随人移交", "Property travels with the subject"],
+  "transfer.submit": ["确认送押", "Confirm the transfer"],
+});
+
+const FACILITY = { to_detention_centre: "detention_centre", to_detention_house: "detention_house",
+  to_rehab_centre: "rehab_centre" };
+
+/** The transfer tab is offered only when the current measure sends the person to a facility. */
+export const canTransfer = (s) => exitsFor(s).some((d) => FACILITY[d]);
+
+export function transferForm(area, s, act, staff) {
+  const exit = exitsFor(s).find((d) => FACILITY[d]);
+  const checks = (s.activities || []).filter((a) => a.kind === "medical_check" && a.ended_at);
+  const escorts = staff.filter((p) => p.active !== false && (p.roles.includes("case_officer") || p.roles.includes("custody_staff")));
+  const female = s.subject.sex === "female";
+  const checkers = escorts.filter((p) => !female || p.sex === "female");
+  const f = h("form#transfer-form", { onsubmit: (e) => e.preventDefault() }, h("h3", {}, t("transfer.title")),
+    h("div.grid2", {},
+      field(t("transfer.facility_name"), h("input", { name: "facility_name" })),
+      checks.length ? field(t("transfer.medical"), select("medical_check_id", checks.map((a) => ({ value: a.id, label: `${a.result || ""} ${new Date(a.ended_at).toLocaleString("zh-CN", { hour12: false })}` })), { value: checks[checks.length - 1].id }))
+        : h("p.small.muted", {}, t("transfer.no_medical")),
+      field(t("transfer.documents"), h("input", { name: "documents" })),
+      field(t("transfer.checker"), select("checker_id", checkers.map((p) => ({ value: p.id, label: p.name })), { empty: t("form.choose") }))),
+    h("h4", {}, t("transfer.escorts")),
+    h("div.checks", {}, escorts.map((p) => h("label.check", {}, h("input", { type: "checkbox", name: "escort", value: p.id }), p.name))),
+    h("p.small.muted", {}, t("transfer.items")),
+    h("div.row.actions", {}, h("button.primary", { type: "button", "data-action": "transfer.submit", onclick: () => act(f, `/stays/${s.id}/transfer`, {
+      facility_kind: FACILITY[exit], facility_name: f.facility_name.value.trim(),
+      escort_ids: [...f.querySelectorAll("input[name=escort]:checked")].map((i) => i.value),
+      medical_check_id: f.medical_check_id?.value || null,
+      documents: f.documents.value.split(/[、,，]/).map((x) => x.trim()).filter(Boolean),
+      exit_search: { checker_id: f.checker_id.value },
+      items: (s.property?.items || []).filter((i) => !i.disposition).map((i) => ({ item_id: i.id, disposition: "travels_with_subject" })),
+    }) }, t("transfer.submit"))));
+  area.append(f);
+}

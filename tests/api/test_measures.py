@@ -221,3 +221,63 @@ async def _summon_and_release_existing(api: Any, stay: dict[str, Any]) -> None:
         assert status == 200, (step, s)
     status, s = await api.post(f"/api/v1/stays/{sid}/exit/complete", {"exit_search": {"checker_id": "cus-m"}})
     assert status == 200, s
+
+
+# --- 送押: the transfer as its own exit path ------------------------------------------------------------------
+
+async def test_transfer_to_the_detention_centre_end_to_end(api, container):
+    stay = await walk(api, body=registration(case_no="T-2026-1"), locker="b-12")
+    sid = stay["id"]
+    path = f"/api/v1/stays/{sid}/transfer"
+    items = [{"item_id": i["id"], "disposition": "travels_with_subject"} for i in stay["property"]["items"]]
+    body: dict[str, Any] = {"facility_kind": "detention_centre", "facility_name": "市第一看守所",
+                            "escort_ids": ["off-1", "off-2"], "documents": ["拘留证", "体检表"],
+                            "exit_search": {"checker_id": "cus-m"}, "items": items}
+    # a summoned person is not sent to the detention centre
+    await refused(api, path, body, "EXIT_DISPOSITION_MISMATCH", stay_id=sid)
+    status, s = await decide(api, sid, "criminal_detention", stay["entered_at"])
+    assert status == 200, s
+    await refused(api, path, body, "MEDICAL_CHECK_REQUIRED", stay_id=sid)
+    status, act = await api.post(f"/api/v1/stays/{sid}/activities", {"kind": "medical_check",
+                                                                      "performed_by_id": "cus-m"})
+    assert status == 201, act
+    status, _ = await api.post(f"/api/v1/activities/{act['activity_id']}/end", {"result": "体检正常"})
+    body["medical_check_id"] = act["activity_id"]
+    await refused(api, path, {**body, "escort_ids": ["off-1"]}, "TOO_FEW_ESCORTS", status=422, stay_id=sid)
+    await refused(api, path, {**body, "items": items[:1]}, "PROPERTY_UNRESOLVED", stay_id=sid)
+    await refused(api, path, {**body, "facility_kind": "detention_house"}, "EXIT_DISPOSITION_MISMATCH", stay_id=sid)
+    status, done = await api.post(path, body)
+    assert status == 200, done
+    assert done["state"] == "exited" and done["disposition"] == "to_detention_centre"
+    transfer = done["exit"]["transfer"]
+    assert transfer["facility_name"] == "市第一看守所" and transfer["escort_ids"] == ["off-1", "off-2"]
+    assert transfer["medical_check_id"] == act["activity_id"] and transfer["documents"] == ["拘留证", "体检表"]
+    actions = [e["action"] for e in done["timeline"]]
+    assert actions[-2:] == ["transfer_started", "stay_exited"]
+    assert all(i["disposition"] == "travels_with_subject" for i in done["property"]["items"])
+    _, lockers = await api.get("/api/v1/lockers")
+    assert next(lk for lk in lockers if lk["id"] == "b-12")["state"] == "free"
+    # the platform feed carries the transfer
+    from sqlmodel import select
+
+    from controller.store.tables import OutboxEntry
+
+    rows = container.db.read_sync(lambda s: s.exec(select(OutboxEntry).where(OutboxEntry.stay_id == sid)).all())
+    sent = [r for r in rows if r.type == "transfer_started"]
+    assert sent and sent[0].payload["transfer"]["facility_name"] == "市第一看守所"
+
+
+async def test_the_deadline_preview_matches_what_registration_gives(api):
+    started = "2026-11-22T00:00:00+00:00"  # an hour before the test clock's now: the summons began outside
+    status, p = await api.get("/api/v1/deadline-preview", params={"legal_basis": "criminal_summons",
+                                                                  "basis_started_at": started})
+    assert status == 200, p
+    assert at(p["deadline_at"]) == at(started) + timedelta(hours=12) and p["already_passed"] is False
+    status, stay = await api.post("/api/v1/stays", registration(basis_started_at=started))
+    assert status == 201, stay
+    assert stay["deadline_at"] == p["deadline_at"] and at(stay["basis_started_at"]) == at(started)
+    status, err = await api.get("/api/v1/deadline-preview", params={"legal_basis": "nope"})
+    assert status == 422 and err["code"] == "UNKNOWN_LEGAL_BASIS"
+    status, err = await api.get("/api/v1/deadline-preview", params={"legal_basis": "criminal_summons",
+                                                                    "basis_started_at": "2026-11-23T00:00:00+00:00"})
+    assert status == 422 and err["code"] == "INVALID_DATE"
