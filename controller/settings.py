@@ -188,6 +188,13 @@ class SecurityConfig(_Strict):
     staff_card_login: bool = False
 
 
+class ApprovalsConfig(_Strict):
+    """Who holds each approving level the law names (e.g. 继续盘问 to 48 h: a county-level organ, People's Police Law
+    art. 9). A grant that says a level must name one listed here; the approval records its holder."""
+
+    levels: dict[str, str] = {"county": "县级以上公安机关负责人"}
+
+
 class SiteConfig(_Strict):
     site: SiteInfo
     rooms: list[RoomConfig]
@@ -199,6 +206,7 @@ class SiteConfig(_Strict):
     sync: SyncConfig = SyncConfig()
     capture: CaptureConfig = CaptureConfig()
     security: SecurityConfig = SecurityConfig()
+    approvals: ApprovalsConfig = ApprovalsConfig()
 
     @model_validator(mode="after")
     def _references(self) -> SiteConfig:

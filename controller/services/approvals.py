@@ -179,8 +179,19 @@ def _decide(uow: UnitOfWork, ctx: SiteContext, a: Approval, state: str, cmd: App
 def grant(uow: UnitOfWork, ctx: SiteContext, approval_id: str, cmd: ApprovalDecision, method: str,
           kiosk_user: str | None = None) -> Approval:
     """The supervisor (``uow.actor``, proven by ``method``) grants; ``kiosk_user`` is whose kiosk session it was
-    at, for a step-up."""
-    return _decide(uow, ctx, _decidable(uow, approval_id, method), "granted", cmd, method, kiosk_user)
+    at, for a step-up. A grant that says the law's approving level must name one the site config lists
+    (``[approvals] levels``), and records who holds it."""
+    a = _decidable(uow, approval_id, method)
+    if cmd.level is not None:
+        holder = ctx.config.approvals.levels.get(cmd.level)
+        if holder is None:
+            raise invalid("APPROVAL_LEVEL_UNKNOWN", "审批层级未在站点配置中列出", f"unknown approving level {cmd.level!r}",
+                          field="level", levels=sorted(ctx.config.approvals.levels))
+        if not cmd.document_no:
+            raise invalid("DOCUMENT_NO_REQUIRED", "上级批准须填写批准文书编号", "a higher level's approval needs its "
+                          "document number", field="document_no")
+        a.request = {**(a.request or {}), "level_holder": holder}
+    return _decide(uow, ctx, a, "granted", cmd, method, kiosk_user)
 
 
 def refuse(uow: UnitOfWork, ctx: SiteContext, approval_id: str, cmd: ApprovalDecision, method: str,
@@ -259,7 +270,8 @@ def audit_ref(a: Approval, session: Session | None = None) -> dict[str, Any]:
         name = person.name if person else None
     return {"approval_id": a.id, "granted_by": a.decided_by, "granted_by_name": name, "method": a.decided_method,
             "granted_at": a.decided_at and utc(a.decided_at).isoformat(), "requested_by": a.requested_by,
-            "reason": a.reason, "level": a.level, "document_no": a.document_no}
+            "reason": a.reason, "level": a.level, "level_holder": (a.request or {}).get("level_holder"),
+            "document_no": a.document_no}
 
 
 def view(a: Approval, now: datetime) -> dict[str, Any]:
