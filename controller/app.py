@@ -14,7 +14,7 @@ from fastapi.staticfiles import StaticFiles
 from .api import errors, limits, security, ws
 from .api.deps import iter_routes, route_roles
 from .api.ratelimit import LoginLimiter
-from .api.routes import approvals, captures, centre, stays, ui
+from .api.routes import approvals, captures, centre, measures, stays, ui
 from .api.routes import documents as documents_routes
 from .api.routes import reports as reports_routes
 from .api.routes import search as search_routes
@@ -51,6 +51,7 @@ def create_app(container: Container, *, start_background: bool = True) -> FastAP
     app.include_router(ui.router)
     app.include_router(captures.router)
     app.include_router(approvals.router)
+    app.include_router(measures.router)
     app.include_router(ws.router)
     app.include_router(documents_routes.router)
     app.include_router(search_routes.router)

@@ -10,7 +10,15 @@ import tomllib
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from devices.camera.quality import BUNDLED_YUNET, YUNET_2023MAR_SHA256, QualityThresholds
@@ -85,6 +93,30 @@ class RuleOverride(_Strict):
     base_hours: float | None = Field(default=None, gt=0, le=72)
     max_hours: float | None = Field(default=None, gt=0, le=72)
 
+    @field_validator("basis")
+    @classmethod
+    def _known(cls, basis: str) -> str:
+        from .domain.rules import DEFAULT_CLOCKS
+
+        if basis not in DEFAULT_CLOCKS:
+            raise ValueError(f"unknown legal basis {basis!r} (known: {', '.join(DEFAULT_CLOCKS)})")
+        return basis
+
+    @field_validator("base_hours", "max_hours")
+    @classmethod
+    def _only_shortens(cls, hours: float | None, info: ValidationInfo) -> float | None:
+        """A site may make a statutory limit stricter, never longer: the law's hours are maxima."""
+        from .domain.rules import DEFAULT_CLOCKS
+
+        rule = DEFAULT_CLOCKS.get(info.data.get("basis", ""))
+        if hours is None or rule is None:
+            return hours
+        limit = rule.base_hours if info.field_name == "base_hours" else rule.max_hours
+        if hours > limit:
+            raise ValueError(f"{hours:g} h would lengthen the statutory {limit:g} h of {rule.basis} "
+                             f"({rule.source[:40]}…); a site may only shorten it")
+        return hours
+
 
 class TimingConfig(_Strict):
     warning_marks_minutes: list[int] = [120, 60, 30]
@@ -100,6 +132,8 @@ class TimingConfig(_Strict):
     # how long a pending approval waits for a supervisor, and a granted one for its step (services/approvals.py)
     approval_expiry_minutes: int = Field(default=30, ge=1, le=720)
     daily_report_hour: int | None = Field(default=None, ge=0, le=23)  # local hour of the daily report; None: off
+    # a new summons on the same case within this time of the last one ending needs an approval (连续传唤)
+    repeated_summons_hours: float = Field(default=24, ge=0, le=168)
 
 
 class SyncConfig(_Strict):
@@ -170,6 +204,13 @@ class SecurityConfig(_Strict):
     staff_card_login: bool = False
 
 
+class ApprovalsConfig(_Strict):
+    """Who holds each approving level the law names (e.g. 继续盘问 to 48 h: a county-level organ, People's Police Law
+    art. 9). A grant that says a level must name one listed here; the approval records its holder."""
+
+    levels: dict[str, str] = {"county": "县级以上公安机关负责人"}
+
+
 class SiteConfig(_Strict):
     site: SiteInfo
     rooms: list[RoomConfig]
@@ -181,6 +222,7 @@ class SiteConfig(_Strict):
     sync: SyncConfig = SyncConfig()
     capture: CaptureConfig = CaptureConfig()
     security: SecurityConfig = SecurityConfig()
+    approvals: ApprovalsConfig = ApprovalsConfig()
 
     @model_validator(mode="after")
     def _references(self) -> SiteConfig:

@@ -50,8 +50,11 @@ KINDS: dict[str, tuple[str, ...]] = {
     "placement_override": ("room_id",),  # a placement that breaks a separation rule (rule 5)
     "extension": ("until",),  # a longer legal deadline within the basis's maximum (rule 1)
     "temporary_leave": ("leave_reason",),  # temporary leave from the area (rule 7)
+    "measure_change": ("measure",),  # a decision on the legal measure (detention, arrest, bail …)
+    "repeated_summons": (),  # a new summons soon after the last one ended; stay_id is that ended stay
 }
-KIND_ZH = {"placement_override": "候问安置例外", "extension": "延长时限", "temporary_leave": "临时出区"}
+KIND_ZH = {"placement_override": "候问安置例外", "extension": "延长时限", "temporary_leave": "临时出区",
+           "measure_change": "变更强制措施", "repeated_summons": "再次传唤"}
 STATES = ("pending", "granted", "refused", "withdrawn", "used", "expired")
 METHODS = ("session", "card_pin", "password")
 
@@ -70,6 +73,7 @@ class ApprovalRequest(_Cmd):
     until: AwareDatetime | None = None
     ground: Annotated[str, Field(max_length=64)] | None = None
     leave_reason: Literal["scene_identification", "recover_goods", "hospital", "other"] | None = None
+    measure: Annotated[str, Field(max_length=40, pattern=r"^[a-z_]+$")] | None = None
     details: Annotated[dict[str, str | int | float | bool | None], Field(max_length=20)] = {}
 
 
@@ -115,9 +119,12 @@ def request(uow: UnitOfWork, ctx: SiteContext, cmd: ApprovalRequest) -> Approval
         raise invalid("APPROVAL_KIND_UNKNOWN", "审批事项无效", f"unknown approval kind {cmd.kind!r}",
                       kinds=sorted(KINDS))
     stay = load_stay(uow.session, cmd.stay_id)
-    if stay.state == StayState.EXITED.value:
+    if cmd.kind == "repeated_summons":  # asked about the summons that ended, before the new one is registered
+        if stay.state != StayState.EXITED.value:
+            raise RuleViolation("STAY_NOT_CLOSED", "上次传唤尚未结束", "the previous stay has not ended")
+    elif stay.state == StayState.EXITED.value:
         raise RuleViolation("STAY_CLOSED", "该人员已出区，记录不可更改", "the stay is closed")
-    terms = {k: _norm(getattr(cmd, k)) for k in ("room_id", "until", "ground", "leave_reason")
+    terms = {k: _norm(getattr(cmd, k)) for k in ("room_id", "until", "ground", "leave_reason", "measure")
              if getattr(cmd, k) is not None}
     missing = [k for k in KINDS[cmd.kind] if k not in terms]
     if missing:
@@ -172,8 +179,19 @@ def _decide(uow: UnitOfWork, ctx: SiteContext, a: Approval, state: str, cmd: App
 def grant(uow: UnitOfWork, ctx: SiteContext, approval_id: str, cmd: ApprovalDecision, method: str,
           kiosk_user: str | None = None) -> Approval:
     """The supervisor (``uow.actor``, proven by ``method``) grants; ``kiosk_user`` is whose kiosk session it was
-    at, for a step-up."""
-    return _decide(uow, ctx, _decidable(uow, approval_id, method), "granted", cmd, method, kiosk_user)
+    at, for a step-up. A grant that says the law's approving level must name one the site config lists
+    (``[approvals] levels``), and records who holds it."""
+    a = _decidable(uow, approval_id, method)
+    if cmd.level is not None:
+        holder = ctx.config.approvals.levels.get(cmd.level)
+        if holder is None:
+            raise invalid("APPROVAL_LEVEL_UNKNOWN", "审批层级未在站点配置中列出", f"unknown approving level {cmd.level!r}",
+                          field="level", levels=sorted(ctx.config.approvals.levels))
+        if not cmd.document_no:
+            raise invalid("DOCUMENT_NO_REQUIRED", "上级批准须填写批准文书编号", "a higher level's approval needs its "
+                          "document number", field="document_no")
+        a.request = {**(a.request or {}), "level_holder": holder}
+    return _decide(uow, ctx, a, "granted", cmd, method, kiosk_user)
 
 
 def refuse(uow: UnitOfWork, ctx: SiteContext, approval_id: str, cmd: ApprovalDecision, method: str,
@@ -252,7 +270,8 @@ def audit_ref(a: Approval, session: Session | None = None) -> dict[str, Any]:
         name = person.name if person else None
     return {"approval_id": a.id, "granted_by": a.decided_by, "granted_by_name": name, "method": a.decided_method,
             "granted_at": a.decided_at and utc(a.decided_at).isoformat(), "requested_by": a.requested_by,
-            "reason": a.reason, "level": a.level, "document_no": a.document_no}
+            "reason": a.reason, "level": a.level, "level_holder": (a.request or {}).get("level_holder"),
+            "document_no": a.document_no}
 
 
 def view(a: Approval, now: datetime) -> dict[str, Any]:

@@ -90,6 +90,7 @@ class RegisterStay(_Cmd):
     manual_entry_reason: Annotated[str, Field(max_length=200)] | None = None
     id_reader_id: Id | None = None  # the reader the card was read on (checked against what it read)
     card_problem_reason: Annotated[str, Field(min_length=2, max_length=200)] | None = None
+    approval_id: Id | None = None  # a repeated summons: the granted approval (services/registration.py)
 
 
 class Findings(_Cmd):
@@ -201,7 +202,7 @@ class Extension(_NeedsApproval):
 
 class StartExit(_Cmd):
     disposition: Literal["released", "to_detention_centre", "to_detention_house", "bail",
-                         "residential_surveillance", "handed_over", "to_hospital"]
+                         "residential_surveillance", "handed_over", "to_hospital", "to_rehab_centre"]
 
 
 class ExitSearch(_Cmd):

@@ -8,6 +8,7 @@ from sqlmodel import select
 
 from ..clock import utc
 from ..domain.errors import NotFound, RuleViolation
+from ..domain.measures import check_exit
 from ..domain.rules import check_extension, check_item_disposition, check_searcher, validate_resident_id
 from ..domain.stay import StayState, next_state
 from ..store.db import UnitOfWork
@@ -61,7 +62,10 @@ def extend(uow: UnitOfWork, ctx: SiteContext, stay_id: str, cmd: Extension) -> S
     # 零滞留: an extension is decided before the limit runs out; after it the overrun stays on the record (the
     # overdue alarm is not cleared) and only a decision that ends it or the exit is allowed (services/overrun.py)
     ensure_within_deadline(stay, uow.now, "extension")
-    rule = ctx.clocks[stay.legal_basis]
+    rule = ctx.clocks.get(stay.legal_basis)
+    if rule is None:  # a decided measure (detention, arrest …) has its own fixed clock
+        raise RuleViolation("EXTENSION_NOT_ALLOWED", "当前强制措施的时限不可延长", "this measure's time limit cannot be "
+                            "extended", basis=stay.legal_basis)
     tier = check_extension(rule, utc(stay.basis_started_at), utc(stay.entered_at), utc(stay.deadline_at),
                            cmd.until, cmd.ground, ctx.timing.secure_area_cap_hours)
     approval = approvals.consume(uow, cmd.approval_id, "extension", stay.id, "deadline_extended",
@@ -88,6 +92,8 @@ def extend(uow: UnitOfWork, ctx: SiteContext, stay_id: str, cmd: Extension) -> S
 
 def start_exit(uow: UnitOfWork, ctx: SiteContext, stay_id: str, cmd: StartExit) -> Stay:
     stay = load_stay(uow.session, stay_id)
+    next_state(StayState(stay.state), "exit")
+    check_exit(stay.legal_basis, stay.role, cmd.disposition)  # the exit follows the current legal measure
     return move(uow, stay, "exit", "exit_started", {"disposition": cmd.disposition, "locker_id": stay.locker_id},
                 disposition=cmd.disposition, waiting_room_id=None)
 

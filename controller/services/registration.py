@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 from typing import Any
 
 from sqlmodel import col, select
 
+from ..clock import utc
 from ..domain.errors import RuleViolation, invalid
 from ..domain.identity import check_criminal_responsibility, check_sex_matches
 from ..domain.rules import initial_deadline, is_minor, validate_resident_id
 from ..domain.stay import StayState
 from ..store.db import UnitOfWork
 from ..store.tables import Stay
+from . import approvals
 from .commands import RegisterStay
 from .common import OPEN, snapshot, staff
 from .context import SiteContext
@@ -35,6 +38,31 @@ def check_card(cmd: RegisterStay, card: dict[str, Any] | None) -> list[str]:
                             "the card has problems (e.g. expired): give a reason to register anyway",
                             problems=problems)
     return problems
+
+
+SUMMONS = ("criminal_summons", "compelled_appearance", "admin_summons", "verbal_summons")
+
+
+def _repeated_summons(uow: UnitOfWork, ctx: SiteContext, cmd: RegisterStay, number: str) -> dict[str, Any] | None:
+    """不得以连续传唤、拘传的形式变相拘禁 (《刑事诉讼法》第119条第3款; 《治安管理处罚法》 likewise): a summons of the same
+    person on the same case within ``timing.repeated_summons_hours`` of the last one ending needs a supervisor's
+    approval (kind ``repeated_summons``, asked about the ended stay) and is flagged. Returns the flag's record."""
+    if cmd.legal_basis not in SUMMONS or ctx.timing.repeated_summons_hours <= 0:
+        return None
+    since = uow.now - timedelta(hours=ctx.timing.repeated_summons_hours)
+    prev = uow.session.exec(select(Stay).where(
+        Stay.id_number == number, Stay.case_no == cmd.case.case_no, Stay.state == StayState.EXITED.value,
+        col(Stay.exited_at) >= since).order_by(col(Stay.exited_at).desc())).first()
+    if prev is None:
+        return None
+    if cmd.approval_id is None:
+        raise RuleViolation("REPEATED_SUMMONS", "同一案件对同一人连续传唤须经值班领导批准（不得以连续传唤变相拘禁）",
+                            "a repeated summons on the same case needs a supervisor's approval",
+                            previous_stay_id=prev.id, ended_at=utc(prev.exited_at).isoformat() if prev.exited_at
+                            else None, interval_hours=ctx.timing.repeated_summons_hours)
+    approval = approvals.consume(uow, cmd.approval_id, "repeated_summons", prev.id, "stay_registered")
+    return {"previous_stay_id": prev.id, "ended_at": prev.exited_at, "approval": approvals.audit_ref(approval,
+                                                                                                     uow.session)}
 
 
 def register(uow: UnitOfWork, ctx: SiteContext, cmd: RegisterStay, card: dict[str, Any] | None = None) -> Stay:
@@ -74,6 +102,7 @@ def register(uow: UnitOfWork, ctx: SiteContext, cmd: RegisterStay, card: dict[st
     if cmd.wristband_id and s.exec(select(Stay.id).where(Stay.wristband_id == cmd.wristband_id,
                                                          col(Stay.state).in_(OPEN))).first():
         raise RuleViolation("WRISTBAND_IN_USE", "该手环已绑定其他在区人员", "the wristband is bound to another open stay")
+    repeated = _repeated_summons(uow, ctx, cmd, number)
     rule = ctx.clocks[cmd.legal_basis]
     stay = Stay(
         id=f"stay-{uuid.uuid4().hex[:12]}", state=StayState.REGISTERED.value, subject_name=subj.name,
@@ -86,7 +115,8 @@ def register(uow: UnitOfWork, ctx: SiteContext, cmd: RegisterStay, card: dict[st
         basis_started_at=started, entered_at=now,
         deadline_at=initial_deadline(rule, started, now, ctx.timing.secure_area_cap_hours),
         room_id=ctx.room_of_kind("registration"), case_officer_ids=officers,
-        wristband_id=cmd.wristband_id, flags=cmd.flags.model_dump(), registered_by=uow.actor.id,
+        wristband_id=cmd.wristband_id, registered_by=uow.actor.id,
+        flags={**cmd.flags.model_dump(), **({"repeated_summons": True} if repeated else {})},
     )
     s.add(stay)
     uow.record("stay_registered", entity="stay", entity_id=stay.id, stay_id=stay.id,
@@ -97,7 +127,7 @@ def register(uow: UnitOfWork, ctx: SiteContext, cmd: RegisterStay, card: dict[st
                       "manual_entry_reason": stay.manual_entry_reason, "case_officer_ids": officers,
                       "id_reader_id": cmd.id_reader_id, "card_problems": card_problems,
                       "card_problem_reason": cmd.card_problem_reason,
-                      "clock_source": rule.source},
+                      "clock_source": rule.source, "repeated_summons": repeated},
                payload={"state": stay.state, "subject": {"name": stay.subject_name, "sex": stay.sex,
                                                          "is_minor": stay.is_minor, "id_type": stay.id_type,
                                                          "id_number": number},

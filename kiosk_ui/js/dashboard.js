@@ -2,6 +2,7 @@
 // coloured by urgency, device status, open alarms with acknowledge/resolve, welfare checks due with a button to
 // record one, and a timeline replay of any stay. Everything updates from the live socket; nothing needs a reload.
 import { ApiError, get, post } from "./api.js";
+import { pendingApprovals } from "./approvals_dashboard.js";
 import { has, lang, t } from "./i18n.js";
 import "./rooms_i18n.js";
 import { devices, loadDevices, startPage } from "./page.js";
@@ -39,12 +40,17 @@ const deviceLabel = (id, saidRoom = null) => {
   const r = d.room_id && d.room_id !== saidRoom ? roomById(d.room_id) : null;
   return `${r ? `${roomName(r)} ` : ""}${t(`devkind.${d.kind}`)}`;
 };
+const approvals = pendingApprovals($("#approvals"), {
+  staffName, roomName: (id) => (roomById(id) ? roomName(roomById(id)) : t("dev.generic")),
+  stayName: (id) => subjectName(id),
+});
 
 async function loadAll() {
   const [rooms, stays, alarms] = await Promise.all([get("/rooms"), get("/stays?state=open"), get("/alarms?state=open")]);
   S.rooms = rooms; S.stays = stays; S.alarms = alarms;
   if (!S.staff.length) S.staff = await get("/staff");
   renderFloor(); renderAlarms(); renderBanner(); renderWelfare(); renderDevices(); renderStayPicker();
+  await approvals.refresh();
 }
 
 const reload = debounce(() => loadAll().catch(() => {}), 200);
@@ -311,8 +317,8 @@ if (WALL) document.body.classList.add("wall");
 
 startPage({
   onSignedIn: async () => { await loadAll(); await loadSync(); },
-  onLocked: () => { ["#floor", "#alarms", "#welfare", "#devices", "#replay-body", "#crit-banner"].forEach((s) => clear($(s))); $("#crit-banner").classList.remove("show"); syncSound($("#alarm-sound"), false); S.replay = null; hideSync(); },
+  onLocked: () => { ["#floor", "#alarms", "#welfare", "#devices", "#replay-body", "#crit-banner", "#approvals"].forEach((s) => clear($(s))); $("#crit-banner").classList.remove("show"); syncSound($("#alarm-sound"), false); S.replay = null; hideSync(); },
   onEvent,
   onResync: () => { loadDevices().then(loadAll).then(loadSync).catch(() => {}); },
-  onLang: () => { renderFloor(); renderAlarms(); renderBanner(); renderWelfare(); renderDevices(); renderStayPicker(); renderReplay(); redrawSync(); },
+  onLang: () => { renderFloor(); renderAlarms(); renderBanner(); renderWelfare(); renderDevices(); renderStayPicker(); renderReplay(); redrawSync(); approvals.render(); },
 });

@@ -5,6 +5,7 @@ import { ApiError, get, getToken, isMissing, post } from "./api.js";
 import { documentBar } from "./documents.js";
 import { approvalPanel } from "./approval.js";
 import { checkPastStays, clearSearch, mountSearch, watchPastStays } from "./search.js";
+import { basisClock, basisStartedAt, canTransfer, exitsFor, measureForm, overdueNote, transferForm } from "./measure.js";
 import { lang, t } from "./i18n.js";
 import { deviceNote, deviceOnline, deviceState, findDevice, startPage } from "./page.js";
 import "./responsibility_i18n.js";
@@ -21,7 +22,7 @@ const BASES = ["criminal_summons", "compelled_appearance", "admin_summons", "ver
   "criminal_detention", "voluntary_surrender", "witness_inquiry"];
 const CATEGORIES = ["personal", "valuable", "cash", "phone", "dangerous", "case_related"];
 const DISPOSITIONS = ["released", "to_detention_centre", "to_detention_house", "bail", "residential_surveillance",
-  "handed_over", "to_hospital"];
+  "handed_over", "to_hospital", "to_rehab_centre"];
 const ITEM_DISPOSITIONS = ["returned", "handed_to_family", "seized", "travels_with_subject"];
 const ACTIVITIES = ["drug_test", "alcohol_test", "medical_check", "identification", "lawyer_meeting", "remote_meeting"];
 const LEAVE_REASONS = ["scene_identification", "recover_goods", "hospital", "other"];
@@ -117,7 +118,7 @@ function renderStayHead() {
       h("span.spacer"),
       h("span.muted.small", {}, t("stay.deadline")), countdown(s.deadline_at, { ended: s.state === "exited" ? s.exited_at || "exited" : null })),
     h("div.small.muted", {}, `${t("stay.case")} ${s.case.case_no} · ${t(`basis.${s.legal_basis}`)} · ${t("stay.entered")} ${fmtTime(s.entered_at)} · ${t("stay.room")} ${roomName(s.room_id)}`),
-    stepper(s.state), documentBar(s));
+    stepper(s.state), overdueNote(s), documentBar(s));
 }
 
 function renderStay() {
@@ -202,7 +203,7 @@ async function registrationForm() {
       field(t("reg.wristband"), h("input", { name: "wristband_id" })),
       field(t("reg.summary"), h("input", { name: "summary" })),
       field(t("reg.offence_category"), select("offence_category", opts("offence", OFFENCES), { empty: t("offence.none") })),
-      field(t("reg.spp_approval_no"), h("input", { name: "spp_approval_no" }))),
+      field(t("reg.spp_approval_no"), h("input", { name: "spp_approval_no" })), basisClock(get)),
     h("h3", {}, t("reg.officers")),
     officerChecks(officers),
     h("h3", {}, t("reg.flags")),
@@ -300,6 +301,7 @@ async function submitRegistration(f) {
     legal_basis: f.legal_basis.value, case_officer_ids: officerIds, wristband_id: f.wristband_id.value.trim() || null,
     flags, identity_source: manual ? "manual" : "id_card",
   };
+  if (basisStartedAt(f)) body.basis_started_at = basisStartedAt(f);
   if (manual) {
     if (!f.manual_reason.value) { showLocalError(f, "reg.need_manual_reason"); return; }
     body.manual_entry_reason = t(`manual.${f.manual_reason.value}`) + (f.manual_note.value.trim() ? `：${f.manual_note.value.trim()}` : "");
@@ -616,7 +618,10 @@ function overrideBox(f, s, err) {
 function waitingActions(body, s) {
   const tabs = [
     ["act", "intake", activityForm], ["leave", "intake", leaveForm], ["ext", "interview", extensionForm],
-    ["exit", "intake", exitStartForm], ["care", "guard", careForm],
+    ["measure", "interview", (area, st) => measureForm(area, st, act)],
+    ["exit", "intake", exitStartForm],
+    ...(canTransfer(s) ? [["transfer", "intake", (area, st) => transferForm(area, st, act, S.staff)]] : []),
+    ["care", "guard", careForm],
   ].filter(([, cap]) => can(cap));
   const area = h("div#action-area");
   add(body, h("h2", {}, `${t("wait.title")} · ${roomName(s.room_id)}`),
@@ -712,7 +717,7 @@ function extensionForm(area, s) {
 
 function exitStartForm(area, s) {
   const f = h("form#exit-start", { onsubmit: (e) => e.preventDefault() },
-    field(t("exit.disposition"), select("disposition", opts("disp", DISPOSITIONS), { empty: t("form.choose") })),
+    field(t("exit.disposition"), select("disposition", opts("disp", DISPOSITIONS.filter((d) => exitsFor(s).includes(d))), { empty: t("form.choose") })),
     h("p.small.muted", {}, t("exit.locker_opens")),
     submitRow("exit.start", () => act(f, `/stays/${s.id}/exit`, { disposition: f.disposition.value })));
   add(area, f);

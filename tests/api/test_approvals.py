@@ -247,6 +247,10 @@ async def test_continued_questioning_to_48_hours_needs_the_county_level_and_its_
     await refused(api, path, {**body, "approval_id": aid}, "APPROVAL_LEVEL_REQUIRED", as_="1001", stay_id=sid)
     status, a = await api.post("/api/v1/approvals", {"kind": "extension", "stay_id": sid, "reason": "身份不明",
                                                      "until": until, "ground": "county_approval"}, as_="1001")
+    await refused(api, f"/api/v1/approvals/{a['id']}/grant", {"level": "province", "document_no": "x"},
+                  "APPROVAL_LEVEL_UNKNOWN", status=422, as_="3001")
+    await refused(api, f"/api/v1/approvals/{a['id']}/grant", {"level": "county"}, "DOCUMENT_NO_REQUIRED",
+                  status=422, as_="3001")
     status, g = await api.post(f"/api/v1/approvals/{a['id']}/grant",
                                {"level": "county", "document_no": "X县公延字〔2026〕18号"}, as_="3001")
     assert status == 200, g
@@ -254,3 +258,4 @@ async def test_continued_questioning_to_48_hours_needs_the_county_level_and_its_
     assert status == 200, s
     assert s["timeline"][-1]["after"]["approval"]["document_no"] == "X县公延字〔2026〕18号"
     assert s["timeline"][-1]["after"]["approval"]["level"] == "county"
+    assert s["timeline"][-1]["after"]["approval"]["level_holder"] == "县级以上公安机关负责人"  # from the site config

@@ -2,7 +2,8 @@
 
 Invariants: a stay only moves along the machine's edges; an exited stay never changes; every open stay has a
 deadline; no stay exits with an item without disposition; the audit chain verifies; every approval a step used was
-granted by a supervisor who authenticated, and was used by exactly one step.
+granted by a supervisor who authenticated, and was used by exactly one step; a decided measure's clock runs from
+its decision; a stay exits only the way its measure allows.
 """
 
 from __future__ import annotations
@@ -172,9 +173,23 @@ class CustodyMachine(RuleBasedStateMachine):
             self.call(f"/api/v1/stays/{stay}/extension", {"approval_id": approval, "until": until, "reason": "延长"},
                       as_="1001")
 
-    @rule(stay=consumes(stays), resolve_all=st.booleans())
-    def exit(self, stay: str, resolve_all: bool) -> None:
-        self.call(f"/api/v1/stays/{stay}/exit", {"disposition": "released"})
+    @rule(stay=stays, measure=st.sampled_from(["criminal_detention", "arrest", "bail", "released"]),
+          ask=st.booleans())
+    def change_measure(self, stay: str, measure: str, ask: bool) -> None:
+        body: dict[str, Any] = {"measure": measure, "decided_at": self.clock.now().isoformat(), "reason": "决定",
+                                "decision_no": "决定书-1"}
+        if ask:
+            r = self.call("/api/v1/approvals", {"kind": "measure_change", "stay_id": stay, "reason": "测试",
+                                                "measure": measure}, as_="1001")
+            if r.status_code == 201:
+                self.call(f"/api/v1/approvals/{r.json()['id']}/grant", {}, as_="3001")
+                body["approval_id"] = r.json()["id"]
+        self.call(f"/api/v1/stays/{stay}/measure", body, as_="1001")
+
+    @rule(stay=consumes(stays), resolve_all=st.booleans(),
+          disposition=st.sampled_from(["released", "to_detention_centre", "bail"]))
+    def exit(self, stay: str, resolve_all: bool, disposition: str) -> None:
+        self.call(f"/api/v1/stays/{stay}/exit", {"disposition": disposition})
         v = self.view(stay) if stay in self.known else None
         if not v:
             return
@@ -202,6 +217,18 @@ class CustodyMachine(RuleBasedStateMachine):
             else:
                 assert all(i["disposition"] for i in now["property"]["items"]), "exited with unresolved property"
             self.known[stay_id] = now
+
+    @invariant()
+    def measures_keep_their_clock_and_their_exits(self) -> None:
+        from controller.domain.measures import DECIDED, exits_for
+
+        for stay_id, v in self.known.items():
+            m = DECIDED.get(v["legal_basis"])
+            if m is not None and m.hours is not None:
+                assert (datetime.fromisoformat(v["deadline_at"]) - datetime.fromisoformat(v["basis_started_at"])
+                        == timedelta(hours=m.hours)), v
+            if v["state"] in ("exiting", "exited"):
+                assert v["disposition"] in exits_for(v["legal_basis"]), (stay_id, v["legal_basis"], v["disposition"])
 
     @invariant()
     def approvals_are_proven_and_used_once(self) -> None:

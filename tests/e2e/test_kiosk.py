@@ -230,7 +230,7 @@ def test_activity_and_temporary_leave_with_return_and_a_new_search(screens: Any,
     expect(page.locator("#stay-head")).to_contain_text("候问室1")
 
 
-def test_a_case_officer_extends_the_deadline_with_supervisor_approval(screens: Any, controller: Any) -> None:
+def test_a_case_officer_extends_the_deadline_approved_from_the_dashboard(screens: Any, controller: Any) -> None:
     stay = controller.walk("严十四", room="wait-4", case_no="C-2026-205")
     s = screens()
     page = s.open("kiosk.html")
@@ -243,10 +243,27 @@ def test_a_case_officer_extends_the_deadline_with_supervisor_approval(screens: A
     until = datetime.fromisoformat(stay["entered_at"]).astimezone(ZoneInfo("Asia/Shanghai")) + timedelta(hours=20)
     form.locator("[name=until]").fill(until.strftime("%Y-%m-%dT%H:%M"))
     form.locator("[name=reason]").fill("案情复杂，需继续讯问")
-    form.locator("[name=su_police_no]").fill("300001")
-    form.locator("[name=su_password]").fill(PASSWORD)
-    form.get_by_role("button", name="领导验证并批准").click()
+    form.get_by_role("button", name="提交领导审批（工作台）").click()
+    expect(form.locator(".apr-status")).to_contain_text("等待值班领导在工作台批准")
+    # the duty supervisor, at his own dashboard, sees the request and grants it in his own session
+    duty = screens()
+    dash = duty.open("dashboard.html")
+    duty.sign_in("300001")
+    row = dash.locator("#approvals [data-kind=extension]")
+    expect(row).to_contain_text("延长法定时限")
+    expect(row).to_contain_text("严十四")
+    expect(row).to_contain_text("李明")
+    duty.shot("dashboard-pending-approval")
+    row.get_by_role("button", name="批准", exact=True).click()
+    expect(dash.locator("#approvals")).to_contain_text("没有待审批事项")
+    # back at the kiosk the officer completes the step with the granted approval
+    form.get_by_role("button", name="已批准，继续").click()
     expect(countdown).to_have_text(re.compile(r"^1[89]:\d\d:\d\d$"))  # now 20 hours from entry
+    extended = [e for e in controller.call("GET", f"/stays/{stay['id']}", "200001")["timeline"]
+                if e["action"] == "deadline_extended"][-1]
+    assert extended["actor_id"] == "off-2"
+    assert extended["after"]["approval"]["granted_by"] == "sup-1"
+    assert extended["after"]["approval"]["method"] == "session"
     too_far = until + timedelta(hours=10)  # 30 hours: beyond the 24-hour maximum
     page.locator("[data-tab=ext]").click()
     form.locator("[name=until]").fill(too_far.strftime("%Y-%m-%dT%H:%M"))
@@ -261,3 +278,4 @@ def test_a_case_officer_extends_the_deadline_with_supervisor_approval(screens: A
     controller.call("POST", f"/approvals/{ask['id']}/grant", "300001", {})
     controller.call("POST", f"/stays/{stay['id']}/leave", "200001",
                     {"reason": "other", "approval_id": ask["id"], "escort_ids": ["off-1"]})
+    controller.advance(61)  # the sign-ins of this test's two screens leave the next test its own minute of budget

@@ -193,11 +193,13 @@ class Workload:
                 r = await self.change(client, f"/api/v1/stays/{sid}/placement", body, "stay_placed", sid)
                 if r.status_code == 409 and r.json().get("code") != "LOCKER_NOT_CLOSED":
                     # the duty supervisor approves at this terminal by step-up (his own police number + password)
-                    ask = await self._call(client, "POST", "/api/v1/approvals", {
-                        "kind": "placement_override", "stay_id": sid, "room_id": room, "reason": "负载测试 load test"})
+                    ask = await self.change(client, "/api/v1/approvals", {
+                        "kind": "placement_override", "stay_id": sid, "room_id": room, "reason": "负载测试 load test"},
+                        "approval_requested", sid, then=state)
                     if ask.status_code == 201:
-                        await self._call(client, "POST", f"/api/v1/approvals/{ask.json()['id']}/grant",
-                                         {"step_up": {"police_no": "3001", "password": PASSWORD}})
+                        await self.change(client, f"/api/v1/approvals/{ask.json()['id']}/grant",
+                                          {"step_up": {"police_no": "3001", "password": PASSWORD}},
+                                          "approval_granted", sid, then=state)
                         body["approval_id"] = ask.json()["id"]
                     r = await self.change(client, f"/api/v1/stays/{sid}/placement", body, "stay_placed", sid)
                 if r.status_code == 200 and stay.get("wristband_id") and room in BAND_OF_ROOM:
