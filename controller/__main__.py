@@ -63,7 +63,9 @@ def seed_demo_staff(settings: Settings) -> list[tuple[str, str, str, str]]:
     out = []
     try:
         for police_no, name, sex, roles in DEMO_STAFF:
-            password = secrets.token_urlsafe(6)
+            password = secrets.token_urlsafe(9)  # 12 characters: within the policy (passwords.py)
+            while police_no in password:  # a random draw may, very rarely, contain the police number
+                password = secrets.token_urlsafe(9)
             def add(uow: Any, p: str = police_no, n: str = name, s: str = sex, r: list[str] = roles,
                     pw: str = password) -> Any:
                 return create_staff(uow, police_no=p, name=n, sex=s, roles=r, password=pw, staff_id=f"staff-{p}")

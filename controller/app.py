@@ -13,8 +13,8 @@ from fastapi.staticfiles import StaticFiles
 
 from .api import errors, limits, security, ws
 from .api.deps import iter_routes, route_roles
-from .api.ratelimit import LoginLimiter
-from .api.routes import captures, centre, stays, ui
+from .api.ratelimit import LoginLimiter, SignInBackoff
+from .api.routes import accounts, captures, centre, stays, ui
 from .container import Container
 from .domain.errors import RuleViolation
 
@@ -40,6 +40,7 @@ def create_app(container: Container, *, start_background: bool = True) -> FastAP
                   lifespan=lifespan, **security.docs_kwargs(container.site.site.production))
     app.state.container = container
     app.state.login_limiter = LoginLimiter()
+    app.state.sign_in_backoff = SignInBackoff()
     errors.install(app)
     security.install(app)
     limits.install(app, container.settings.trusted_proxies)
@@ -48,6 +49,7 @@ def create_app(container: Container, *, start_background: bool = True) -> FastAP
     app.include_router(ui.router)
     app.include_router(captures.router)
     app.include_router(ws.router)
+    app.include_router(accounts.router)
     for extra in container.extras.get("routers", []):
         app.include_router(extra)
 
