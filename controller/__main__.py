@@ -110,12 +110,17 @@ def _die_with_parent() -> None:
         pass
 
 
-def uvicorn_config(app: Any, settings: Settings) -> Any:
+def uvicorn_config(app: Any, settings: Settings, site: Any = None) -> Any:
+    """The server's settings; with ``tls.mode = "uvicorn"`` it serves HTTPS with the site's certificate."""
     import uvicorn
 
+    tls: dict[str, Any] = {}
+    if site is not None and site.tls.mode == "uvicorn":
+        tls = {"ssl_certfile": str(site.tls.cert_file), "ssl_keyfile": str(site.tls.key_file)}
     return uvicorn.Config(app, host=settings.host, port=settings.port, log_level=settings.log_level.lower(),
                           access_log=False, lifespan="on", log_config=None,  # uvicorn logs via our JSON handler
-                          proxy_headers=False)  # X-Forwarded-For: only from HCC_TRUSTED_PROXIES (api/limits.py)
+                          proxy_headers=False,  # X-Forwarded-For: only from HCC_TRUSTED_PROXIES (api/limits.py)
+                          **tls)
 
 
 def serve(settings: Settings, *, simulator: bool = False) -> None:
@@ -126,7 +131,7 @@ def serve(settings: Settings, *, simulator: bool = False) -> None:
     if simulator:  # before the devicebus, so the simulated devices exist when the adapters connect
         container.extras.setdefault("lifecycle", []).insert(0, SimulatorProcess(settings.site_file))
     app = create_app(container)
-    config = uvicorn_config(app, settings)
+    config = uvicorn_config(app, settings, container.site)
     from .systemd import notifying_server
 
     server = notifying_server(config, f"serving on {settings.host}:{settings.port}")
@@ -180,6 +185,11 @@ def cmd_check_config(args: argparse.Namespace) -> int:
         for key, msg in exc.problems:
             print(f"  {key}: {msg}", file=sys.stderr)
         return 2
+    if site.tls.mode == "uvicorn":
+        missing = [str(p) for p in (site.tls.cert_file, site.tls.key_file) if p is not None and not p.is_file()]
+        if missing:
+            print(f"tls: certificate or key file missing: {', '.join(missing)}", file=sys.stderr)
+            return 2
     print(f"ok: {site.site.id}: {len(site.rooms)} rooms, {len(site.locker_ids())} lockers, {len(site.devices)} devices")
     return 0
 

@@ -42,7 +42,7 @@ def create_app(container: Container, *, start_background: bool = True) -> FastAP
     app.state.login_limiter = LoginLimiter()
     app.state.sign_in_backoff = SignInBackoff()
     errors.install(app)
-    security.install(app)
+    security.install(app, container.site.tls.hsts_max_age)
     limits.install(app, container.settings.trusted_proxies)
     app.include_router(stays.router)
     app.include_router(centre.router)

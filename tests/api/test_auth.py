@@ -142,6 +142,7 @@ async def test_fake_clock_refused_on_production_site(settings):
 
     raw = tomllib.loads(DEMO_SITE.read_text())
     raw["site"]["production"] = True
+    raw["tls"] = {"mode": "reverse_proxy"}  # a production site serves HTTPS
     raw["security"]["kiosk_enrolment"] = "required"  # the demo site's optional enrolment is refused in production
     with pytest.raises(ConfigError):
         build(settings, parse_site(raw))

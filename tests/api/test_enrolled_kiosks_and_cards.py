@@ -53,6 +53,7 @@ def test_a_production_site_cannot_make_enrolment_optional(container: Any) -> Non
 
     raw = container.site.model_dump(mode="json")
     raw["site"]["production"] = True
+    raw["tls"] = {"mode": "reverse_proxy"}  # a production site serves HTTPS
     with pytest.raises(SiteConfigError, match="kiosk_enrolment"):
         parse_site(raw)
 
