@@ -11,7 +11,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import PlainTextResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
-from .api import errors, limits, security, ws
+from .api import errors, limits, openapi, security, ws
 from .api.deps import iter_routes, route_roles
 from .api.ratelimit import LoginLimiter, SignInBackoff
 from .api.routes import accounts, captures, centre, stays, ui
@@ -79,6 +79,7 @@ def create_app(container: Container, *, start_background: bool = True) -> FastAP
         async def root() -> RedirectResponse:
             return RedirectResponse("/ui/")
 
+    openapi.install(app)
     _check_every_route_guarded(app)
     return app
 
