@@ -65,7 +65,9 @@ def seed_demo_staff(settings: Settings) -> list[tuple[str, str, str, str]]:
     out = []
     try:
         for police_no, name, sex, roles in DEMO_STAFF:
-            password = secrets.token_urlsafe(6)
+            password = secrets.token_urlsafe(9)  # 12 characters: within the policy (passwords.py)
+            while police_no in password:  # a random draw may, very rarely, contain the police number
+                password = secrets.token_urlsafe(9)
             def add(uow: Any, p: str = police_no, n: str = name, s: str = sex, r: list[str] = roles,
                     pw: str = password) -> Any:
                 return create_staff(uow, police_no=p, name=n, sex=s, roles=r, password=pw, staff_id=f"staff-{p}")
@@ -155,12 +157,17 @@ def _die_with_parent() -> None:
         pass
 
 
-def uvicorn_config(app: Any, settings: Settings) -> Any:
+def uvicorn_config(app: Any, settings: Settings, site: Any = None) -> Any:
+    """The server's settings; with ``tls.mode = "uvicorn"`` it serves HTTPS with the site's certificate."""
     import uvicorn
 
+    tls: dict[str, Any] = {}
+    if site is not None and site.tls.mode == "uvicorn":
+        tls = {"ssl_certfile": str(site.tls.cert_file), "ssl_keyfile": str(site.tls.key_file)}
     return uvicorn.Config(app, host=settings.host, port=settings.port, log_level=settings.log_level.lower(),
                           access_log=False, lifespan="on", log_config=None,  # uvicorn logs via our JSON handler
-                          proxy_headers=False)  # X-Forwarded-For: only from HCC_TRUSTED_PROXIES (api/limits.py)
+                          proxy_headers=False,  # X-Forwarded-For: only from HCC_TRUSTED_PROXIES (api/limits.py)
+                          **tls)
 
 
 def serve(settings: Settings, *, simulator: bool = False, platform: bool = False) -> None:
@@ -177,7 +184,7 @@ def serve(settings: Settings, *, simulator: bool = False, platform: bool = False
     if receiver is not None:  # before the pusher's first batch
         container.extras.setdefault("lifecycle", []).insert(0, receiver)
     app = create_app(container)
-    config = uvicorn_config(app, settings)
+    config = uvicorn_config(app, settings, container.site)
     from .systemd import notifying_server
 
     server = notifying_server(config, f"serving on {settings.host}:{settings.port}")
@@ -235,6 +242,11 @@ def cmd_check_config(args: argparse.Namespace) -> int:
         for key, msg in exc.problems:
             print(f"  {key}: {msg}", file=sys.stderr)
         return 2
+    if site.tls.mode == "uvicorn":
+        missing = [str(p) for p in (site.tls.cert_file, site.tls.key_file) if p is not None and not p.is_file()]
+        if missing:
+            print(f"tls: certificate or key file missing: {', '.join(missing)}", file=sys.stderr)
+            return 2
     print(f"ok: {site.site.id}: {len(site.rooms)} rooms, {len(site.locker_ids())} lockers, {len(site.devices)} devices")
     return 0
 

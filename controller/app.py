@@ -11,10 +11,10 @@ from fastapi import FastAPI, Request
 from fastapi.responses import PlainTextResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
-from .api import errors, limits, security, ws
+from .api import errors, limits, openapi, security, ws
 from .api.deps import iter_routes, route_roles
-from .api.ratelimit import LoginLimiter
-from .api.routes import approvals, captures, centre, measures, stays, ui
+from .api.ratelimit import LoginLimiter, SignInBackoff
+from .api.routes import accounts, approvals, captures, centre, measures, stays, ui
 from .api.routes import documents as documents_routes
 from .api.routes import reports as reports_routes
 from .api.routes import search as search_routes
@@ -43,8 +43,9 @@ def create_app(container: Container, *, start_background: bool = True) -> FastAP
                   lifespan=lifespan, **security.docs_kwargs(container.site.site.production))
     app.state.container = container
     app.state.login_limiter = LoginLimiter()
+    app.state.sign_in_backoff = SignInBackoff()
     errors.install(app)
-    security.install(app)
+    security.install(app, container.site.tls.hsts_max_age)
     limits.install(app, container.settings.trusted_proxies)
     app.include_router(stays.router)
     app.include_router(centre.router)
@@ -56,6 +57,7 @@ def create_app(container: Container, *, start_background: bool = True) -> FastAP
     app.include_router(documents_routes.router)
     app.include_router(search_routes.router)
     app.include_router(reports_routes.router)
+    app.include_router(accounts.router)
     for extra in container.extras.get("routers", []):
         app.include_router(extra)
 
@@ -85,6 +87,7 @@ def create_app(container: Container, *, start_background: bool = True) -> FastAP
         async def root() -> RedirectResponse:
             return RedirectResponse("/ui/")
 
+    openapi.install(app)
     _check_every_route_guarded(app)
     return app
 

@@ -211,6 +211,44 @@ class ApprovalsConfig(_Strict):
     levels: dict[str, str] = {"county": "县级以上公安机关负责人"}
 
 
+class TlsConfig(_Strict):
+    """HTTPS for the API and UI (README "Security"). ``uvicorn``: the controller serves TLS itself with the site's
+    certificate; ``reverse_proxy``: the shipped nginx config (``deploy/nginx/hcc-controller.conf``) terminates TLS
+    on this PC and the controller listens on loopback behind it; ``none``: plain HTTP, demo and test benches only.
+    HSTS is sent on every HTTPS response."""
+
+    mode: Literal["none", "uvicorn", "reverse_proxy"] = "none"
+    cert_file: Path | None = None
+    key_file: Path | None = None
+    hsts_max_age: int = Field(default=31536000, ge=300)
+
+    @model_validator(mode="after")
+    def _files(self) -> TlsConfig:
+        if self.mode == "uvicorn" and (self.cert_file is None or self.key_file is None):
+            raise ValueError("tls: mode \"uvicorn\" needs cert_file and key_file")
+        return self
+
+
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+
+
+def production_problems(site: SiteConfig) -> list[str]:
+    """What a production site may not do: serve plain HTTP, or talk to a remote broker anonymously or in clear."""
+    from urllib.parse import urlsplit
+
+    problems = []
+    if site.tls.mode == "none":
+        problems.append("tls.mode: a production site serves HTTPS (\"uvicorn\" with its certificate, or "
+                        "\"reverse_proxy\")")
+    broker = urlsplit(site.mqtt.url)
+    if broker.hostname not in LOOPBACK_HOSTS:
+        if not site.mqtt.username or site.mqtt.password_file is None:
+            problems.append("mqtt: a broker off this PC needs username and password_file")
+        if broker.scheme != "mqtts":
+            problems.append("mqtt.url: a broker off this PC needs TLS (mqtts://)")
+    return problems
+
+
 class SiteConfig(_Strict):
     site: SiteInfo
     rooms: list[RoomConfig]
@@ -223,11 +261,14 @@ class SiteConfig(_Strict):
     capture: CaptureConfig = CaptureConfig()
     security: SecurityConfig = SecurityConfig()
     approvals: ApprovalsConfig = ApprovalsConfig()
+    tls: TlsConfig = TlsConfig()
 
     @model_validator(mode="after")
     def _references(self) -> SiteConfig:
         if self.site.production and self.security.kiosk_enrolment != "required":
             raise ValueError("security.kiosk_enrolment: a production site requires enrolled kiosks")
+        if self.site.production and (problems := production_problems(self)):
+            raise ValueError("; ".join(problems))
         room_ids = [r.id for r in self.rooms]
         _unique("rooms", room_ids)
         device_ids = [d.id for d in self.devices]

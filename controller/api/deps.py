@@ -14,6 +14,7 @@ from ..auth import actor_for, authenticate
 from ..container import Container
 from ..domain.actor import Actor
 from ..domain.errors import RuleViolation
+from .scope import check_stay, scoped, stay_of
 
 STAFF = ("custody_staff", "case_officer", "supervisor", "admin")
 
@@ -44,10 +45,18 @@ def allow(*roles: str, query_token: bool = False) -> Any:
     async def dep(request: Request, c: ContainerDep) -> Actor:
         token = bearer(request, query_token)
         now = c.clock.now()
-        person, _sess = await c.db.read(lambda s: authenticate(s, token, now))
-        if not set(person.roles) & set(roles):
-            raise RuleViolation("FORBIDDEN_ROLE", "无权进行此操作", "your role may not do this", status=403,
-                                allowed_roles=list(roles))
+        params = dict(request.path_params)
+
+        def check(s: Any) -> Any:
+            person, _sess = authenticate(s, token, now)
+            if not set(person.roles) & set(roles):
+                raise RuleViolation("FORBIDDEN_ROLE", "无权进行此操作", "your role may not do this", status=403,
+                                    allowed_roles=list(roles))
+            if scoped(person):  # a case officer: only the stays of his cases (scope.py)
+                check_stay(s, person, stay_of(s, params))
+            return person
+
+        person = await c.db.read(check)
         request.state.token = token
         return actor_for(person, roles)
 

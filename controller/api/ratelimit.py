@@ -23,3 +23,41 @@ class LoginLimiter:
         q.append(now)
         if len(self._seen) > 10000:  # bounded memory under a spray of addresses
             self._seen = {k: v for k, v in self._seen.items() if v and now - v[-1] <= self.window}
+
+
+class SignInBackoff:
+    """Back-off per account and source, instead of a lock anyone could trigger: after FREE failures of one
+    account from one address, that pair waits BASE, then twice as long after each further failure (up to CAP)
+    before its next try. The account stays open from every other address, so a colleague's mistyping (or an
+    attacker's spraying) never shuts the real user out; a known and an unknown account are slowed alike."""
+
+    FREE = 3
+    BASE = timedelta(seconds=2)
+    CAP = timedelta(minutes=15)
+
+    def __init__(self) -> None:
+        self._state: dict[tuple[str, str], tuple[int, datetime]] = {}  # (account, source) -> (failures, last)
+
+    def wait(self, account: str, source: str, now: datetime) -> timedelta:
+        failures, last = self._state.get((account, source), (0, now))
+        if failures < self.FREE:
+            return timedelta(0)
+        delay = min(self.BASE * 2 ** (failures - self.FREE), self.CAP)
+        return max(last + delay - now, timedelta(0))
+
+    def check(self, account: str, source: str, now: datetime) -> None:
+        left = self.wait(account, source, now)
+        if left > timedelta(0):
+            seconds = int(left.total_seconds() + 0.999)
+            raise RuleViolation("TOO_MANY_ATTEMPTS", f"登录失败次数过多，请{seconds}秒后再试",
+                                f"too many failed sign-ins; try again in {seconds} s", status=429,
+                                retry_after_s=seconds)
+
+    def failed(self, account: str, source: str, now: datetime) -> None:
+        failures, _ = self._state.get((account, source), (0, now))
+        self._state[(account, source)] = (failures + 1, now)
+        if len(self._state) > 50000:  # bounded memory: forget pairs idle for longer than the cap
+            self._state = {k: v for k, v in self._state.items() if now - v[1] <= self.CAP}
+
+    def succeeded(self, account: str, source: str) -> None:
+        self._state.pop((account, source), None)

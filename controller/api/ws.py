@@ -27,7 +27,7 @@ from .visibility import live_filter
 
 router = APIRouter()
 SWEEP_SECONDS = 5.0  # how soon a session ended by another process (the CLI) closes its sockets
-ENDING_EVENTS = frozenset({"staff_disabled", "kiosk_revoked", "signed_out"})
+ENDING_EVENTS = frozenset({"staff_disabled", "kiosk_revoked", "signed_out", "password_changed", "password_reset"})
 
 
 @dataclass(eq=False)

@@ -65,7 +65,9 @@ def stay_view(session: Session, stay: Stay, with_timeline: bool = True) -> dict[
     return out
 
 
-def list_stays(session: Session, state: str | None, limit: int = 500, offset: int = 0) -> list[dict[str, Any]]:
+def list_stays(session: Session, state: str | None, limit: int = 500, offset: int = 0,
+               officer_id: str | None = None) -> list[dict[str, Any]]:
+    """The ledger, newest first; with ``officer_id`` only the stays that name that case officer."""
     q = select(Stay)
     if state == "open":
         q = q.where(col(Stay.state).in_(OPEN))
@@ -73,7 +75,12 @@ def list_stays(session: Session, state: str | None, limit: int = 500, offset: in
         q = q.where(Stay.state == "exited")
     elif state:
         q = q.where(Stay.state == state)
-    rows = session.exec(q.order_by(col(Stay.entered_at).desc()).offset(offset).limit(limit)).all()
+    ordered = q.order_by(col(Stay.entered_at).desc())
+    if officer_id is None:
+        rows = list(session.exec(ordered.offset(offset).limit(limit)).all())
+    else:  # the officers are a JSON list: filtered here, the same on SQLite and PostgreSQL
+        mine = [r for r in session.exec(ordered).all() if officer_id in (r.case_officer_ids or [])]
+        rows = mine[offset:offset + limit]
     ids = [r.id for r in rows]
     open_alarms: dict[str, list[str]] = {}
     if ids:

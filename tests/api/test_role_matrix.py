@@ -118,6 +118,7 @@ async def test_a_production_site_serves_no_api_docs(container: Any) -> None:
 
     raw = container.site.model_dump(mode="json")
     raw["site"]["production"] = True
+    raw["tls"] = {"mode": "reverse_proxy"}  # a production site serves HTTPS
     raw["security"]["kiosk_enrolment"] = "required"
     container.site = parse_site(raw)
     app = create_app(container, start_background=False)

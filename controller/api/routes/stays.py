@@ -37,6 +37,8 @@ from ...services.placement_options import placement_options
 from ...store.db import UnitOfWork
 from ...store.tables import Stay
 from ..deps import STAFF, ContainerDep, allow
+from ..scope import CENTRE_ROLES
+from ..visibility import for_roles
 
 router = APIRouter(prefix="/api/v1", tags=["stays"])
 INTAKE = ("custody_staff", "case_officer", "supervisor")
@@ -68,12 +70,16 @@ async def list_stays(c: ContainerDep, actor: StaffActor,
                      state: Annotated[str | None, Query(pattern=r"^[a-z_]+$")] = None,
                      limit: Annotated[int, Query(ge=1, le=1000)] = 200,
                      offset: Annotated[int, Query(ge=0, le=MAX_SEQ)] = 0) -> list[dict[str, Any]]:
-    return await c.db.read(lambda s: views.list_stays(s, state, limit, offset))
+    """A case officer sees the stays of his cases; an admin sees identity numbers masked."""
+    mine = actor.id if "case_officer" in actor.roles and not CENTRE_ROLES & set(actor.roles) else None
+    rows = await c.db.read(lambda s: views.list_stays(s, state, limit, offset, officer_id=mine))
+    return for_roles(actor.roles, rows)  # type: ignore[no-any-return]
 
 
 @router.get("/stays/{stay_id}", summary="One stay with timeline, deadline and location")
 async def get_stay(stay_id: str, c: ContainerDep, actor: StaffActor) -> dict[str, Any]:
-    return await c.db.read(lambda s: views.stay_view(s, load_stay(s, stay_id)))
+    view = await c.db.read(lambda s: views.stay_view(s, load_stay(s, stay_id)))
+    return for_roles(actor.roles, view)  # type: ignore[no-any-return]
 
 
 @router.get("/cases", summary="Known cases for the registration form's case picker")
