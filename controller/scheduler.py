@@ -9,7 +9,7 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from .clock import FakeClock
-from .services import alarms
+from .services import alarms, case_property
 from .services.context import SiteContext
 from .store.db import Actor, Database
 
@@ -30,6 +30,7 @@ class Scheduler:
     async def sweep(self) -> int:
         async with self._lock:
             n = await self.db.write(SYSTEM, lambda uow: alarms.sweep(uow, self.ctx))
+            n += await self.db.write(SYSTEM, lambda uow: case_property.sweep(uow, self.ctx))
             for fn in list(self.extra):
                 await fn()
             self.sweeps += 1
