@@ -13,6 +13,7 @@ from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sqlmodel import Session, select
 
 from .clock import utc
@@ -172,21 +173,20 @@ def _open_session(uow: UnitOfWork, person: Staff, idle: timedelta, absolute: tim
     return LoginResult(token, expires, staff_public(person))
 
 
-def _verify(uow: UnitOfWork, person: Staff | None, stored_hash: str | None, secret: str, kiosk_id: str | None,
-            method: str, idle: timedelta, absolute: timedelta, denied: RuleViolation) -> LoginResult:
-    """The one sign-in check: same cost for an unknown person (no enumeration by timing), lockout after
-    MAX_FAILURES, a disabled account refused, then a fresh session. Never raises for bad credentials (the failure
-    count must commit): returns the error instead."""
+def _check_secret(uow: UnitOfWork, person: Staff | None, stored_hash: str | None, secret: str,
+                  denied: RuleViolation) -> RuleViolation | None:
+    """The one credential check: same cost for an unknown person (no enumeration by timing), lockout after
+    MAX_FAILURES, a disabled account refused. Never raises for bad credentials (the failure count must commit):
+    returns the error instead, or None when the secret is right."""
     if person is None or stored_hash is None:
         try:
             _hasher.verify(_dummy_hash(), secret)
         except VerificationError:
             pass
-        return LoginResult(None, None, None, denied)
+        return denied
     if person.locked_until and utc(person.locked_until) > uow.now:
-        return LoginResult(None, None, None, RuleViolation(
-            "ACCOUNT_LOCKED", "连续登录失败，账号已临时锁定", "account locked after repeated failures", status=423,
-            until=utc(person.locked_until).isoformat()))
+        return RuleViolation("ACCOUNT_LOCKED", "连续登录失败，账号已临时锁定", "account locked after repeated failures",
+                             status=423, until=utc(person.locked_until).isoformat())
     try:
         _hasher.verify(stored_hash, secret)
     except (VerificationError, InvalidHashError):
@@ -196,10 +196,18 @@ def _verify(uow: UnitOfWork, person: Staff | None, stored_hash: str | None, secr
             uow.record("staff_locked_out", entity="staff", entity_id=person.id,
                        after={"until": uow.now + LOCKOUT}, live=False)
         uow.session.add(person)
-        return LoginResult(None, None, None, denied)
+        return denied
     if not person.active:
-        return LoginResult(None, None, None, RuleViolation("ACCOUNT_DISABLED", "账号已停用", "account disabled",
-                                                           status=403))
+        return RuleViolation("ACCOUNT_DISABLED", "账号已停用", "account disabled", status=403)
+    return None
+
+
+def _verify(uow: UnitOfWork, person: Staff | None, stored_hash: str | None, secret: str, kiosk_id: str | None,
+            method: str, idle: timedelta, absolute: timedelta, denied: RuleViolation) -> LoginResult:
+    """Sign-in: the credential check, then a fresh session."""
+    error = _check_secret(uow, person, stored_hash, secret, denied)
+    if error is not None or person is None:
+        return LoginResult(None, None, None, error or denied)
     return _open_session(uow, person, idle, absolute, kiosk_id, method)
 
 
@@ -248,3 +256,72 @@ def logout(uow: UnitOfWork, token: str) -> None:
 def actor_for(person: Staff, allowed: tuple[str, ...]) -> Actor:
     role = next((r for r in person.roles if r in allowed), person.roles[0] if person.roles else "")
     return Actor(id=person.id, role=role, name=person.name, sex=person.sex, roles=tuple(person.roles))
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Step-up: a second person proves who he is for one act (a supervisor granting an approval at a kiosk, another
+# staff member confirming her presence), without signing the kiosk's own user out. The server checks the
+# credentials; the client never says who approved.
+
+
+class StepUpIn(BaseModel):
+    """Step-up credentials as carried in a request body (field ``step_up``): either a staff card + PIN or a
+    police number + password, never both, never neither."""
+
+    model_config = ConfigDict(extra="forbid")
+    card_id: str | None = Field(default=None, min_length=4, max_length=64)
+    pin: str | None = Field(default=None, min_length=4, max_length=8, pattern=r"^[0-9]+$")
+    police_no: str | None = Field(default=None, min_length=1, max_length=32)
+    password: str | None = Field(default=None, min_length=1, max_length=256)
+
+    @model_validator(mode="after")
+    def _one_way(self) -> StepUpIn:
+        card = self.card_id is not None or self.pin is not None
+        password = self.police_no is not None or self.password is not None
+        if card == password:
+            raise ValueError("give either card_id + pin or police_no + password")
+        if card and (self.card_id is None or self.pin is None):
+            raise ValueError("card_id and pin go together")
+        if password and (self.police_no is None or self.password is None):
+            raise ValueError("police_no and password go together")
+        return self
+
+    @property
+    def method(self) -> str:
+        return "card_pin" if self.card_id is not None else "password"
+
+
+@dataclass
+class StepUpResult:
+    """Who proved himself (``actor``) and how (``method``: card_pin | password), or the refusal."""
+
+    actor: Actor | None
+    method: str
+    error: RuleViolation | None = None
+
+
+def verify_step_up(uow: UnitOfWork, cred: StepUpIn, *, role: str = "supervisor") -> StepUpResult:
+    """Checks step-up credentials with the sign-in's rules: a wrong PIN or password counts toward that account's
+    lockout, a locked or disabled account is refused, and the person must hold ``role``. Like sign-in it never
+    raises for bad credentials (the failure count must commit): run it in its own transaction and raise
+    ``result.error`` after (``controller.api.deps.step_up`` does this)."""
+    if cred.card_id is not None and cred.pin is not None:
+        person = uow.session.exec(select(Staff).where(Staff.card_id_hash == card_hash(cred.card_id))).first()
+        denied = RuleViolation("BAD_CREDENTIALS", "卡号或PIN错误", "wrong card or PIN", status=401)
+        error = _check_secret(uow, person, person.pin_hash if person else None, cred.pin, denied)
+    else:
+        person = uow.session.exec(select(Staff).where(Staff.police_no == (cred.police_no or ""))).first()
+        denied = RuleViolation("BAD_CREDENTIALS", "警号或密码错误", "wrong police number or password", status=401)
+        error = _check_secret(uow, person, person.password_hash if person else None, cred.password or "", denied)
+    if error is not None or person is None:
+        return StepUpResult(None, cred.method, error or denied)
+    if role not in person.roles:
+        return StepUpResult(None, cred.method, RuleViolation(
+            "NEEDS_SUPERVISOR" if role == "supervisor" else "FORBIDDEN_ROLE",
+            "须由值班领导/办案部门负责人本人验证" if role == "supervisor" else "验证人无此职责",
+            "a supervisor must prove who he is" if role == "supervisor" else f"the verifier lacks the role {role}",
+            status=403, role=role))
+    if person.failed_logins:
+        person.failed_logins = 0
+        uow.session.add(person)
+    return StepUpResult(actor_for(person, (role,)), cred.method)

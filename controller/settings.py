@@ -99,6 +99,8 @@ class TimingConfig(_Strict):
     device_offline_grace_s: float = Field(default=10, ge=0, le=600)
     # 《公安机关涉案财物管理若干规定》art. 10: seized property reaches the property custodian within 24 h
     case_property_transfer_hours: float = Field(default=24, gt=0, le=240)
+    # how long a pending approval waits for a supervisor, and a granted one for its step (services/approvals.py)
+    approval_expiry_minutes: int = Field(default=30, ge=1, le=720)
 
 
 class SyncConfig(_Strict):

@@ -79,3 +79,26 @@ def route_roles(route: Any) -> tuple[str, ...] | None:
         if roles is not None:
             return roles
     return None
+
+
+async def step_up(request: Request, c: Container, cred: Any, role: str = "supervisor") -> tuple[Actor, str]:
+    """Verifies step-up credentials (``auth.StepUpIn``) in their own transaction, so a wrong PIN's failure count
+    commits even though the step is refused; returns the proven actor and the method (card_pin | password).
+    Rate-limited per address like sign-in."""
+    from ..auth import verify_step_up
+    from .ratelimit import LoginLimiter
+
+    # its own per-address budget (the account lockout is the guard against guessing one person's PIN): a busy
+    # kiosk's step-ups do not use up the sign-in budget of the staff behind the same address
+    limiter = getattr(request.app.state, "step_up_limiter", None)
+    if limiter is None:
+        limiter = request.app.state.step_up_limiter = LoginLimiter()
+    limiter.check(request.client.host if request.client else "?", c.clock.now())
+    result = await c.db.write(Actor.system("auth"), lambda uow: verify_step_up(uow, cred, role=role))
+    if result.error is not None:
+        err = result.error
+        if err.status == 401:  # the caller's own session is fine: a 401 would sign the kiosk user out
+            raise RuleViolation(err.code, err.message, err.message_en, status=403, step_up=True, **err.details)
+        raise err
+    assert result.actor is not None
+    return result.actor, result.method

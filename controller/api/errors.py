@@ -57,6 +57,10 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _validation(_req: Request, exc: RequestValidationError) -> JSONResponse:
         code, fields = _field_errors(exc)
+        if any(f["type"] == "approval_required" for f in fields):  # a body naming an approver (commands.py)
+            return JSONResponse(error_body("APPROVAL_REQUIRED", "须经值班领导批准：请提交已批准的审批，而不是填写批准人",
+                                           "name a granted approval, not an approver", {"fields": fields}),
+                                status_code=409)
         if code == "MALFORMED_JSON":
             return JSONResponse(error_body(code, "请求内容不是有效的JSON", "the request body is not valid JSON",
                                            {"fields": fields}), status_code=400)

@@ -6,9 +6,10 @@ Unknown fields are refused (``extra="forbid"``) so a misspelt field never silent
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic_core import PydanticCustomError
 
 from ..domain.rules import LEGAL_BASES
 
@@ -110,14 +111,30 @@ class PropertyRecord(_Cmd):
     items: Annotated[list[ItemIn], Field(max_length=200)]
 
 
-class Override(_Cmd):
-    supervisor_id: Id
-    reason: Annotated[str, Field(min_length=2, max_length=500)]
+class _NeedsApproval(_Cmd):
+    """A step a supervisor must allow: it names a granted approval (``approval_id``), never a person. A body that
+    instead names someone (an unknown ``…_id`` field, or an object holding one) is refused as
+    ``APPROVAL_REQUIRED`` (the error handler maps this error type), not as a mere unknown field."""
+
+    approval_id: Id | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_named_authority(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("approval_id") is None:
+            unknown = [k for k in data if k not in cls.model_fields]
+            if any(str(k).endswith("_id") or (isinstance(data[k], dict) and any(str(x).endswith("_id")
+                                                                                for x in data[k]))
+                   for k in unknown):
+                raise PydanticCustomError("approval_required",
+                                          "name a granted approval (approval_id), not a person")
+        return data
 
 
-class Placement(_Cmd):
+class Placement(_NeedsApproval):
+    """A placement that breaks a separation rule needs a granted ``placement_override`` approval for the room."""
+
     room_id: Id
-    override: Override | None = None
 
 
 class AppropriateAdult(_Cmd):
@@ -146,9 +163,8 @@ class EndActivity(_Cmd):
     result: Annotated[str, Field(max_length=1000)] | None = None
 
 
-class StartLeave(_Cmd):
+class StartLeave(_NeedsApproval):
     reason: Literal["scene_identification", "recover_goods", "hospital", "other"]
-    approver_id: Id
     escort_ids: Annotated[list[Id], Field(min_length=1, max_length=10)]
     note: Annotated[str, Field(max_length=500)] | None = None
 
@@ -157,8 +173,7 @@ class Empty(_Cmd):
     pass
 
 
-class Extension(_Cmd):
-    approver_id: Id
+class Extension(_NeedsApproval):
     until: AwareDatetime
     reason: Annotated[str, Field(min_length=2, max_length=500)]
     ground: str | None = None

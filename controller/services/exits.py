@@ -9,27 +9,34 @@ from sqlmodel import select
 from ..clock import utc
 from ..domain.errors import NotFound, RuleViolation
 from ..domain.rules import check_extension, check_item_disposition, check_searcher, validate_resident_id
-from ..domain.stay import StayState
+from ..domain.stay import StayState, next_state
 from ..store.db import UnitOfWork
 from ..store.tables import Leave, Locker, PropertyItem, Stay
-from . import alarms
+from . import alarms, approvals
 from .commands import CompleteExit, Empty, Extension, StartExit, StartLeave
 from .common import load_stay, move, staff
 from .context import SiteContext
+from .overrun import ensure_within_deadline
 
 
 def leave(uow: UnitOfWork, ctx: SiteContext, stay_id: str, cmd: StartLeave) -> Stay:
     s = uow.session
     stay = load_stay(s, stay_id)
-    staff(s, cmd.approver_id, role="supervisor", field="approver_id")  # rule 7
+    next_state(StayState(stay.state), "leave")  # out of order is refused before the approval is looked at
+    ensure_within_deadline(stay, uow.now, "leave")
     for eid in cmd.escort_ids:
         staff(s, eid, field="escort_ids")
-    lv = Leave(id=f"leave-{uuid.uuid4().hex[:10]}", stay_id=stay.id, reason=cmd.reason, approver_id=cmd.approver_id,
-               escort_ids=cmd.escort_ids, note=cmd.note, left_at=uow.now)
+    # rule 7: temporary leave only with a supervisor's approval, granted by the supervisor himself
+    approval = approvals.consume(uow, cmd.approval_id, "temporary_leave", stay.id, "temporary_leave_started",
+                                 expect={"leave_reason": cmd.reason})
+    ref = approvals.audit_ref(approval, s)
+    lv = Leave(id=f"leave-{uuid.uuid4().hex[:10]}", stay_id=stay.id, reason=cmd.reason,
+               approved_by=approval.decided_by or "", approval_id=approval.id, escort_ids=cmd.escort_ids,
+               note=cmd.note, left_at=uow.now)
     # the legal clock keeps running: deadline_at is untouched
     moved = move(uow, stay, "leave", "temporary_leave_started",
-                 {"leave_id": lv.id, "reason": cmd.reason, "approver_id": cmd.approver_id,
-                  "escort_ids": cmd.escort_ids}, room_id=None, waiting_room_id=None, placed_at=None)
+                 {"leave_id": lv.id, "reason": cmd.reason, "approval": ref, "escort_ids": cmd.escort_ids},
+                 room_id=None, waiting_room_id=None, placed_at=None)
     s.add(lv)
     return moved
 
@@ -51,16 +58,26 @@ def extend(uow: UnitOfWork, ctx: SiteContext, stay_id: str, cmd: Extension) -> S
     stay = load_stay(s, stay_id)
     if stay.state == StayState.EXITED.value:
         raise RuleViolation("STAY_CLOSED", "该人员已出区，记录不可更改", "the stay is closed")
-    staff(s, cmd.approver_id, role="supervisor", field="approver_id")
+    # 零滞留: an extension is decided before the limit runs out; after it the overrun stays on the record (the
+    # overdue alarm is not cleared) and only a decision that ends it or the exit is allowed (services/overrun.py)
+    ensure_within_deadline(stay, uow.now, "extension")
     rule = ctx.clocks[stay.legal_basis]
     tier = check_extension(rule, utc(stay.basis_started_at), utc(stay.entered_at), utc(stay.deadline_at),
                            cmd.until, cmd.ground, ctx.timing.secure_area_cap_hours)
+    approval = approvals.consume(uow, cmd.approval_id, "extension", stay.id, "deadline_extended",
+                                 expect={"until": cmd.until, "ground": cmd.ground})
+    if tier.approval != "supervisor" and not (approval.level and approval.document_no):
+        # the law gives this extension to a higher level (e.g. 《人民警察法》第9条: county-level organ for 48 h)
+        raise RuleViolation("APPROVAL_LEVEL_REQUIRED", f"此项延长须经{tier.approval}批准，并填写批准文书编号",
+                            f"this extension needs approval by the {tier.approval} with its document number",
+                            approval_id=approval.id, level=tier.approval)
+    ref = approvals.audit_ref(approval, s)
     before = utc(stay.deadline_at)
     stay.deadline_at, stay.extension_ground = cmd.until, tier.ground
     stay.version += 1
     s.add(stay)
     uow.record("deadline_extended", entity="stay", entity_id=stay.id, stay_id=stay.id,
-               before={"deadline_at": before}, after={"deadline_at": cmd.until, "approver_id": cmd.approver_id,
+               before={"deadline_at": before}, after={"deadline_at": cmd.until, "approval": ref,
                                                       "reason": cmd.reason, "ground": tier.ground,
                                                       "source": tier.source})
     alarms.resolve_matching(uow, "时限已依法延长 / deadline extended", kinds=["deadline_warning", "deadline_overdue"],
@@ -105,6 +122,8 @@ def complete_exit(uow: UnitOfWork, ctx: SiteContext, stay_id: str, cmd: Complete
                                                              for i in items.values()],
                   "wristband_id": stay.wristband_id, "locker_id": stay.locker_id},
                  exit_record=record, exited_at=uow.now, room_id=None, wristband_id=None)
+    # the person has left: the overrun (if any) has ended, and stays on the record in the alarm's history
+    alarms.resolve_matching(uow, "已出区 / exited", kinds=["deadline_warning", "deadline_overdue"], stay_id=stay.id)
     if stay.locker_id:
         locker = s.get(Locker, stay.locker_id)
         if locker is not None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from datetime import datetime
 from typing import Any
 
 from sqlmodel import Session, select
@@ -17,6 +18,7 @@ from . import alarms
 from .commands import EndActivity, InterviewNote, StartActivity, StartInterview
 from .common import load_stay, move, staff
 from .context import SiteContext
+from .overrun import ensure_within_deadline
 from .ports import RecorderPort
 
 log = logging.getLogger(__name__)
@@ -27,9 +29,10 @@ def _room_busy(session: Session, room_id: str) -> bool:
                                                    Interview.state != "ended")).first() is not None
 
 
-def _check(session: Session, ctx: SiteContext, stay_id: str, cmd: StartInterview) -> Stay:
+def _check(session: Session, ctx: SiteContext, stay_id: str, cmd: StartInterview, now: datetime) -> Stay:
     stay = load_stay(session, stay_id)
     next_state(StayState(stay.state), "interview_start")  # rule 2: search and collection come first
+    ensure_within_deadline(stay, now, "interview")
     room = ctx.room(cmd.room_id)
     for oid in dict.fromkeys(cmd.officer_ids):
         staff(session, oid, role="case_officer", field="officer_ids")
@@ -40,11 +43,12 @@ def _check(session: Session, ctx: SiteContext, stay_id: str, cmd: StartInterview
 
 async def start(db: Database, ctx: SiteContext, recorder: RecorderPort, actor: Actor, stay_id: str,
                 cmd: StartInterview) -> dict[str, Any]:
-    await db.read(lambda s: _check(s, ctx, stay_id, cmd))
+    now = db.clock.now()
+    await db.read(lambda s: _check(s, ctx, stay_id, cmd, now))
     recording_id = await recorder.start(cmd.room_id, stay_id)  # rule 3: no confirmation, no interview
 
     def write(uow: UnitOfWork) -> dict[str, Any]:
-        stay = _check(uow.session, ctx, stay_id, cmd)
+        stay = _check(uow.session, ctx, stay_id, cmd, uow.now)
         iv = Interview(id=f"iv-{uuid.uuid4().hex[:12]}", stay_id=stay.id, room_id=cmd.room_id,
                        officer_ids=list(dict.fromkeys(cmd.officer_ids)),
                        appropriate_adult=cmd.appropriate_adult.model_dump() if cmd.appropriate_adult else None,
@@ -102,6 +106,8 @@ async def resume(db: Database, recorder: RecorderPort, actor: Actor, interview_i
     iv = await db.read(lambda s: _interview(s, interview_id))
     if iv.state != "paused":
         raise RuleViolation("INTERVIEW_NOT_PAUSED", "讯问/询问未暂停", "the interview is not paused", state=iv.state)
+    now = db.clock.now()
+    await db.read(lambda s: ensure_within_deadline(load_stay(s, iv.stay_id), now, "interview"))
     new_recording = None
     if iv.recording_id is None:  # the recording failed: nothing resumes until a recorder confirms again
         new_recording = await recorder.start(iv.room_id, iv.stay_id)
@@ -110,6 +116,7 @@ async def resume(db: Database, recorder: RecorderPort, actor: Actor, interview_i
         cur = _interview(uow.session, interview_id)
         if cur.state != "paused":
             raise RuleViolation("INTERVIEW_NOT_PAUSED", "讯问/询问未暂停", "the interview is not paused")
+        ensure_within_deadline(load_stay(uow.session, cur.stay_id), uow.now, "interview")
         gaps = list(cur.gaps or [])
         if gaps and gaps[-1]["to"] is None:
             gaps[-1] = {**gaps[-1], "to": uow.now.isoformat()}
@@ -166,6 +173,9 @@ def interview_view(iv: Interview) -> dict[str, Any]:
 def start_activity(uow: UnitOfWork, ctx: SiteContext, stay_id: str, cmd: StartActivity) -> dict[str, Any]:
     s = uow.session
     stay = load_stay(s, stay_id)
+    next_state(StayState(stay.state), "activity_start")
+    if cmd.kind != "medical_check":  # the medical check is care, and the pre-transfer check an exit needs
+        ensure_within_deadline(stay, uow.now, "activity")
     performer = staff(s, cmd.performed_by_id, field="performed_by_id")
     if cmd.kind == "drug_test":
         check_sampler(stay.sex, performer.sex)

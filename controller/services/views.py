@@ -51,8 +51,8 @@ def stay_view(session: Session, stay: Stay, with_timeline: bool = True) -> dict[
         activities=[{"id": a.id, "kind": a.kind, "performed_by_id": a.performed_by_id, "room_id": a.room_id,
                      "started_at": _iso(a.started_at), "ended_at": _iso(a.ended_at), "result": a.result}
                     for a in session.exec(select(Activity).where(Activity.stay_id == stay.id)).all()],
-        leaves=[{"id": lv.id, "reason": lv.reason, "approver_id": lv.approver_id, "escort_ids": lv.escort_ids,
-                 "note": lv.note, "left_at": _iso(lv.left_at), "returned_at": _iso(lv.returned_at)}
+        leaves=[{"id": lv.id, "reason": lv.reason, "approved_by": lv.approved_by, "approval_id": lv.approval_id,
+                 "escort_ids": lv.escort_ids, "note": lv.note, "left_at": _iso(lv.left_at), "returned_at": _iso(lv.returned_at)}
                 for lv in session.exec(select(Leave).where(Leave.stay_id == stay.id)).all()],
         care=[{"id": c.id, "kind": c.kind, "at": _iso(c.at), "by_id": c.by_id, "note": c.note}
               for c in session.exec(select(CareRecord).where(CareRecord.stay_id == stay.id)).all()],

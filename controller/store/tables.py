@@ -138,7 +138,8 @@ class Leave(SQLModel, table=True):
     id: str = Field(primary_key=True)
     stay_id: str = Field(index=True)
     reason: str
-    approver_id: str
+    approved_by: str  # the supervisor who granted the approval (proven, never named by the request)
+    approval_id: str | None = None
     escort_ids: list[str] = _json(list)
     note: str | None = None
     left_at: datetime = _ts(nullable=False)
@@ -340,3 +341,27 @@ class HealthRecord(SQLModel, table=True):
     device_id: str | None = None
     recorded_at: datetime = _ts(nullable=False)
     recorded_by: str
+
+
+class Approval(SQLModel, table=True):
+    """A supervisor's approval as its own record: asked for by one person, granted or refused only by an
+    authenticated supervisor, then used once by the step it names (see ``services/approvals.py``)."""
+
+    __tablename__ = "approval"
+    id: str = Field(primary_key=True)
+    kind: str = Field(index=True)  # placement_override | extension | temporary_leave | …
+    stay_id: str = Field(index=True)
+    state: str = Field(index=True)  # pending | granted | refused | withdrawn | used (expired is derived)
+    reason: str
+    request: dict[str, Any] = _json(dict)  # what exactly is asked (room, new deadline, leave reason …)
+    requested_by: str
+    requested_at: datetime = _ts(nullable=False)
+    expires_at: datetime = _ts(nullable=False)
+    decided_by: str | None = None
+    decided_at: datetime | None = _ts(nullable=True)
+    decided_method: str | None = None  # session | card_pin | password
+    decision_note: str | None = None
+    level: str | None = None  # the approving level where the law names one (e.g. county)
+    document_no: str | None = None  # the decision document's number, where the law asks for one
+    used_at: datetime | None = _ts(nullable=True)
+    used_by_action: str | None = None

@@ -2,6 +2,7 @@
 // stay through its next step (registration, security check, face capture, property, placement, waiting-room
 // actions, temporary leave and return, extension, exit). Live events refresh the ledger and fill device data.
 import { ApiError, get, getToken, isMissing, post } from "./api.js";
+import { approvalPanel } from "./approval.js";
 import { lang, t } from "./i18n.js";
 import { deviceOnline, findDevice, startPage } from "./page.js";
 import { can, currentStaff, gate } from "./session.js";
@@ -504,19 +505,11 @@ function overrideBox(f, s, err) {
   const v = err.details?.violations || [];
   if (!err.code.startsWith("ROOM_") || v.includes("ROOM_NOT_HOLDING") || !err.details?.room_id) return null;
   const roomId = err.details.room_id;
-  const sups = staffWith("supervisor");
-  const me = currentStaff();
-  const box = h("div#override.override", {},
-    h("h3", {}, t("place.override_title")),
-    field(t("place.supervisor"), select("override_supervisor", staffOpts(sups), { empty: t("form.choose"), value: me && sups.some((x) => x.id === me.id) ? me.id : null })),
-    field(t("place.reason"), h("textarea", { name: "override_reason" })),
-    h("div.row", {}, h("button.danger", {
-      type: "button", "data-action": "place.override",
-      onclick: () => act(f, `/stays/${s.id}/placement`, {
-        room_id: roomId, override: { supervisor_id: box.querySelector("[name=override_supervisor]").value, reason: box.querySelector("[name=override_reason]").value.trim() },
-      }, { onError: (e2) => overrideBox(f, s, e2) }),
-    }, t("place.override"))));
-  return box;
+  // the placement goes ahead only with a supervisor's approval for this room, granted by the supervisor himself
+  return h("div#override.override", {}, approvalPanel({
+    kind: "placement_override", stayId: s.id, terms: () => ({ room_id: roomId }),
+    onGranted: (id) => act(f, `/stays/${s.id}/placement`, { room_id: roomId, approval_id: id }),
+  }));
 }
 
 // ---------------------------------------------------------------- waiting: activities, leave, extension, exit, care
@@ -574,17 +567,20 @@ function leaveForm(area, s) {
   const escorts = S.staff.filter((p) => p.active !== false && (p.roles.includes("case_officer") || p.roles.includes("custody_staff")));
   const f = h("form#leave-form", { onsubmit: (e) => e.preventDefault() },
     h("div.grid2", {},
-      field(t("leave.reason"), select("reason", opts("leavereason", LEAVE_REASONS), { value: "scene_identification" })),
-      field(t("leave.approver"), select("approver_id", staffOpts(staffWith("supervisor")), { empty: t("form.choose") }))),
+      field(t("leave.reason"), select("reason", opts("leavereason", LEAVE_REASONS), { value: "scene_identification" }))),
     h("h3", {}, t("leave.escorts")),
     h("div.checks", {}, escorts.map((p) => h("label.check", {}, h("input", { type: "checkbox", name: "escort", value: p.id }), p.name))),
     field(t("leave.note"), h("input", { name: "note" })),
     h("p.small.muted", {}, t("leave.clock_runs")),
-    submitRow("leave.submit", () => {
-      const b = { reason: f.reason.value, approver_id: f.approver_id.value,
-        escort_ids: [...f.querySelectorAll("input[name=escort]:checked")].map((i) => i.value) };
-      if (f.note.value.trim()) b.note = f.note.value.trim();
-      return act(f, `/stays/${s.id}/leave`, b);
+    approvalPanel({
+      kind: "temporary_leave", stayId: s.id, terms: () => ({ leave_reason: f.reason.value }),
+      reason: () => f.note.value.trim() || t(`leavereason.${f.reason.value}`),
+      onGranted: (id) => {
+        const b = { reason: f.reason.value, approval_id: id,
+          escort_ids: [...f.querySelectorAll("input[name=escort]:checked")].map((i) => i.value) };
+        if (f.note.value.trim()) b.note = f.note.value.trim();
+        return act(f, `/stays/${s.id}/leave`, b);
+      },
     }));
   add(area, f);
 }
@@ -593,7 +589,7 @@ function leaveNow(body, s) {
   const lv = [...(s.leaves || [])].reverse().find((x) => !x.returned_at);
   const f = h("form#return-form", { onsubmit: (e) => e.preventDefault() },
     h("h2", {}, t("state.on_temporary_leave")),
-    lv ? h("p", {}, `${t(`leavereason.${lv.reason}`)} · ${t("leave.approver")} ${staffName(lv.approver_id)} · ${fmtTime(lv.left_at)}`) : null,
+    lv ? h("p", {}, `${t(`leavereason.${lv.reason}`)} · ${t("leave.approver")} ${staffName(lv.approved_by)} · ${fmtTime(lv.left_at)}`) : null,
     h("p.small.muted", {}, t("leave.return_hint")),
     submitRow("leave.return", () => act(f, `/stays/${s.id}/return`, {})));
   add(body, f);
@@ -601,13 +597,15 @@ function leaveNow(body, s) {
 
 function extensionForm(area, s) {
   const f = h("form#extension-form", { onsubmit: (e) => e.preventDefault() },
-    h("div.grid3", {},
-      field(t("ext.approver"), select("approver_id", staffOpts(staffWith("supervisor")), { empty: t("form.choose") })),
+    h("div.grid2", {},
       field(t("ext.until"), h("input", { name: "until", type: "datetime-local" })),
       field(t("ext.reason"), h("input", { name: "reason" }))),
-    submitRow("ext.submit", () => {
-      const until = f.until.value ? new Date(f.until.value).toISOString() : "";
-      return act(f, `/stays/${s.id}/extension`, { approver_id: f.approver_id.value, until, reason: f.reason.value.trim() });
+    approvalPanel({
+      kind: "extension", stayId: s.id,
+      terms: () => ({ until: f.until.value ? new Date(f.until.value).toISOString() : null }),
+      reason: () => f.reason.value,
+      onGranted: (id) => act(f, `/stays/${s.id}/extension`, {
+        approval_id: id, until: new Date(f.until.value).toISOString(), reason: f.reason.value.trim() }),
     }));
   add(area, f);
 }

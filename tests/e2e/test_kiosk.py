@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import resident_id
+from tests.e2e.conftest import PASSWORD, resident_id
 
 pytestmark = pytest.mark.slow
 
@@ -142,13 +142,24 @@ def test_mixed_sex_placement_is_refused_in_chinese_then_overridden_by_a_supervis
     expect(refusal).to_contain_text("不得男女混关")
     expect(refusal).to_have_attribute("data-code", "ROOM_MIXED_SEX")
     expect(page.locator("#stay-head .state")).to_have_text("物品已保管")  # nothing happened
+    # the duty supervisor approves here by step-up: his own police number and password, checked by the server
     override = refusal.locator("#override")
-    override.locator("[name=override_supervisor]").select_option("sup-1")
-    override.locator("[name=override_reason]").fill("其余候问室已满，专人看护")
+    override.locator("[name=approval_reason]").fill("其余候问室已满，专人看护")
+    override.locator("[name=su_police_no]").fill("300001")
+    override.locator("[name=su_password]").fill("wrong-password-1")
     s.shot("kiosk-placement-refused")
-    override.get_by_role("button", name="经批准强制安置").click()
+    override.get_by_role("button", name="领导验证并批准").click()
+    expect(override.locator(".error-box")).to_contain_text("警号或密码错误")
+    expect(page.locator("#stay-head .state")).to_have_text("物品已保管")  # still nothing placed
+    override.locator("[name=su_password]").fill(PASSWORD)
+    override.get_by_role("button", name="领导验证并批准").click()
     expect(page.locator("#stay-head .state")).to_have_text("候问中")
     expect(page.locator("#stay-head")).to_contain_text("候问室5")
+    placed = [e for e in controller.call("GET", f"/stays/{her['id']}", "200001")["timeline"]
+              if e["action"] == "stay_placed"][-1]
+    assert placed["actor_id"] == "cus-f"  # who placed her; the approval names who allowed it and how
+    assert placed["after"]["approval"]["granted_by"] == "sup-1"
+    assert placed["after"]["approval"]["method"] == "password"
 
 
 def test_female_subject_is_offered_only_female_checkers_and_the_server_refuses_a_male_one(screens: Any,
@@ -195,9 +206,10 @@ def test_activity_and_temporary_leave_with_return_and_a_new_search(screens: Any,
     page.locator("[data-tab=leave]").click()
     leave = page.locator("#leave-form")
     leave.locator("[name=reason]").select_option("hospital")
-    leave.locator("[name=approver_id]").select_option("sup-1")
     leave.get_by_label("王建国").check()
-    leave.get_by_role("button", name="批准临时出区").click()
+    leave.locator("[name=su_police_no]").fill("300001")
+    leave.locator("[name=su_password]").fill(PASSWORD)
+    leave.get_by_role("button", name="领导验证并批准").click()
     expect(page.locator("#stay-head .state")).to_have_text("临时出区")
     expect(page.locator("#return-form")).to_contain_text("就医")
     page.get_by_role("button", name="已返回办案区").click()
@@ -222,19 +234,24 @@ def test_a_case_officer_extends_the_deadline_with_supervisor_approval(screens: A
     expect(countdown).to_have_text(re.compile(r"^1[01]:\d\d:\d\d$"))  # a criminal summons: 12 hours
     page.locator("[data-tab=ext]").click()
     form = page.locator("#extension-form")
-    form.locator("[name=approver_id]").select_option("sup-1")
     until = datetime.fromisoformat(stay["entered_at"]).astimezone(ZoneInfo("Asia/Shanghai")) + timedelta(hours=20)
     form.locator("[name=until]").fill(until.strftime("%Y-%m-%dT%H:%M"))
     form.locator("[name=reason]").fill("案情复杂，需继续讯问")
-    form.get_by_role("button", name="延长法定时限").click()
+    form.locator("[name=su_police_no]").fill("300001")
+    form.locator("[name=su_password]").fill(PASSWORD)
+    form.get_by_role("button", name="领导验证并批准").click()
     expect(countdown).to_have_text(re.compile(r"^1[89]:\d\d:\d\d$"))  # now 20 hours from entry
     too_far = until + timedelta(hours=10)  # 30 hours: beyond the 24-hour maximum
     page.locator("[data-tab=ext]").click()
-    form.locator("[name=approver_id]").select_option("sup-1")
     form.locator("[name=until]").fill(too_far.strftime("%Y-%m-%dT%H:%M"))
     form.locator("[name=reason]").fill("再延长")
-    form.get_by_role("button", name="延长法定时限").click()
+    form.locator("[name=su_police_no]").fill("300001")
+    form.locator("[name=su_password]").fill(PASSWORD)
+    form.get_by_role("button", name="领导验证并批准").click()
     expect(form.locator(".error-box")).to_contain_text("超出法定最长时限")
     # leave the room free for the other tests
+    ask = controller.call("POST", "/approvals", "200001", {"kind": "temporary_leave", "stay_id": stay["id"],
+                                                           "leave_reason": "other", "reason": "清场"})
+    controller.call("POST", f"/approvals/{ask['id']}/grant", "300001", {})
     controller.call("POST", f"/stays/{stay['id']}/leave", "200001",
-                    {"reason": "other", "approver_id": "sup-1", "escort_ids": ["off-1"]})
+                    {"reason": "other", "approval_id": ask["id"], "escort_ids": ["off-1"]})

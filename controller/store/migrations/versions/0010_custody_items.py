@@ -1,7 +1,7 @@
 """custody items: case property (涉案财物) and case files (卷宗) with their handovers; health records
 
 Revision ID: 0010
-Revises: 0003
+Revises: 0004
 Create Date: 2026-11-29 01:45:00
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlmodel
 
 
 revision = '0010'
-down_revision = '0003'
+down_revision = '0004'
 branch_labels = None
 depends_on = None
 
