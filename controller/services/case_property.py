@@ -21,6 +21,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sqlmodel import Session, col, select
 
+from ..auth import StepUpIn
 from ..clock import utc
 from ..domain.custody import CustodyStatus, Handover, Movement, chain_gaps, check_handover, movement_of
 from ..domain.errors import NotFound, RuleViolation, invalid
@@ -73,7 +74,7 @@ class HandoverIn(_Cmd):
     location_id: Id | None = None
     expected_return_at: AwareDatetime | None = None
     note: Annotated[str, Field(max_length=500)] | None = None
-    step_up: dict[str, Any] | None = None
+    step_up: StepUpIn | None = None
 
 
 def _new_id(prefix: str) -> str:
@@ -143,6 +144,12 @@ def register(uow: UnitOfWork, ctx: SiteContext, kind: str, cmd: RegisterItem) ->
 def parties_needing_step_up(actor_id: str, cmd: HandoverIn) -> list[str]:
     """Which side ("giver" / "receiver") is not the signed-in user and so must prove himself by step-up."""
     return [side for side, sid in (("giver", cmd.giver_id), ("receiver", cmd.receiver_id)) if sid != actor_id]
+
+
+def step_up_role(roles: list[str]) -> str:
+    """The role a counterpart proves himself in: the store's side as custody staff, anyone else as what he is.
+    The service still checks each side's role for the movement (``_check_custodian``)."""
+    return next((r for r in ("custody_staff", "case_officer", "supervisor") if r in roles), "custody_staff")
 
 
 def location_locker(ctx: SiteContext, location_id: str | None) -> str | None:

@@ -11,7 +11,7 @@ import pytest
 from controller.services import case_property as svc
 from controller.store.db import Actor
 from tests.api.test_rules import refused
-from tests.conftest import audit_count, walk
+from tests.conftest import PASSWORD, audit_count, walk
 
 OFFICER = "1001"  # off-1
 CUSTODY = "2001"  # cus-f
@@ -104,10 +104,40 @@ async def test_handover_without_authenticated_receiver_is_refused(api, container
     assert err["details"]["party"] == "receiver"
     # a bare claim of the receiver's proof is no proof either
     await refused(api, f"/api/v1/case-property/{item['id']}/handovers", {**body, "step_up": {"ok": True}},
-                  "HANDOVER_NOT_AUTHENTICATED", as_=OFFICER)
+                  "VALIDATION_ERROR", status=422, as_=OFFICER)
+    # another person's credentials prove that person, not the named receiver
+    status, err = await api.post(f"/api/v1/case-property/{item['id']}/handovers",
+                                 {**body, "step_up": {"police_no": "2002", "password": PASSWORD}}, as_=OFFICER)
+    assert status == 409 and err["code"] == "STEP_UP_NOT_PARTY", err
+    status, err = await api.post(f"/api/v1/case-property/{item['id']}/handovers",
+                                 {**body, "step_up": {"police_no": "2001", "password": "wrong-password"}},
+                                 as_=OFFICER)
+    assert status == 403 and err["code"] == "BAD_CREDENTIALS", err
     assert lockers.opened == []
     _, t = await api.get(f"/api/v1/case-property/{item['id']}/trail", as_=OFFICER)
     assert t["movements"] == [] and t["item"]["status"] == "registered"
+
+
+async def test_handover_with_the_receiver_proven_by_step_up_opens_the_locker(api, container, lockers):
+    item = await register(api)
+    status, got = await api.post(f"/api/v1/case-property/{item['id']}/handovers",
+                                 {"purpose": "storage", "giver_id": "off-1", "receiver_id": "cus-f",
+                                  "location_id": "evidence-1",
+                                  "step_up": {"police_no": "2001", "password": PASSWORD}}, as_=OFFICER)
+    assert status == 201, got
+    assert got["status"] == "in_store" and got["location_id"] == "evidence-1"
+    assert got["movement"]["giver_auth"] == "session" and got["movement"]["receiver_auth"] == "password"
+    assert got["locker_open"] == {"ok": True, "locker_id": "c-13"} and lockers.opened == ["c-13"]
+    # and out again for examination: the custodian signed in, the officer proves himself at her kiosk
+    due = (container.clock.now() + timedelta(hours=3)).isoformat()
+    status, got = await api.post(f"/api/v1/case-property/{item['id']}/handovers",
+                                 {"purpose": "examination", "giver_id": "cus-f", "receiver_id": "off-2",
+                                  "expected_return_at": due,
+                                  "step_up": {"police_no": "1002", "password": PASSWORD}}, as_=CUSTODY)
+    assert status == 201, got
+    assert got["status"] == "out" and got["holder_id"] == "off-2" and lockers.opened == ["c-13", "c-13"]
+    _, t = await api.get(f"/api/v1/case-property/{item['id']}/trail", as_=OFFICER)
+    assert [(m["giver_id"], m["receiver_id"]) for m in t["movements"]] == [("off-1", "cus-f"), ("cus-f", "off-2")]
 
 
 async def test_handover_by_someone_not_a_party_is_refused(api, lockers):

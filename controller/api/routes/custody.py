@@ -17,8 +17,8 @@ from ...services import case_property as svc
 from ...services import rooms
 from ...services.captures import write_image
 from ...store.db import Actor
-from ...store.tables import Capture
-from ..deps import ContainerDep, allow
+from ...store.tables import Capture, Staff
+from ..deps import ContainerDep, allow, step_up
 
 router = APIRouter(prefix="/api/v1", tags=["case property"])
 HANDLERS = ("custody_staff", "case_officer", "supervisor")
@@ -26,12 +26,25 @@ Handler = Annotated[Actor, allow(*HANDLERS)]
 MAX_PHOTO = 5 * 1024 * 1024
 
 
-def _prove(actor: Actor, body: svc.HandoverIn) -> dict[str, str]:
+async def _prove(request: Request, c: ContainerDep, actor: Actor, body: svc.HandoverIn) -> dict[str, str]:
     """Who proved himself for this handover, and how. The signed-in user by his session; the other party only by
-    server-checked step-up credentials in ``body.step_up``. Without them the other side stays unproven and the
-    service refuses (HANDOVER_NOT_AUTHENTICATED)."""
-    return {side: "session" for side, sid in (("giver", body.giver_id), ("receiver", body.receiver_id))
+    server-checked step-up credentials in ``body.step_up`` (``deps.step_up``), and they must be that party's own.
+    Without them the other side stays unproven and the service refuses (HANDOVER_NOT_AUTHENTICATED)."""
+    auth = {side: "session" for side, sid in (("giver", body.giver_id), ("receiver", body.receiver_id))
             if sid == actor.id}
+    other = next(((side, sid) for side, sid in (("giver", body.giver_id), ("receiver", body.receiver_id))
+                  if side not in auth), None)
+    if other is None or body.step_up is None:
+        return auth
+    side, sid = other
+    person = await c.db.read(lambda s: s.get(Staff, sid))
+    role = svc.step_up_role(list(person.roles) if person is not None else [])
+    proven, method = await step_up(request, c, body.step_up, role=role)
+    if proven.id != sid:
+        raise RuleViolation("STEP_UP_NOT_PARTY", "验证身份的人员不是所填的交接一方",
+                            "the person who proved himself is not the named party", party=side)
+    auth[side] = method
+    return auth
 
 
 async def _open(c: ContainerDep, actor: Actor, locker_id: str | None, result: dict[str, Any]) -> dict[str, Any]:
@@ -67,11 +80,12 @@ def _routes(kind: str, base: str, zh: str) -> None:
 
     @router.post(f"/{base}/{{item_id}}/handovers", status_code=201, summary=f"Hand over one {kind}",
                  name=f"handover_{kind}")
-    async def handover(item_id: str, body: svc.HandoverIn, c: ContainerDep, actor: Handler) -> dict[str, Any]:
+    async def handover(item_id: str, body: svc.HandoverIn, request: Request, c: ContainerDep,
+                       actor: Handler) -> dict[str, Any]:
         if actor.id not in (body.giver_id, body.receiver_id):
             raise RuleViolation("HANDOVER_NOT_PARTY", "交接须由移交人或接收人本人在终端登录操作",
                                 "the signed-in user must be the giver or the receiver", field="giver_id")
-        auth = _prove(actor, body)
+        auth = await _prove(request, c, actor, body)
         result = await c.db.write(actor, lambda uow: svc.handover(uow, c.ctx, kind, item_id, body, auth))
         return await _open(c, actor, result.pop("opens_locker_id"), result)
 
