@@ -14,7 +14,7 @@ from fastapi.staticfiles import StaticFiles
 from .api import errors, security, ws
 from .api.deps import iter_routes, route_roles
 from .api.ratelimit import LoginLimiter
-from .api.routes import approvals, captures, centre, custody, stays, ui
+from .api.routes import approvals, captures, centre, custody, health, stays, ui
 from .container import Container
 from .domain.errors import RuleViolation
 
@@ -49,6 +49,7 @@ def create_app(container: Container, *, start_background: bool = True) -> FastAP
     app.include_router(approvals.router)
     app.include_router(ws.router)
     app.include_router(custody.router)
+    app.include_router(health.router)
     for extra in container.extras.get("routers", []):
         app.include_router(extra)
 

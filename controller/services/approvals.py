@@ -50,8 +50,10 @@ KINDS: dict[str, tuple[str, ...]] = {
     "placement_override": ("room_id",),  # a placement that breaks a separation rule (rule 5)
     "extension": ("until",),  # a longer legal deadline within the basis's maximum (rule 1)
     "temporary_leave": ("leave_reason",),  # temporary leave from the area (rule 7)
+    "placement_without_medical_check": (),  # an injured or ill subject placed before a doctor has seen him
 }
-KIND_ZH = {"placement_override": "候问安置例外", "extension": "延长时限", "temporary_leave": "临时出区"}
+KIND_ZH = {"placement_override": "候问安置例外", "extension": "延长时限", "temporary_leave": "临时出区",
+           "placement_without_medical_check": "未经医生检查先行安置"}
 STATES = ("pending", "granted", "refused", "withdrawn", "used", "expired")
 METHODS = ("session", "card_pin", "password")
 

@@ -87,6 +87,9 @@ def extend(uow: UnitOfWork, ctx: SiteContext, stay_id: str, cmd: Extension) -> S
 
 def start_exit(uow: UnitOfWork, ctx: SiteContext, stay_id: str, cmd: StartExit) -> Stay:
     stay = load_stay(uow.session, stay_id)
+    from .health import check_exit
+
+    check_exit(uow.session, stay, cmd.disposition)
     return move(uow, stay, "exit", "exit_started", {"disposition": cmd.disposition, "locker_id": stay.locker_id},
                 disposition=cmd.disposition, waiting_room_id=None)
 

@@ -135,8 +135,13 @@ def placement(uow: UnitOfWork, ctx: SiteContext, stay_id: str, cmd: Placement) -
     if locker is not None and locker.door_open:
         raise RuleViolation("LOCKER_NOT_CLOSED", "储物柜门未关闭，请先关好柜门", "close the locker door first",
                             locker_id=locker.id)
+    from .health import check_placement
+
+    medical = check_placement(uow, stay, cmd.medical_approval_id)
     overridden, ref = _place(uow, ctx, stay, cmd.room_id, cmd.approval_id)
     data: dict[str, Any] = {"room_id": cmd.room_id, "from_room_id": stay.room_id}
+    if medical is not None:
+        data["medical_check_waived"] = medical
     if overridden and ref:
         data.update(override={**ref, "violations": overridden}, approval=ref)
     return move(uow, stay, "placement", "stay_placed", data, room_id=cmd.room_id, waiting_room_id=cmd.room_id,
