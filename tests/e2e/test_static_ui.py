@@ -11,8 +11,14 @@ UI = ROOT / "kiosk_ui"
 
 
 def dictionary() -> dict[str, tuple[str, str]]:
-    text = (UI / "js" / "i18n.js").read_text(encoding="utf-8")
-    return {k: (zh, en) for k, zh, en in re.findall(r'^\s*"([^"]+)": \["([^"]*)", "([^"]*)"\],$', text, re.M)}
+    """The big dictionary in i18n.js and every feature module's own ``extend({...})`` entries."""
+    words = {}
+    for js in sorted((UI / "js").glob("*.js")):
+        text = js.read_text(encoding="utf-8")
+        if js.name != "i18n.js" and "extend({" not in text:
+            continue
+        words |= {k: (zh, en) for k, zh, en in re.findall(r'"([a-z_.]+)": \["([^"]*)",\s*"([^"]*)"\]', text)}
+    return words
 
 
 def test_every_literal_key_has_chinese_and_english() -> None:
