@@ -108,6 +108,10 @@ def store_property(uow: UnitOfWork, ctx: SiteContext, stay_id: str, cmd: Propert
     locker = s.get(Locker, cmd.locker_id)
     if locker is None:
         raise NotFound("locker", cmd.locker_id, "储物柜")
+    if any(loc.locker_id == locker.id for loc in ctx.config.storage_locations):
+        # an evidence locker or file cabinet holds case property or files, never a subject's own belongings
+        raise RuleViolation("LOCKER_RESERVED", "该柜格为涉案财物/卷宗专用", "this compartment is reserved for case property",
+                            locker_id=locker.id)
     if locker.state != "free" or locker.stay_id is not None:
         raise RuleViolation("LOCKER_OCCUPIED", "该储物柜已被占用", "the locker is in use", locker_id=locker.id)
     items = [PropertyItem(id=f"item-{uuid.uuid4().hex[:10]}", stay_id=stay.id, **i.model_dump()) for i in cmd.items]

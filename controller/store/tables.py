@@ -153,7 +153,7 @@ class Locker(SQLModel, table=True):
     board: int
     channel: int
     size: str
-    state: str = "free"  # free | assigned | out_of_service
+    state: str = "free"  # free | assigned | out_of_service | reserved (evidence locker or file cabinet)
     stay_id: str | None = Field(default=None, index=True)
     door_open: bool = False
     item_present: bool = False

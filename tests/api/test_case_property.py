@@ -154,6 +154,15 @@ async def test_evidence_locker_refuses_to_open_without_a_handover(api, lockers):
     assert status == 200  # a personal-property locker still opens on a recorded order
 
 
+async def test_evidence_locker_is_not_a_personal_property_locker(api):
+    _, lockers = await api.get("/api/v1/lockers")
+    states = {lk["id"]: lk["state"] for lk in lockers}
+    assert states["c-13"] == states["c-15"] == "reserved" and states["c-12"] == "free"
+    stay = await walk(api, "collected")
+    await refused(api, f"/api/v1/stays/{stay['id']}/property",
+                  {"custodian_id": "cus-f", "locker_id": "c-13", "items": []}, "LOCKER_RESERVED", stay_id=stay["id"])
+
+
 async def test_storage_then_examination_and_return_make_a_trail(api, container, lockers):
     item = await register(api)
     stored = hand(container, item["id"], actor("cus-f", "custody_staff"), purpose="storage", giver_id="off-1",
