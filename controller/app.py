@@ -14,7 +14,7 @@ from fastapi.staticfiles import StaticFiles
 from .api import errors, limits, openapi, security, ws
 from .api.deps import iter_routes, route_roles
 from .api.ratelimit import LoginLimiter, SignInBackoff
-from .api.routes import accounts, approvals, captures, centre, measures, stays, ui
+from .api.routes import accounts, approvals, captures, centre, custody, health, measures, stays, ui
 from .api.routes import documents as documents_routes
 from .api.routes import reports as reports_routes
 from .api.routes import search as search_routes
@@ -58,6 +58,8 @@ def create_app(container: Container, *, start_background: bool = True) -> FastAP
     app.include_router(search_routes.router)
     app.include_router(reports_routes.router)
     app.include_router(accounts.router)
+    app.include_router(custody.router)
+    app.include_router(health.router)
     for extra in container.extras.get("routers", []):
         app.include_router(extra)
 

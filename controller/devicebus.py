@@ -111,6 +111,7 @@ class DeviceBus:
         self._stays: dict[str, dict[str, Any]] = {}
         self.cards: dict[str, dict[str, Any]] = {}  # reader id -> last card read (kept in memory only)
         self.transits: dict[str, deque[dict[str, Any]]] = {}
+        self.breaths: dict[str, dict[str, Any]] = {}  # breathalyser id -> its last reading
         self._grace: dict[str, rules8.GraceTracker] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
         self._dirty_rooms: set[str] = set()
@@ -264,6 +265,9 @@ class DeviceBus:
         return next((t for t in self.transits.get(gate_id, ()) if t["counter"] == counter), None)
 
     def _on_BreathResult(self, ev: Any) -> None:
+        # kept (in memory) so the stay can store the device's own reading, never a number typed in
+        self.breaths[ev.device_id] = {"event_id": str(uuid.uuid4()), "value_mg_100ml": ev.value_mg_100ml,
+                                      "device_ts": ev.device_ts, "received_at": self.c.clock.now().isoformat()}
         self._live(ev, "breath_result", {"value_mg_100ml": ev.value_mg_100ml})
 
     def _on_LockerChanged(self, ev: Any) -> None:

@@ -129,6 +129,8 @@ class TimingConfig(_Strict):
     session_idle_minutes: int = Field(default=30, ge=1, le=480)
     session_absolute_hours: float = Field(default=12, gt=0, le=24)
     device_offline_grace_s: float = Field(default=10, ge=0, le=600)
+    # 《公安机关涉案财物管理若干规定》art. 10: seized property reaches the property custodian within 24 h
+    case_property_transfer_hours: float = Field(default=24, gt=0, le=240)
     # how long a pending approval waits for a supervisor, and a granted one for its step (services/approvals.py)
     approval_expiry_minutes: int = Field(default=30, ge=1, le=720)
     daily_report_hour: int | None = Field(default=None, ge=0, le=23)  # local hour of the daily report; None: off
@@ -249,6 +251,19 @@ def production_problems(site: SiteConfig) -> list[str]:
     return problems
 
 
+class StorageLocation(_Strict):
+    """Where case property (涉案财物) or case files (卷宗) are kept: an evidence locker or file cabinet that is a
+    compartment of a locker bank (``locker_id``, opened by the lock board only for a recorded handover), or a
+    storage room without a lock we drive."""
+
+    id: Ident
+    name: str = Field(min_length=1)
+    name_en: str = ""
+    kind: Literal["evidence_locker", "storage_room", "file_cabinet"]
+    holds: Literal["case_property", "case_file"] = "case_property"
+    locker_id: str | None = None
+
+
 class SiteConfig(_Strict):
     site: SiteInfo
     rooms: list[RoomConfig]
@@ -262,6 +277,7 @@ class SiteConfig(_Strict):
     security: SecurityConfig = SecurityConfig()
     approvals: ApprovalsConfig = ApprovalsConfig()
     tls: TlsConfig = TlsConfig()
+    storage_locations: list[StorageLocation] = []
 
     @model_validator(mode="after")
     def _references(self) -> SiteConfig:
@@ -290,6 +306,14 @@ class SiteConfig(_Strict):
             if (bank.bus, bank.address) in seen:
                 raise ValueError(f"locker_banks.{i}.address: board {bank.address} on {bank.bus} listed twice")
             seen.add((bank.bus, bank.address))
+        _unique("storage_locations", [loc.id for loc in self.storage_locations])
+        compartments = {lid for lid, _b, _c in self.locker_ids()}
+        for i, loc in enumerate(self.storage_locations):
+            if loc.kind != "storage_room" and loc.locker_id is None:
+                raise ValueError(f"storage_locations.{i}.locker_id: a {loc.kind} needs its locker compartment")
+            if loc.locker_id is not None and loc.locker_id not in compartments:
+                raise ValueError(f"storage_locations.{i}.locker_id: no locker {loc.locker_id!r} in locker_banks")
+        _unique("storage_locations.locker_id", [loc.locker_id for loc in self.storage_locations if loc.locker_id])
         return self
 
     def locker_ids(self) -> list[tuple[str, LockerBank, int]]:
@@ -303,6 +327,9 @@ class SiteConfig(_Strict):
 
     def room(self, room_id: str) -> RoomConfig | None:
         return next((r for r in self.rooms if r.id == room_id), None)
+
+    def storage(self, location_id: str) -> StorageLocation | None:
+        return next((loc for loc in self.storage_locations if loc.id == location_id), None)
 
 
 def _unique(what: str, ids: list[str]) -> None:

@@ -182,7 +182,7 @@ def check_searcher(subject_sex: str, checker_sex: str) -> None:
 
 
 def check_sampler(subject_sex: str, sampler_sex: str) -> None:
-    # 《吸毒检测程序规定》第7条：检测样本为尿液的，采集女性被检测人尿液时应当由女性工作人员进行
+    # 《吸毒检测程序规定》第8条第1款：采集女性被检测人尿液检测样本，应当由女性工作人员进行
     if subject_sex == "female" and sampler_sex != "female":
         raise RuleViolation("SAMPLER_SEX", "女性被检测人的样本须由女性工作人员采集",
                             "a female subject's sample must be taken by female staff")

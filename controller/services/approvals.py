@@ -52,9 +52,11 @@ KINDS: dict[str, tuple[str, ...]] = {
     "temporary_leave": ("leave_reason",),  # temporary leave from the area (rule 7)
     "measure_change": ("measure",),  # a decision on the legal measure (detention, arrest, bail …)
     "repeated_summons": (),  # a new summons soon after the last one ended; stay_id is that ended stay
+    "placement_without_medical_check": (),  # an injured or ill subject placed before a doctor has seen him
 }
 KIND_ZH = {"placement_override": "候问安置例外", "extension": "延长时限", "temporary_leave": "临时出区",
-           "measure_change": "变更强制措施", "repeated_summons": "再次传唤"}
+           "measure_change": "变更强制措施", "repeated_summons": "再次传唤",
+           "placement_without_medical_check": "未经医生检查先行安置"}
 STATES = ("pending", "granted", "refused", "withdrawn", "used", "expired")
 METHODS = ("session", "card_pin", "password")
 

@@ -156,6 +156,8 @@ class Placement(_NeedsApproval):
     """A placement that breaks a separation rule needs a granted ``placement_override`` approval for the room."""
 
     room_id: Id
+    # an injured or ill subject with no medical check yet needs a granted "placement_without_medical_check"
+    medical_approval_id: Id | None = None
 
 
 class AppropriateAdult(_Cmd):

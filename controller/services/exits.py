@@ -94,6 +94,9 @@ def start_exit(uow: UnitOfWork, ctx: SiteContext, stay_id: str, cmd: StartExit) 
     stay = load_stay(uow.session, stay_id)
     next_state(StayState(stay.state), "exit")
     check_exit(stay.legal_basis, stay.role, cmd.disposition)  # the exit follows the current legal measure
+    from .health import check_exit as check_health_before_exit
+
+    check_health_before_exit(uow.session, stay, cmd.disposition)  # the five-item exam before a detention centre
     return move(uow, stay, "exit", "exit_started", {"disposition": cmd.disposition, "locker_id": stay.locker_id},
                 disposition=cmd.disposition, waiting_room_id=None)
 

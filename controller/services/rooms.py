@@ -104,8 +104,17 @@ def sync_lockers(uow: UnitOfWork, ctx: SiteContext) -> int:
         if uow.session.get(Locker, locker_id) is None:
             uow.session.add(Locker(id=locker_id, bus=bank.bus, board=bank.address, channel=ch, size=bank.size))
             added += 1
-    if added:
-        uow.record("lockers_configured", entity="site", entity_id=ctx.site_id, after={"added": added}, live=False)
+    # evidence lockers and file cabinets (site ``storage_locations``) are never offered for personal property
+    reserved = 0
+    for loc in ctx.config.storage_locations:
+        lk = uow.session.get(Locker, loc.locker_id) if loc.locker_id else None
+        if lk is not None and lk.state == "free" and lk.stay_id is None:
+            lk.state = "reserved"
+            uow.session.add(lk)
+            reserved += 1
+    if added or reserved:
+        uow.record("lockers_configured", entity="site", entity_id=ctx.site_id,
+                   after={"added": added, "reserved": reserved}, live=False)
     return added
 
 

@@ -108,6 +108,10 @@ def store_property(uow: UnitOfWork, ctx: SiteContext, stay_id: str, cmd: Propert
     locker = s.get(Locker, cmd.locker_id)
     if locker is None:
         raise NotFound("locker", cmd.locker_id, "储物柜")
+    if any(loc.locker_id == locker.id for loc in ctx.config.storage_locations):
+        # an evidence locker or file cabinet holds case property or files, never a subject's own belongings
+        raise RuleViolation("LOCKER_RESERVED", "该柜格为涉案财物/卷宗专用", "this compartment is reserved for case property",
+                            locker_id=locker.id)
     if locker.state != "free" or locker.stay_id is not None:
         raise RuleViolation("LOCKER_OCCUPIED", "该储物柜已被占用", "the locker is in use", locker_id=locker.id)
     items = [PropertyItem(id=f"item-{uuid.uuid4().hex[:10]}", stay_id=stay.id, **i.model_dump()) for i in cmd.items]
@@ -135,8 +139,13 @@ def placement(uow: UnitOfWork, ctx: SiteContext, stay_id: str, cmd: Placement) -
     if locker is not None and locker.door_open:
         raise RuleViolation("LOCKER_NOT_CLOSED", "储物柜门未关闭，请先关好柜门", "close the locker door first",
                             locker_id=locker.id)
+    from .health import check_placement
+
+    medical = check_placement(uow, stay, cmd.medical_approval_id)
     overridden, ref = _place(uow, ctx, stay, cmd.room_id, cmd.approval_id)
     data: dict[str, Any] = {"room_id": cmd.room_id, "from_room_id": stay.room_id}
+    if medical is not None:
+        data["medical_check_waived"] = medical
     if overridden and ref:
         data.update(override={**ref, "violations": overridden}, approval=ref)
     return move(uow, stay, "placement", "stay_placed", data, room_id=cmd.room_id, waiting_room_id=cmd.room_id,

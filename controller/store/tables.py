@@ -156,7 +156,7 @@ class Locker(SQLModel, table=True):
     board: int
     channel: int
     size: str
-    state: str = "free"  # free | assigned | out_of_service
+    state: str = "free"  # free | assigned | out_of_service | reserved (evidence locker or file cabinet)
     stay_id: str | None = Field(default=None, index=True)
     door_open: bool = False
     item_present: bool = False
@@ -290,6 +290,69 @@ class DailyReport(SQLModel, table=True):
     day: date = Field(primary_key=True)
     generated_at: datetime = _ts(nullable=False)
     stats: dict[str, Any] = _json(dict)
+
+
+class CustodyItem(SQLModel, table=True):
+    """A piece of case property (涉案财物) or a case file (卷宗) under chain of custody; never a subject's own
+    belongings (those are ``PropertyItem``)."""
+
+    __tablename__ = "custody_item"
+    id: str = Field(primary_key=True)
+    kind: str = Field(index=True)  # case_property | case_file
+    case_no: str = Field(index=True)
+    stay_id: str | None = Field(default=None, index=True)
+    description: str
+    category: str
+    quantity: float = 1
+    unit: str | None = None
+    amount: str | None = None  # cash: a decimal string, never a float
+    currency: str | None = None
+    photo_ids: list[str] = _json(list)
+    seal_no: str | None = None
+    status: str = Field(index=True)  # registered | in_store | out | closed
+    holder_id: str | None = None  # the person holding it (None while in store)
+    location_id: str | None = None  # the storage location while in store
+    due_back_at: datetime | None = _ts(nullable=True)  # while out: the expected return
+    transfer_due_at: datetime | None = _ts(nullable=True)  # seized here: must reach the property centre by then
+    registered_at: datetime = _ts(nullable=False)
+    registered_by: str
+    version: int = 1
+
+
+class CustodyMovement(SQLModel, table=True):
+    """One handover of a custody item: giver and receiver, both authenticated, and how each proved it."""
+
+    __tablename__ = "custody_movement"
+    __table_args__ = (Index("ix_custody_movement_item", "item_id", "seq"),
+                      UniqueConstraint("item_id", "seq", name="uq_custody_movement_seq"))
+    id: str = Field(primary_key=True)
+    item_id: str
+    seq: int
+    kind: str  # in | out | final
+    purpose: str
+    giver_id: str
+    receiver_id: str
+    giver_auth: str  # session | step_up
+    receiver_auth: str
+    location_id: str | None = None
+    at: datetime = _ts(nullable=False)
+    expected_return_at: datetime | None = _ts(nullable=True)
+    note: str | None = None
+
+
+class HealthRecord(SQLModel, table=True):
+    """A health record of a stay: entry health check, medical check, five-item exam, drug test or breathalyser
+    reading. ``data`` is the validated structured record; ``staff_ids`` are the staff who authenticated for it."""
+
+    __tablename__ = "health_record"
+    id: str = Field(primary_key=True)
+    stay_id: str = Field(index=True)
+    kind: str = Field(index=True)  # entry_check | medical_check | five_item_exam | drug_test | alcohol_reading
+    data: dict[str, Any] = _json(dict)
+    staff_ids: list[str] = _json(list)
+    device_id: str | None = None
+    recorded_at: datetime = _ts(nullable=False)
+    recorded_by: str
 
 
 class Approval(SQLModel, table=True):

@@ -480,6 +480,17 @@ const D = {
   "nation.CAN": ["加拿大", "Canada"],
   "nation.AUS": ["澳大利亚", "Australia"],
   "nation.NGA": ["尼日利亚", "Nigeria"],
+  // case property, case files and health records (timeline entries of a stay)
+  "audit.case_property_registered": ["涉案财物登记", "Case property registered"],
+  "audit.case_property_handover": ["涉案财物交接", "Case property handed over"],
+  "audit.case_file_registered": ["卷宗登记", "Case file registered"],
+  "audit.case_file_handover": ["卷宗交接", "Case file handed over"],
+  "audit.stay_flags_set": ["健康风险标记", "Health risk flags set"],
+  "audit.health_entry_check_recorded": ["入区健康检查", "Entry health check"],
+  "audit.health_medical_check_recorded": ["医生检查", "Medical check"],
+  "audit.health_five_item_exam_recorded": ["五项体检", "Five-item medical exam"],
+  "audit.health_drug_test_recorded": ["吸毒检测", "Drug test"],
+  "audit.health_alcohol_reading_recorded": ["酒精测试结果", "Breathalyser reading"],
 };
 
 let current = localStorage.getItem("hcc.lang") === "en" ? "en" : "zh";

@@ -42,6 +42,7 @@ def camera_site(url: str, model: Path | None | str) -> dict[str, Any]:
     raw = copy.deepcopy(tomllib.loads(DEMO_SITE.read_text(encoding="utf-8")))
     raw["devices"] = [dict(d, url=url) for d in raw["devices"] if d["id"] == CAM]
     raw["locker_banks"] = []
+    raw["storage_locations"] = []  # they name compartments of the banks just removed
     for room in raw["rooms"]:
         for ref in ("recorder_id", "door_lock_id", "panic_button_id"):
             room.pop(ref, None)

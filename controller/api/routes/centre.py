@@ -150,6 +150,9 @@ async def list_lockers(c: ContainerDep, actor: Annotated[Actor, allow(*GUARD, "a
 @router.post("/lockers/{locker_id}/open", tags=["lockers"])
 async def open_locker(locker_id: str, body: OpenLocker, c: ContainerDep,
                       actor: Annotated[Actor, allow(*GUARD)]) -> dict[str, Any]:
+    from ...services.case_property import ensure_not_custody_locker
+
+    ensure_not_custody_locker(c.ctx, locker_id)
     result = await c.db.write(actor, lambda uow: rooms.record_locker_open(uow, locker_id, body))
     try:
         await c.lockers.open(locker_id)
