@@ -87,7 +87,7 @@ class SimulatorProcess:
 
     async def start(self) -> None:
         self.proc = subprocess.Popen([sys.executable, "-m", "hw_sim", "--site", str(self.site_file),  # noqa: ASYNC220
-                                      "--run-dir", "var/sim"], preexec_fn=_die_with_parent)
+                                      "--run-dir", "var/sim", "--open-bench"], preexec_fn=_die_with_parent)
         await asyncio.sleep(1.5)  # give the ptys and the broker a moment, so the adapters find them at once
 
     async def stop(self) -> None:

@@ -34,7 +34,7 @@ class SimProcess:
     def start(self, timeout: float = 30.0) -> None:
         with open(self.log, "a") as log:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "hw_sim", "--site", str(self.site), "--run-dir", str(self.run_dir),
+                [sys.executable, "-m", "hw_sim", "--site", str(self.site), "--run-dir", str(self.run_dir), "--open-bench",
                  "--broker", self.broker, "--control-port", str(self.control_port), "--log-level", "WARNING"],
                 cwd=ROOT, stdout=subprocess.PIPE, stderr=log, text=True)
         assert self.proc.stdout is not None
