@@ -18,11 +18,14 @@ from tests.reliability.sites import write_site
 
 class SimProcess:
     def __init__(self, run_dir: Path, *, grace_s: float = 1.0, broker: str = "auto",
-                 mqtt_port: int | None = None) -> None:
+                 mqtt_port: int | None = None, open_bench: bool = False) -> None:
         self.run_dir = run_dir
         self.mqtt_port = mqtt_port or free_port()
         self.control_port = free_port()
-        self.site = write_site(run_dir, self.mqtt_port, grace_s=grace_s)
+        # devices with their own accounts and keys, as a site runs them; ``open_bench`` only for benchmarks
+        self.open_bench = open_bench
+        self.site = write_site(run_dir, self.mqtt_port, grace_s=grace_s, credentials=not open_bench)
+        self.credentials = None if open_bench else run_dir / "mqtt"
         self.broker = broker
         self.proc: subprocess.Popen[str] | None = None
         self.log = run_dir / "hw_sim.log"
@@ -34,7 +37,8 @@ class SimProcess:
     def start(self, timeout: float = 30.0) -> None:
         with open(self.log, "a") as log:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "hw_sim", "--site", str(self.site), "--run-dir", str(self.run_dir), "--open-bench",
+                [sys.executable, "-m", "hw_sim", "--site", str(self.site), "--run-dir", str(self.run_dir),
+                 *(["--open-bench"] if self.credentials is None else ["--credentials", str(self.credentials)]),
                  "--broker", self.broker, "--control-port", str(self.control_port), "--log-level", "WARNING"],
                 cwd=ROOT, stdout=subprocess.PIPE, stderr=log, text=True)
         assert self.proc.stdout is not None
