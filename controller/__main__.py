@@ -123,8 +123,8 @@ class ChildProcess:
 
 def simulator_process(site_file: Path) -> ChildProcess:
     """hw_sim for every device of the site; the ptys and the broker get a moment so the adapters find them."""
-    return ChildProcess([sys.executable, "-m", "hw_sim", "--site", str(site_file), "--run-dir", "var/sim"],
-                        settle_s=1.5)
+    return ChildProcess([sys.executable, "-m", "hw_sim", "--site", str(site_file), "--run-dir", "var/sim",
+                         "--open-bench"], settle_s=1.5)
 
 
 def demo_platform(settings: Settings, site: SiteConfig, port: int = DEMO_PLATFORM_PORT

@@ -123,7 +123,9 @@ class DeviceBus:
         self.registry = DeviceRegistry(container.site.devices, self.on_device_event, site=container.site.site.id,
                                        factories={"lock_board": self._lock_board_factory},
                                        mqtt_username=container.site.mqtt.username,
-                                       mqtt_password=_read_secret(container.site.mqtt.password_file))
+                                       mqtt_password=_read_secret(container.site.mqtt.password_file),
+                                       device_keys_dir=container.site.mqtt.device_keys_dir)
+        self.alarm_gate = alarms.AlarmGate(lambda fn: self.c.db.write(SYSTEM, fn))
 
     # --- construction --------------------------------------------------------------------------------------
 
@@ -149,6 +151,7 @@ class DeviceBus:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self._starting
         await self.registry.stop_all()
+        await self.alarm_gate.drain()
         for t in list(self._tasks):
             t.cancel()
         for t in list(self._tasks):
@@ -307,15 +310,23 @@ class DeviceBus:
         room = ev.room_id or self._room_of(ev.device_id)
         here = sorted(t for t, tag in self.tags.items() if tag.zone == room and self.tag_owner.get(t, ("", ""))[0] == "stay")
         stay_ids = [self.tag_owner[t][1] for t in here]
-        self._live(ev, "panic", {"room_id": room}, room)
-        self._spawn(self.c.db.write(SYSTEM, lambda uow: alarms.raise_alarm(
-            uow, "panic", f"panic:{ev.device_id}:{ev.event_id}", room_id=room, device_id=ev.device_id,
-            stay_id=stay_ids[0] if stay_ids else None, stay_ids=stay_ids)))
+        # one open alarm per button, counting the presses (a flood is one alarm, not one write per message)
+        if self.alarm_gate.note("panic", f"panic:{ev.device_id}", room_id=room, device_id=ev.device_id,
+                                stay_id=stay_ids[0] if stay_ids else None, stay_ids=stay_ids):
+            self._live(ev, "panic", {"room_id": room}, room)
 
     def _on_DoorForcedOpen(self, ev: Any) -> None:
-        self._live(ev, "door_forced_open", {}, ev.room_id)
-        self._spawn(self.c.db.write(SYSTEM, lambda uow: raise_unless_open(
-            uow, "door_forced", f"door_forced:{ev.device_id}", room_id=ev.room_id, device_id=ev.device_id)))
+        if self.alarm_gate.note("door_forced", f"door_forced:{ev.device_id}", room_id=ev.room_id,
+                                device_id=ev.device_id):
+            self._live(ev, "door_forced_open", {}, ev.room_id)
+
+    def _on_ReplyForged(self, ev: Any) -> None:
+        self.alarm_gate.note("device_forged", f"device_forged:{ev.device_id}", device_id=ev.device_id,
+                             room_id=self._room_of(ev.device_id), reason=ev.reason)
+
+    def _on_UnknownSource(self, ev: Any) -> None:
+        self.alarm_gate.note("device_unknown", f"device_unknown:{ev.device_id}", count=self.registry.watch.threshold,
+                             source=ev.device_id, topic=ev.topic)
 
     def _on_DoorStateChanged(self, ev: Any) -> None:
         self._live(ev, "door_state", {"door": ev.door, "lock": ev.lock}, ev.room_id)

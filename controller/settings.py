@@ -84,6 +84,8 @@ class MqttConfig(_Strict):
     username: str | None = None
     password_file: Path | None = None
     tls_ca_file: Path | None = None
+    # <dir>/<device id>.key from `devices credentials`: the keys a device's signed replies are checked with
+    device_keys_dir: Path | None = None
 
 
 class RuleOverride(_Strict):

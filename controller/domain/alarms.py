@@ -35,6 +35,8 @@ ALARM_KINDS: dict[str, tuple[str, str, str]] = {
     "locker_not_empty": ("warning", "储物柜清空后仍有物品", "locker not empty after exit"),
     "custody_overdue": ("warning", "涉案财物/卷宗逾期未归还", "case property or file not returned on time"),
     "custody_transfer_late": ("warning", "涉案财物逾期未移交管理中心", "case property not transferred in time"),
+    "device_forged": ("critical", "设备应答未通过验证", "device reply failed verification"),
+    "device_unknown": ("warning", "未登记设备发送消息", "messages from an unlisted device"),
 }
 
 SEVERITY_ORDER = {"info": 0, "warning": 1, "critical": 2}

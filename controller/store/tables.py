@@ -206,6 +206,7 @@ class Alarm(SQLModel, table=True):
     escalated_at: datetime | None = _ts(nullable=True)
     last_notified_at: datetime = _ts(nullable=False)
     repeat_count: int = 0
+    occurrences: int = 1  # how often the device condition happened while this alarm was open (a flood = 1 alarm)
 
 
 class AuditEntry(SQLModel, table=True):

@@ -15,6 +15,7 @@ import shutil
 import subprocess
 import sys
 import time
+import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,8 @@ from typing import Any
 import httpx
 import pytest
 
+from controller import ops
+from controller.settings import parse_site
 from tests.procs import ROOT, Child, free_port
 from tests.reliability.harness import ControllerProcess
 
@@ -173,6 +176,12 @@ def _sim_site_file(dest: Path, run_dir: Path) -> Path:
     text = text.replace("[timing]\n", "[timing]\nsession_idle_minutes = 240\n", 1)
     text = text.replace('url = "var/sim/', f'url = "{run_dir}/')
     text = text.replace("127.0.0.1:18830", f"127.0.0.1:{free_port()}").replace("127.0.0.1:18081", f"127.0.0.1:{free_port()}")
+    # The broker as production runs it: the credentials `devices credentials` issues, used by the controller (here)
+    # and by every simulated device (hw_sim --credentials)
+    creds = dest / "mqtt"
+    ops.issue_credentials(parse_site(tomllib.loads(text)), creds)
+    text = text.replace("[mqtt]\n", f'[mqtt]\nusername = "controller"\npassword_file = "{creds}/controller.password"\n'
+                                    f'device_keys_dir = "{creds}/keys"\n', 1)
     path = dest / "e2e-sim-site.toml"
     path.write_text(text, encoding="utf-8")
     return path
@@ -186,8 +195,8 @@ class Simulator:
         self.control_port = free_port()
         self.log = run_dir.parent / "hw_sim.log"
         self.child = Child([sys.executable, "-m", "hw_sim", "--site", str(site), "--run-dir", str(run_dir),
-                            "--broker", "embedded", "--control-port", str(self.control_port), "--log-level",
-                            "WARNING"], log=self.log, what="hw_sim", ready_line="hw_sim ready", truncate_log=True)
+                            "--broker", "mosquitto", "--credentials", str(site.parent / "mqtt"),
+                            "--control-port", str(self.control_port), "--log-level", "WARNING"], log=self.log, what="hw_sim", ready_line="hw_sim ready", truncate_log=True)
 
     def spawn(self) -> None:
         self.run_dir.mkdir(parents=True, exist_ok=True)

@@ -16,14 +16,18 @@ from tests.reliability.sites import write_site
 
 class SimProcess:
     def __init__(self, run_dir: Path, *, grace_s: float = 1.0, broker: str = "auto",
-                 mqtt_port: int | None = None) -> None:
+                 mqtt_port: int | None = None, open_bench: bool = False) -> None:
         self.run_dir = run_dir
         self.mqtt_port = mqtt_port or free_port()
         self.control_port = free_port()
-        self.site = write_site(run_dir, self.mqtt_port, grace_s=grace_s)
+        # devices with their own accounts and keys, as a site runs them; ``open_bench`` only for benchmarks
+        self.open_bench = open_bench
+        self.site = write_site(run_dir, self.mqtt_port, grace_s=grace_s, credentials=not open_bench)
+        self.credentials = None if open_bench else run_dir / "mqtt"
         self.broker = broker
         self.log = run_dir / "hw_sim.log"
         self.child = Child([sys.executable, "-m", "hw_sim", "--site", str(self.site), "--run-dir", str(run_dir),
+                            *(["--open-bench"] if self.credentials is None else ["--credentials", str(self.credentials)]),
                             "--broker", broker, "--control-port", str(self.control_port), "--log-level", "WARNING"],
                            log=self.log, what="hw_sim", ready_line="hw_sim ready", stop_grace_s=15.0)
 
