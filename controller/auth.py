@@ -294,7 +294,8 @@ class StepUpResult:
 
 def verify_step_up(uow: UnitOfWork, cred: StepUpIn, *, role: str = "supervisor") -> StepUpResult:
     """Checks step-up credentials with the sign-in's rules: a wrong PIN or password counts toward that account's
-    lockout, a locked or disabled account is refused, and the person must hold ``role``. Like sign-in it never
+    failures (and, in ``api.deps.step_up``, the sign-in back-off of that account from that address), a disabled
+    account is refused, and the person must hold ``role``. Like sign-in it never
     raises for bad credentials (the failure count must commit): run it in its own transaction and raise
     ``result.error`` after (``controller.api.deps.step_up`` does this)."""
     if cred.card_id is not None and cred.pin is not None:

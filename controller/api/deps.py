@@ -102,8 +102,18 @@ async def step_up(request: Request, c: Container, cred: Any, role: str = "superv
     limiter = getattr(request.app.state, "step_up_limiter", None)
     if limiter is None:
         limiter = request.app.state.step_up_limiter = LoginLimiter()
-    limiter.check(request.client.host if request.client else "?", c.clock.now())
+    client = request.client.host if request.client else "?"
+    now = c.clock.now()
+    limiter.check(client, now)
+    # a wrong PIN or password counts toward the same per-account-and-source back-off as a failed sign-in
+    account = f"card:{cred.card_id}" if cred.card_id is not None else str(cred.police_no or "")
+    backoff = request.app.state.sign_in_backoff
+    backoff.check(account, client, now)
     result = await c.db.write(Actor.system("auth"), lambda uow: verify_step_up(uow, cred, role=role))
+    if result.error is not None and result.error.code == "BAD_CREDENTIALS":
+        backoff.failed(account, client, now)
+    elif result.error is None:
+        backoff.succeeded(account, client)
     if result.error is not None:
         err = result.error
         if err.status == 401:  # the caller's own session is fine: a 401 would sign the kiosk user out
