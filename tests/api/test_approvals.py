@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from tests.api.test_rules import refused
-from tests.conftest import PASSWORD, approved, audit_count, registration, walk
+from tests.conftest import PASSWORD, approved, registration, walk
 
 
 def at(s: str) -> datetime:
