@@ -260,7 +260,14 @@ class StepUpIn(BaseModel):
     """Step-up credentials as carried in a request body (field ``step_up``): either a staff card + PIN or a
     police number + password, never both, never neither."""
 
-    model_config = ConfigDict(extra="forbid")
+    # the either/or in the OpenAPI schema too, so a client (and the schema fuzzer) knows what is valid
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"oneOf": [
+        {"required": ["card_id", "pin"], "properties": {"card_id": {"type": "string"}, "pin": {"type": "string"}},
+         "not": {"anyOf": [{"required": ["police_no"]}, {"required": ["password"]}]}},
+        {"required": ["police_no", "password"],
+         "properties": {"police_no": {"type": "string"}, "password": {"type": "string"}},
+         "not": {"anyOf": [{"required": ["card_id"]}, {"required": ["pin"]}]}},
+    ]})
     card_id: str | None = Field(default=None, min_length=4, max_length=64)
     pin: str | None = Field(default=None, min_length=4, max_length=8, pattern=r"^[0-9]+$")
     police_no: str | None = Field(default=None, min_length=1, max_length=32)

@@ -112,6 +112,7 @@ async def step_up(request: Request, c: Container, cred: Any, role: str = "superv
     result = await c.db.write(Actor.system("auth"), lambda uow: verify_step_up(uow, cred, role=role))
     if result.error is not None and result.error.code == "BAD_CREDENTIALS":
         backoff.failed(account, client, now)
+        limiter.failed(client, now)
     elif result.error is None:
         backoff.succeeded(account, client)
     if result.error is not None:

@@ -9,6 +9,9 @@ from ..domain.errors import RuleViolation
 
 
 class LoginLimiter:
+    """Failed sign-ins per client address in a sliding window (a spray across many accounts from one place).
+    Only failures count: a busy kiosk where staff sign in and out all day is never slowed by its own success."""
+
     def __init__(self, attempts: int = 10, window: timedelta = timedelta(minutes=1)) -> None:
         self.attempts, self.window = attempts, window
         self._seen: dict[str, deque[datetime]] = {}
@@ -20,7 +23,9 @@ class LoginLimiter:
         if len(q) >= self.attempts:
             raise RuleViolation("TOO_MANY_ATTEMPTS", "登录尝试过于频繁，请稍后再试", "too many sign-in attempts; wait a minute",
                                 status=429)
-        q.append(now)
+
+    def failed(self, client: str, now: datetime) -> None:
+        self._seen.setdefault(client, deque()).append(now)
         if len(self._seen) > 10000:  # bounded memory under a spray of addresses
             self._seen = {k: v for k, v in self._seen.items() if v and now - v[-1] <= self.window}
 

@@ -65,7 +65,7 @@ class Handover:
 
 def movement_of(purpose: str) -> Movement:
     if purpose not in PURPOSES:
-        raise invalid("UNKNOWN_PURPOSE", f"未知的流转事由：{purpose}", f"unknown purpose {purpose}", field="purpose")
+        raise invalid("UNKNOWN_PURPOSE", "流转事由不在可选范围内", f"unknown purpose {purpose}", field="purpose")
     return PURPOSES[purpose]
 
 

@@ -111,7 +111,7 @@ def register(uow: UnitOfWork, ctx: SiteContext, kind: str, cmd: RegisterItem) ->
     s = uow.session
     allowed = PROPERTY_CATEGORIES if kind == "case_property" else FILE_CATEGORIES
     if cmd.category not in allowed:
-        raise invalid("UNKNOWN_CATEGORY", f"未知的类别：{cmd.category}", f"unknown category {cmd.category}",
+        raise invalid("UNKNOWN_CATEGORY", "物品类别不在可选范围内", f"unknown category {cmd.category}",
                       field="category", allowed=list(allowed))
     if cmd.amount is not None:
         try:
@@ -127,7 +127,7 @@ def register(uow: UnitOfWork, ctx: SiteContext, kind: str, cmd: RegisterItem) ->
                           field="case_no", stay_case_no=stay.case_no)
     for pid in cmd.photo_ids:
         if s.get(Capture, pid) is None:
-            raise invalid("PHOTO_NOT_FOUND", f"照片不存在：{pid}", f"no photo {pid}", field="photo_ids", photo_id=pid)
+            raise invalid("PHOTO_NOT_FOUND", "所选照片不存在，请重新拍摄或上传", f"no photo {pid}", field="photo_ids", photo_id=pid)
     hours = ctx.timing.case_property_transfer_hours
     item = CustodyItem(id=_new_id("cp" if kind == "case_property" else "cf"), kind=kind, case_no=cmd.case_no,
                        stay_id=cmd.stay_id, description=cmd.description, category=cmd.category,

@@ -124,7 +124,7 @@ def entry_check(uow: UnitOfWork, stay_id: str, cmd: EntryCheckIn) -> dict[str, A
     stay = _open_stay(uow, stay_id)
     for inj in cmd.injuries:
         if inj.photo_id is not None and uow.session.get(Capture, inj.photo_id) is None:
-            raise invalid("PHOTO_NOT_FOUND", f"照片不存在：{inj.photo_id}", f"no photo {inj.photo_id}",
+            raise invalid("PHOTO_NOT_FOUND", "伤情照片不存在，请重新拍摄", f"no photo {inj.photo_id}",
                           field="injuries.photo_id")
     if cmd.pregnant and stay.sex != "female":
         raise invalid("PREGNANT_MALE", "男性不能登记为怀孕", "a male subject cannot be recorded as pregnant",

@@ -16,7 +16,7 @@ async def correction(api, stay, field, value):
 
 
 @pytest.mark.parametrize(("field", "value"), [
-    ("subject.name", "张" * 2_000_000),
+    ("subject.name", "张" * 201),  # (two million characters are a 413 now: over the body limit before parsing)
     ("subject.name", None),
     ("subject.name", ""),
     ("subject.name", {"x": 1}),

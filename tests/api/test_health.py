@@ -63,7 +63,8 @@ async def test_injured_subject_placed_with_an_approval_instead(api):
 
 
 async def test_exit_to_detention_centre_blocked_without_five_item_exam(api):
-    stay = await walk(api, "waiting")
+    # registered under criminal detention, so the measure itself sends him to the detention centre
+    stay = await walk(api, "waiting", registration(basis="criminal_detention"))
     await refused(api, f"/api/v1/stays/{stay['id']}/exit", {"disposition": "to_detention_centre"},
                   "FIVE_ITEM_EXAM_REQUIRED", stay_id=stay["id"])
     partial = {k: v for k, v in FIVE.items() if k != "ecg"}

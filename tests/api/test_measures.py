@@ -64,6 +64,13 @@ async def test_each_measure_change_rederives_the_clock_and_decides_the_exit(api,
         assert entry["after"]["approval"]["granted_by"] == "sup-1"
     await refused(api, f"/api/v1/stays/{sid}/exit", {"disposition": bad_exit}, "EXIT_DISPOSITION_MISMATCH",
                   stay_id=sid)
+    if good_exit == "to_detention_centre":  # a detention centre takes him only after the five-item exam
+        five = {k: {"result": "未见异常", "normal": True}
+                for k in ("blood_pressure", "blood_routine", "ecg", "chest_xray", "abdominal_ultrasound")}
+        status, rec = await api.post(f"/api/v1/stays/{sid}/health/five-item-exam",
+                                     {"doctor_name": "周医生", "institution": "区人民医院", "items": five,
+                                      "conclusion": "可收押", "fit_for_detention": True})
+        assert status == 201, rec
     status, s = await api.post(f"/api/v1/stays/{sid}/exit", {"disposition": good_exit})
     assert status == 200 and s["state"] == "exiting", s
 

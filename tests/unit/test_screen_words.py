@@ -12,7 +12,7 @@ ROOT = Path(__file__).resolve().parents[2]
 CODE = re.compile(r"^[A-Z][A-Z0-9_]{2,}$")
 ALLOWED_LATIN = {"PIN", "JSON", "DNA", "ID", "IC", "A", "B", "GB"}
 # placeholder expressions that hold numbers, Chinese text, or words staff typed (an item's description)
-NUMERIC_OR_ZH = re.compile(r"(_zh|_ZH\b|_ZH\[|ROLE_ZH|max_hours|hours|minutes|limit|count|\bn\b|age|description)")
+NUMERIC_OR_ZH = re.compile(r"(_zh|_ZH\b|_ZH\[|ROLE_ZH|max_hours|hours|minutes|limit|count|seconds|\bn\b|age|description)")
 
 
 def _messages() -> list[tuple[Path, int, ast.expr]]:

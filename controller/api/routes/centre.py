@@ -64,6 +64,7 @@ async def _sign_in(request: Request, c: Any, kiosk_id: str | None, kiosk_token: 
     if result.error is not None:
         if result.error.code == "BAD_CREDENTIALS":
             backoff.failed(account, client, now)
+            limiter.failed(client, now)
         raise result.error
     backoff.succeeded(account, client)
     assert result.expires_at is not None

@@ -98,7 +98,7 @@ _routes("case_file", "case-files", "卷宗")
 async def upload_photo(request: Request, c: ContainerDep, actor: Handler) -> dict[str, Any]:
     raw = await request.body()
     if not raw.startswith(b"\xff\xd8\xff") or len(raw) > MAX_PHOTO:
-        raise invalid("PHOTO_INVALID", "照片须为不超过5MB的JPEG图片", "the photo must be a JPEG of at most 5 MB",
+        raise invalid("PHOTO_INVALID", "照片须为不超过5兆字节的图片（拍照格式）", "the photo must be a JPEG of at most 5 MB",
                       size=len(raw))
     sha = hashlib.sha256(raw).hexdigest()
     path = await asyncio.to_thread(write_image, c.settings.data_dir, sha, raw)
