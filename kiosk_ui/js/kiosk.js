@@ -739,7 +739,11 @@ function exitForm(body, s) {
   const rows = (s.property?.items || []).map((it) => {
     const extra = h("div.item-extra");
     const sel = select("disposition", opts("itemdisp", ITEM_DISPOSITIONS), { empty: t("form.choose") });
+    // what was chosen survives a redraw of the form (a live update of the stay while the officer works)
+    const kept = (S.exitChoices ||= {})[it.id];
+    if (kept) queueMicrotask(() => { sel.value = kept; sel.dispatchEvent(new Event("change")); });
     sel.addEventListener("change", () => {
+      S.exitChoices[it.id] = sel.value;
       clear(extra);
       if (sel.value === "handed_to_family") {
         add(extra, h("div.grid2", {}, field(t("exit.receiver_name"), h("input", { name: "receiver_name" })),
@@ -774,7 +778,7 @@ function exitForm(body, s) {
     rows.length ? rows : h("p.muted", {}, t("exit.no_items")),
     h("h3", {}, t("exit.search")),
     h("div.grid2", {},
-      field(t("search.checker"), select("checker_id", staffOpts(checkers), { empty: t("form.choose") })),
+      field(t("search.checker"), select("checker_id", staffOpts(checkers), { empty: t("form.choose"), value: S.exitChecker || null })),
       field(t("search.contraband"), h("input", { name: "contraband" }))),
     h("h3", {}, t("exit.signature")),
     canvas, h("div.row", {}, h("button", { type: "button", "data-action": "exit.clear_sig", onclick: () => canvas.clearPad() }, t("exit.clear_sig"))),
@@ -797,6 +801,7 @@ function exitForm(body, s) {
       }
       return act(f, `/stays/${s.id}/exit/complete`, { exit_search: { checker_id: f.checker_id.value, findings }, items, signature_id: sig.signature_id });
     }));
+  f.checker_id.addEventListener("change", () => { S.exitChecker = f.checker_id.value; });
   add(body, f);
 }
 
