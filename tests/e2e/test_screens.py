@@ -91,7 +91,7 @@ def test_a_whole_stay_shows_no_code_or_internal_id_and_the_clock_stops_at_exit(s
     duty.sign_in("300001")
     dash.locator("#replay-stay").select_option(sid)
     replay = dash.locator("#replay-body")
-    expect(replay.locator("ol.timeline li").last).to_contain_text("出区")
+    expect(replay.locator("ol.timeline li[data-action-name=stay_exited]")).to_contain_text("出区")
     expect(replay.locator(".cd")).to_have_text("已出区，计时停止")
     expect(replay).not_to_contain_text("devicebus")
     assert not visible_text_problems(dash), visible_text_problems(dash)
