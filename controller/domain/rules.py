@@ -296,3 +296,18 @@ def check_item_disposition(disposition: str | None, receiver: dict[str, Any] | N
         raise invalid("RECEIVER_REQUIRED", "交家属须登记领取人姓名和证件号码", "a family receiver needs name and identity number")
     if disposition == "seized" and not document_no:
         raise invalid("DOCUMENT_NO_REQUIRED", "扣押须填写扣押文书编号", "a seizure needs its document number")
+    if disposition == "destroyed" and not document_no:
+        raise invalid("DOCUMENT_NO_REQUIRED", "销毁须填写销毁记录编号", "a destruction needs its record number")
+
+
+# Items the law does not let go back out by default: prohibited or dangerous articles and what is evidence or
+# instrument of the offence are collected or seized (《治安管理处罚法》第11条; 《刑事诉讼法》第141条;
+# 《公安机关涉案财物管理若干规定》), so giving one back needs a recorded decision.
+DECISION_CATEGORIES = ("dangerous", "case_related")
+GIVES_BACK = ("returned", "handed_to_family")
+
+
+def item_needs_approval(category: str, disposition: str) -> bool:
+    """A dangerous or case-related item given back (to the subject or the family) needs a granted approval;
+    seizure (with its document) and destruction (with its record) are decisions in themselves."""
+    return category in DECISION_CATEGORIES and disposition in GIVES_BACK

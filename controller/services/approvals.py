@@ -50,8 +50,10 @@ KINDS: dict[str, tuple[str, ...]] = {
     "placement_override": ("room_id",),  # a placement that breaks a separation rule (rule 5)
     "extension": ("until",),  # a longer legal deadline within the basis's maximum (rule 1)
     "temporary_leave": ("leave_reason",),  # temporary leave from the area (rule 7)
+    "item_return": ("item_id",),  # a dangerous or case-related item given back at exit (rules.item_needs_approval)
 }
-KIND_ZH = {"placement_override": "候问安置例外", "extension": "延长时限", "temporary_leave": "临时出区"}
+KIND_ZH = {"placement_override": "候问安置例外", "extension": "延长时限", "temporary_leave": "临时出区",
+           "item_return": "危险/涉案物品发还"}
 STATES = ("pending", "granted", "refused", "withdrawn", "used", "expired")
 METHODS = ("session", "card_pin", "password")
 
@@ -70,6 +72,7 @@ class ApprovalRequest(_Cmd):
     until: AwareDatetime | None = None
     ground: Annotated[str, Field(max_length=64)] | None = None
     leave_reason: Literal["scene_identification", "recover_goods", "hospital", "other"] | None = None
+    item_id: Id | None = None
     details: Annotated[dict[str, str | int | float | bool | None], Field(max_length=20)] = {}
 
 
@@ -117,7 +120,7 @@ def request(uow: UnitOfWork, ctx: SiteContext, cmd: ApprovalRequest) -> Approval
     stay = load_stay(uow.session, cmd.stay_id)
     if stay.state == StayState.EXITED.value:
         raise RuleViolation("STAY_CLOSED", "该人员已出区，记录不可更改", "the stay is closed")
-    terms = {k: _norm(getattr(cmd, k)) for k in ("room_id", "until", "ground", "leave_reason")
+    terms = {k: _norm(getattr(cmd, k)) for k in ("room_id", "until", "ground", "leave_reason", "item_id")
              if getattr(cmd, k) is not None}
     missing = [k for k in KINDS[cmd.kind] if k not in terms]
     if missing:

@@ -216,9 +216,10 @@ class Receiver(_Cmd):
 
 class ItemDisposition(_Cmd):
     item_id: Id
-    disposition: Literal["returned", "handed_to_family", "seized", "travels_with_subject"]
+    disposition: Literal["returned", "handed_to_family", "seized", "travels_with_subject", "destroyed"]
     receiver: Receiver | None = None
-    document_no: Annotated[str, Field(max_length=64)] | None = None
+    document_no: Annotated[str, Field(max_length=64)] | None = None  # seizure document / destruction record number
+    approval_id: Id | None = None  # a dangerous or case-related item returned only with a granted ``item_return``
 
 
 class CompleteExit(_Cmd):

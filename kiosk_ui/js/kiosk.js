@@ -5,6 +5,7 @@ import { ApiError, get, getToken, isMissing, post } from "./api.js";
 import { documentBar } from "./documents.js";
 import { approvalPanel } from "./approval.js";
 import { lang, t } from "./i18n.js";
+import "./rights_i18n.js";
 import { deviceNote, deviceOnline, deviceState, findDevice, startPage } from "./page.js";
 import { can, currentStaff, gate } from "./session.js";
 import { add, changed, clear, forget, countdown, debounce, errorBox, field, fmtTime, h, officerChecks, select, toast } from "./util.js";
@@ -20,7 +21,7 @@ const BASES = ["criminal_summons", "compelled_appearance", "admin_summons", "ver
 const CATEGORIES = ["personal", "valuable", "cash", "phone", "dangerous", "case_related"];
 const DISPOSITIONS = ["released", "to_detention_centre", "to_detention_house", "bail", "residential_surveillance",
   "handed_over", "to_hospital"];
-const ITEM_DISPOSITIONS = ["returned", "handed_to_family", "seized", "travels_with_subject"];
+const ITEM_DISPOSITIONS = ["returned", "handed_to_family", "seized", "travels_with_subject", "destroyed"];
 const ACTIVITIES = ["drug_test", "alcohol_test", "medical_check", "identification", "lawyer_meeting", "remote_meeting"];
 const LEAVE_REASONS = ["scene_identification", "recover_goods", "hospital", "other"];
 const MANUAL_REASONS = ["no_card", "reader_failed", "foreign", "other"];
@@ -767,7 +768,7 @@ function exitForm(body, s) {
         if (!d) { showLocalError(f, "exit.need_disposition"); return null; }
         const it = { item_id: r.dataset.item, disposition: d };
         if (d === "handed_to_family") it.receiver = { name: r.querySelector("[name=receiver_name]").value.trim(), id_number: r.querySelector("[name=receiver_id]").value.trim() };
-        if (d === "seized") it.document_no = r.querySelector("[name=document_no]").value.trim();
+        if (d === "seized" || d === "destroyed") it.document_no = r.querySelector("[name=document_no]").value.trim();
         items.push(it);
       }
       if (!canvas.hasInk()) { showLocalError(f, "exit.need_signature"); return null; }

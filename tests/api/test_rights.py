@@ -1,0 +1,85 @@
+"""The subject's rights at the handling centre (issue 13): each rule's refusal (status, stable code, nothing
+written) and its allowed case."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.api.test_rules import refused
+from tests.conftest import approved, walk
+
+SEARCH = {"checker_id": "cus-m", "findings": {}}
+
+
+async def exiting_with(api: Any, items: list[dict[str, Any]]) -> tuple[str, list[dict[str, Any]]]:
+    """A stay with these property items, at exit."""
+    stay = await walk(api, "collected")
+    sid = stay["id"]
+    status, s = await api.post(f"/api/v1/stays/{sid}/property",
+                               {"custodian_id": "cus-f", "locker_id": "c-07", "items": items}, as_="2001")
+    assert status == 200, s
+    status, s = await api.post(f"/api/v1/stays/{sid}/placement", {"room_id": "wait-2"}, as_="2001")
+    assert status == 200, s
+    status, s = await api.post(f"/api/v1/stays/{sid}/exit", {"disposition": "released"}, as_="2001")
+    assert status == 200 and s["state"] == "exiting", s
+    return sid, s["property"]["items"]
+
+
+KNIFE = {"description": "管制刀具", "quantity": 1, "category": "dangerous"}
+PHONE = {"description": "涉案手机", "quantity": 1, "category": "case_related"}
+
+
+async def test_a_dangerous_item_is_not_returned_without_a_decision(api):
+    sid, (knife, phone) = await exiting_with(api, [KNIFE, PHONE])
+    path = f"/api/v1/stays/{sid}/exit/complete"
+    seize_phone = {"item_id": phone["id"], "disposition": "seized", "document_no": "扣押-2026-31"}
+    for disp in ("returned", "handed_to_family"):
+        extra = {"receiver": {"name": "王芳", "id_number": "110101199003078888"}} if disp == "handed_to_family" else {}
+        err = await refused(api, path, {"exit_search": SEARCH, "items": [
+            {"item_id": knife["id"], "disposition": disp, **extra}, seize_phone]}, "ITEM_NEEDS_DECISION",
+            stay_id=sid)
+        assert err["details"]["item_id"] == knife["id"]
+    # a destruction needs its record number
+    await refused(api, path, {"exit_search": SEARCH, "items": [
+        {"item_id": knife["id"], "disposition": "destroyed"}, seize_phone]}, "DOCUMENT_NO_REQUIRED", status=422,
+        stay_id=sid)
+    # an approval for another item does not cover this one; a pending one is not a decision
+    other = await approved(api, "item_return", sid, item_id=phone["id"])
+    await refused(api, path, {"exit_search": SEARCH, "items": [
+        {"item_id": knife["id"], "disposition": "returned", "approval_id": other}, seize_phone]},
+        "APPROVAL_MISMATCH", stay_id=sid)
+    status, pending = await api.post("/api/v1/approvals", {"kind": "item_return", "stay_id": sid, "reason": "发还",
+                                                           "item_id": knife["id"]}, as_="2001")
+    assert status == 201, pending
+    await refused(api, path, {"exit_search": SEARCH, "items": [
+        {"item_id": knife["id"], "disposition": "returned", "approval_id": pending["id"]}, seize_phone]},
+        "APPROVAL_NOT_GRANTED", stay_id=sid)
+    # an approval must name the item
+    status, err = await api.post("/api/v1/approvals", {"kind": "item_return", "stay_id": sid, "reason": "发还"},
+                                 as_="2001")
+    assert status == 422 and err["code"] == "APPROVAL_TERMS_REQUIRED", err
+
+
+async def test_seized_destroyed_or_returned_with_approval_is_accepted(api):
+    sid, (knife, phone) = await exiting_with(api, [KNIFE, PHONE])
+    aid = await approved(api, "item_return", sid, item_id=phone["id"])
+    status, done = await api.post(f"/api/v1/stays/{sid}/exit/complete", {"exit_search": SEARCH, "items": [
+        {"item_id": knife["id"], "disposition": "destroyed", "document_no": "销毁-2026-02"},
+        {"item_id": phone["id"], "disposition": "returned", "approval_id": aid}]}, as_="2001")
+    assert status == 200, done
+    assert done["state"] == "exited"
+    entry = next(e for e in done["timeline"] if e["action"] == "stay_exited")
+    items = {i["id"]: i for i in entry["after"]["items"]}
+    assert items[knife["id"]]["disposition"] == "destroyed"
+    assert items[knife["id"]]["document_no"] == "销毁-2026-02"
+    assert items[phone["id"]]["approval"]["approval_id"] == aid
+    assert items[phone["id"]]["approval"]["granted_by"] == "sup-1"
+    status, used = await api.get(f"/api/v1/approvals/{aid}")
+    assert used["state"] == "used"
+
+
+async def test_an_ordinary_item_is_still_returned_freely(api):
+    sid, (wallet,) = await exiting_with(api, [{"description": "钱包", "quantity": 1, "category": "personal"}])
+    status, done = await api.post(f"/api/v1/stays/{sid}/exit/complete", {"exit_search": SEARCH, "items": [
+        {"item_id": wallet["id"], "disposition": "returned"}]}, as_="2001")
+    assert status == 200 and done["state"] == "exited", done
