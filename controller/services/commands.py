@@ -159,7 +159,9 @@ class Placement(_NeedsApproval):
 
 class AppropriateAdult(_Cmd):
     name: Annotated[str, Field(min_length=1, max_length=60)]
-    relation: Annotated[str, Field(min_length=1, max_length=40)]
+    relation: Annotated[str, Field(min_length=1, max_length=40)]  # one of rules.ADULT_RELATIONS (checked there)
+    id_number: Annotated[str, Field(max_length=18)] | None = None
+    contact: Annotated[str, Field(max_length=40)] | None = None
 
 
 class StartInterview(_Cmd):

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from tests.api.test_rules import refused
-from tests.conftest import approved, walk
+from tests.conftest import approved, registration, walk
 
 SEARCH = {"checker_id": "cus-m", "findings": {}}
 
@@ -83,3 +83,55 @@ async def test_an_ordinary_item_is_still_returned_freely(api):
     status, done = await api.post(f"/api/v1/stays/{sid}/exit/complete", {"exit_search": SEARCH, "items": [
         {"item_id": wallet["id"], "disposition": "returned"}]}, as_="2001")
     assert status == 200 and done["state"] == "exited", done
+
+
+# --- vulnerable people at the interview's start ----------------------------------------------------------------
+
+ADULT = {"name": "张母", "relation": "parent", "id_number": "110101197501011234", "contact": "13800000000"}
+
+
+async def test_a_minors_appropriate_adult_must_be_identified(api, recorder):
+    stay = await walk(api, body=registration(birth="2010-05-01"), room="wait-6")
+    path = f"/api/v1/stays/{stay['id']}/interviews"
+    base = {"room_id": "int-1", "officer_ids": ["off-1", "off-2"]}
+    # the old way: any name with relation "—" was accepted
+    err = await refused(api, path, {**base, "appropriate_adult": {"name": "某人", "relation": "—"}},
+                        "APPROPRIATE_ADULT_INCOMPLETE", status=422, as_="1001", stay_id=stay["id"])
+    assert set(err["details"]["fields"]) == {"relation", "id_number", "contact"}
+    await refused(api, path, {**base, "appropriate_adult": {**ADULT, "relation": "neighbour"}},
+                  "APPROPRIATE_ADULT_INCOMPLETE", status=422, as_="1001", stay_id=stay["id"])
+    await refused(api, path, {**base, "appropriate_adult": {**ADULT, "contact": " "}},
+                  "APPROPRIATE_ADULT_INCOMPLETE", status=422, as_="1001", stay_id=stay["id"])
+    await refused(api, path, {**base, "appropriate_adult": {**ADULT, "id_number": "110101197501011235"}},
+                  "INVALID_ID_NUMBER", status=422, as_="1001", stay_id=stay["id"])
+    assert recorder.started == 0
+    status, got = await api.post(path, {**base, "appropriate_adult": ADULT}, as_="1001")
+    assert status == 201, got
+    _, s = await api.get(f"/api/v1/stays/{stay['id']}")
+    started = next(e for e in s["timeline"] if e["action"] == "interview_started")
+    assert started["after"]["appropriate_adult"]["relation"] == "parent"
+    assert "110101197501011234" not in str(s)  # the adult's identity number is never shown whole
+
+
+async def test_a_female_minors_interview_needs_a_female_staff_member(api, recorder):
+    body = registration(sex="female", birth="2010-05-01", officers=("off-1", "off-2", "off-3"))
+    stay = await walk(api, body=body, room="wait-6")
+    path = f"/api/v1/stays/{stay['id']}/interviews"
+    # two male officers: refused (CPL art. 281)
+    await refused(api, path, {"room_id": "int-1", "officer_ids": ["off-1", "off-2"], "appropriate_adult": ADULT},
+                  "FEMALE_STAFF_REQUIRED", as_="1001", stay_id=stay["id"])
+    assert recorder.started == 0
+    status, got = await api.post(path, {"room_id": "int-1", "officer_ids": ["off-1", "off-3"],
+                                        "appropriate_adult": ADULT}, as_="1001")
+    assert status == 201, got
+
+
+async def test_a_subject_needing_an_interpreter_has_one_recorded(api, recorder):
+    stay = await walk(api, body=registration(flags={"needs_interpreter": True}), room="wait-2")
+    path = f"/api/v1/stays/{stay['id']}/interviews"
+    base = {"room_id": "int-1", "officer_ids": ["off-1", "off-2"]}
+    await refused(api, path, base, "INTERPRETER_REQUIRED", as_="1001", stay_id=stay["id"])
+    await refused(api, path, {**base, "interpreter": "  "}, "INTERPRETER_REQUIRED", as_="1001", stay_id=stay["id"])
+    assert recorder.started == 0
+    status, got = await api.post(path, {**base, "interpreter": "阿依古丽（维吾尔语）"}, as_="1001")
+    assert status == 201, got

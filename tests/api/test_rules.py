@@ -219,7 +219,7 @@ async def test_minor_interview_needs_appropriate_adult(api, recorder):
     await refused(api, path, {"room_id": "int-1", "officer_ids": ["off-1", "off-2"]},
                   "MINOR_NEEDS_APPROPRIATE_ADULT", as_="1001", stay_id=stay["id"])
     status, got = await api.post(path, {"room_id": "int-1", "officer_ids": ["off-1", "off-2"],
-                                        "appropriate_adult": {"name": "张母", "relation": "母亲"}}, as_="1001")
+                                        "appropriate_adult": {"name": "张母", "relation": "parent", "id_number": "110101197501011234", "contact": "13800000000"}}, as_="1001")
     assert status == 201, got
     assert got["recording_id"]
 
