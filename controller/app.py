@@ -16,6 +16,7 @@ from .api.deps import iter_routes, route_roles
 from .api.ratelimit import LoginLimiter
 from .api.routes import approvals, captures, centre, stays, ui
 from .api.routes import documents as documents_routes
+from .api.routes import notifications as notification_routes
 from .container import Container
 from .domain.errors import RuleViolation
 
@@ -49,6 +50,7 @@ def create_app(container: Container, *, start_background: bool = True) -> FastAP
     app.include_router(ui.router)
     app.include_router(captures.router)
     app.include_router(approvals.router)
+    app.include_router(notification_routes.router)
     app.include_router(ws.router)
     app.include_router(documents_routes.router)
     for extra in container.extras.get("routers", []):

@@ -99,6 +99,8 @@ class TimingConfig(_Strict):
     device_offline_grace_s: float = Field(default=10, ge=0, le=600)
     # how long a pending approval waits for a supervisor, and a granted one for its step (services/approvals.py)
     approval_expiry_minutes: int = Field(default=30, ge=1, le=720)
+    # what "at once / promptly" means for notifying family or a minor's guardian (services/notifications.py)
+    notify_promptly_hours: float = Field(default=2, gt=0, le=24)
 
 
 class SyncConfig(_Strict):

@@ -33,6 +33,7 @@ ALARM_KINDS: dict[str, tuple[str, str, str]] = {
     "alarm_escalated": ("critical", "报警未确认已升级", "alarm escalated"),
     "door_forced": ("critical", "门被强行打开", "door forced open"),
     "locker_not_empty": ("warning", "储物柜清空后仍有物品", "locker not empty after exit"),
+    "notification_due": ("warning", "未按时通知家属", "notification of the measure is late"),
 }
 
 SEVERITY_ORDER = {"info": 0, "warning": 1, "critical": 2}

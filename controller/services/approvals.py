@@ -50,10 +50,12 @@ KINDS: dict[str, tuple[str, ...]] = {
     "placement_override": ("room_id",),  # a placement that breaks a separation rule (rule 5)
     "extension": ("until",),  # a longer legal deadline within the basis's maximum (rule 1)
     "temporary_leave": ("leave_reason",),  # temporary leave from the area (rule 7)
-    "item_return": ("item_id",),  # a dangerous or case-related item given back at exit (rules.item_needs_approval)
+    "item_return": ("item_id",),
+    "no_notification": (),  # not notifying where the law allows it (CPL art. 85; services/notifications.py)  # a dangerous or case-related item given back at exit (rules.item_needs_approval)
 }
 KIND_ZH = {"placement_override": "候问安置例外", "extension": "延长时限", "temporary_leave": "临时出区",
-           "item_return": "危险/涉案物品发还"}
+           "item_return": "危险/涉案物品发还",
+           "no_notification": "不通知家属"}
 STATES = ("pending", "granted", "refused", "withdrawn", "used", "expired")
 METHODS = ("session", "card_pin", "password")
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from tests.api.test_approvals import later
 from tests.api.test_rules import refused
 from tests.conftest import approved, registration, walk
 
+CUSTODY_2001 = "cus-f"  # police no. 2001 in tests/conftest.py
 SEARCH = {"checker_id": "cus-m", "findings": {}}
 
 
@@ -135,3 +137,70 @@ async def test_a_subject_needing_an_interpreter_has_one_recorded(api, recorder):
     assert recorder.started == 0
     status, got = await api.post(path, {**base, "interpreter": "阿依古丽（维吾尔语）"}, as_="1001")
     assert status == 201, got
+
+
+# --- notifications of the measure ------------------------------------------------------------------------------
+
+TOLD = {"party": "family", "name": "王芳", "relation": "spouse", "method": "phone", "contact": "13900000000"}
+
+
+async def open_alarms(api: Any, sid: str) -> list[str]:
+    status, alarms = await api.get(f"/api/v1/alarms?state=open&stay_id={sid}", as_="2001")
+    assert status == 200, alarms
+    return [a["kind"] for a in alarms]
+
+
+async def test_criminal_detention_family_told_within_24_hours(api, container):
+    stay = await walk(api, "registered", registration(basis="criminal_detention"))
+    sid = stay["id"]
+    path = f"/api/v1/stays/{sid}/notifications"
+    _, got = await api.get(path, as_="2001")
+    assert got["due"] == [{"purpose": "family", "due_at": got["due"][0]["due_at"], "source": "《刑事诉讼法》第85条",
+                           "done": False}]
+    await later(api, container, 23 * 60)
+    assert "notification_due" not in await open_alarms(api, sid)
+    await later(api, container, 61)  # 24 h passed with nobody told (CPL art. 85)
+    assert "notification_due" in await open_alarms(api, sid)
+    # refusals: who was told, their relation and how; not notifying needs an approval
+    await refused(api, path, {"party": "family", "name": "王芳"}, "NOTIFICATION_INCOMPLETE", status=422,
+                  stay_id=sid)
+    await refused(api, path, {"party": "family", "not_notified_reason": "涉嫌恐怖活动犯罪，通知可能有碍侦查"},
+                  "APPROVAL_REQUIRED", stay_id=sid)
+    status, n = await api.post(path, TOLD, as_="2001")
+    assert status == 201, n
+    assert n["recorded_by"] == CUSTODY_2001  # whoever signed in
+    assert "notification_due" not in await open_alarms(api, sid)
+    _, got = await api.get(path, as_="2001")
+    assert got["due"][0]["done"] is True and got["notifications"][0]["method"] == "phone"
+
+
+async def test_not_notifying_with_a_granted_approval(api):
+    stay = await walk(api, "registered", registration(basis="criminal_detention"))
+    sid = stay["id"]
+    aid = await approved(api, "no_notification", sid)
+    status, n = await api.post(f"/api/v1/stays/{sid}/notifications",
+                               {"party": "family", "not_notified_reason": "无法通知：无家属联系方式", "approval_id": aid},
+                               as_="2001")
+    assert status == 201, n
+    assert n["told_at"] is None and n["approval_id"] == aid
+    _, got = await api.get(f"/api/v1/stays/{sid}/notifications", as_="2001")
+    assert got["due"][0]["done"] is True
+
+
+async def test_a_minors_guardian_is_told_at_once_and_continued_questioning_promptly(api, container):
+    minor = await walk(api, "registered", registration(birth="2010-05-01", basis="continued_questioning"))
+    sid = minor["id"]
+    _, got = await api.get(f"/api/v1/stays/{sid}/notifications", as_="2001")
+    assert {d["purpose"] for d in got["due"]} == {"family", "guardian"}
+    await later(api, container, 2 * 60 + 1)  # the site's "at once" (2 h by default) has passed
+    assert "notification_due" in await open_alarms(api, sid)
+    # a spouse's notice does not tell the guardian: still late
+    status, _ = await api.post(f"/api/v1/stays/{sid}/notifications", {**TOLD, "relation": "other_relative"},
+                               as_="2001")
+    assert status == 201
+    assert "notification_due" in await open_alarms(api, sid)
+    status, _ = await api.post(f"/api/v1/stays/{sid}/notifications",
+                               {"party": "guardian", "name": "张父", "relation": "parent", "method": "phone"},
+                               as_="2001")
+    assert status == 201
+    assert "notification_due" not in await open_alarms(api, sid)
