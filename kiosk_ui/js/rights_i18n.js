@@ -3,6 +3,9 @@
 import { extend } from "./i18n.js";
 
 extend({
+  "apr.kind.item_return": ["危险/涉案物品发还", "Return of a dangerous or case-related item"],
+  "apr.kind.no_notification": ["不通知家属", "Not notifying the family"],
+  "audit.notification_recorded": ["通知家属/单位/监护人", "Notification recorded"],
   "itemdisp.destroyed": ["销毁（填写销毁记录编号）", "Destroyed (record number)"],
   "adult_rel.parent": ["父母", "Parent"],
   "adult_rel.guardian": ["监护人", "Guardian"],
