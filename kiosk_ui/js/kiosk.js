@@ -727,7 +727,7 @@ function exitForm(body, s) {
       if (sel.value === "handed_to_family") {
         add(extra, h("div.grid2", {}, field(t("exit.receiver_name"), h("input", { name: "receiver_name" })),
           field(t("exit.receiver_id"), h("input", { name: "receiver_id" }))));
-      } else if (sel.value === "seized") {
+      } else if (sel.value === "seized" || sel.value === "destroyed") {
         add(extra, field(t("exit.document_no"), h("input", { name: "document_no" })));
       }
     });
