@@ -16,6 +16,7 @@ from .api.deps import iter_routes, route_roles
 from .api.ratelimit import LoginLimiter, SignInBackoff
 from .api.routes import accounts, approvals, captures, centre, custody, health, measures, stays, ui
 from .api.routes import documents as documents_routes
+from .api.routes import notifications as notification_routes
 from .api.routes import reports as reports_routes
 from .api.routes import search as search_routes
 from .container import Container
@@ -53,6 +54,7 @@ def create_app(container: Container, *, start_background: bool = True) -> FastAP
     app.include_router(captures.router)
     app.include_router(approvals.router)
     app.include_router(measures.router)
+    app.include_router(notification_routes.router)
     app.include_router(ws.router)
     app.include_router(documents_routes.router)
     app.include_router(search_routes.router)

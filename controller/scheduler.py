@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable
 
 from .clock import FakeClock
 from .domain.actor import Actor
-from .services import alarms, case_property
+from .services import alarms, case_property, notifications
 from .services.context import SiteContext
 from .store.db import Database
 
@@ -30,7 +30,8 @@ class Scheduler:
 
     async def sweep(self) -> int:
         async with self._lock:
-            n = await self.db.write(SYSTEM, lambda uow: alarms.sweep(uow, self.ctx))
+            n = await self.db.write(SYSTEM, lambda uow: alarms.sweep(uow, self.ctx)
+                                    + notifications.sweep(uow, self.ctx, uow.now))
             n += await self.db.write(SYSTEM, lambda uow: case_property.sweep(uow, self.ctx))
             for fn in list(self.extra):
                 await fn()

@@ -138,6 +138,8 @@ class TimingConfig(_Strict):
     daily_report_hour: int | None = Field(default=None, ge=0, le=23)  # local hour of the daily report; None: off
     # a new summons on the same case within this time of the last one ending needs an approval (连续传唤)
     repeated_summons_hours: float = Field(default=24, ge=0, le=168)
+    # what "at once / promptly" means for notifying family or a minor's guardian (services/notifications.py)
+    notify_promptly_hours: float = Field(default=2, gt=0, le=24)
 
 
 class SyncConfig(_Strict):

@@ -37,6 +37,7 @@ ALARM_KINDS: dict[str, tuple[str, str, str]] = {
     "custody_transfer_late": ("warning", "涉案财物逾期未移交管理中心", "case property not transferred in time"),
     "device_forged": ("critical", "设备应答未通过验证", "device reply failed verification"),
     "device_unknown": ("warning", "未登记设备发送消息", "messages from an unlisted device"),
+    "notification_due": ("warning", "未按时通知家属", "notification of the measure is late"),
 }
 
 SEVERITY_ORDER = {"info": 0, "warning": 1, "critical": 2}

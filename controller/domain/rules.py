@@ -279,6 +279,35 @@ def check_interview(role: str, room_kind: str, officer_ids: Sequence[str], minor
                             "a minor's interview needs an appropriate adult present")
 
 
+# 《刑事诉讼法》第281条: the legal representative, or else another adult relative, a representative of the school,
+# the work unit, the grassroots organisation or a youth-protection organisation; a code, never free text like "—"
+ADULT_RELATIONS = ("parent", "guardian", "other_relative", "teacher", "community_representative",
+                   "youth_representative")
+
+
+def check_vulnerable(minor: bool, sex: str, needs_interpreter: bool, adult: dict[str, Any] | None,
+                     officer_sexes: Sequence[str], interpreter: str | None) -> None:
+    """The protections a vulnerable subject has at an interview's start (issue 13)."""
+    if minor and adult is not None:
+        missing = [k for k in ("name", "relation", "id_number", "contact") if not str(adult.get(k) or "").strip()]
+        if adult.get("relation") and adult["relation"] not in ADULT_RELATIONS:
+            missing.append("relation")
+        if missing:
+            # 《刑事诉讼法》第281条: the adult present must be identified (who, in what capacity, how to reach them)
+            raise invalid("APPROPRIATE_ADULT_INCOMPLETE", "合适成年人须登记姓名、身份（关系）、身份证号码和联系方式",
+                          "the appropriate adult needs a name, a relation from the list, an identity number and a "
+                          "contact", fields=sorted(set(missing)), relations=list(ADULT_RELATIONS))
+        validate_resident_id(str(adult["id_number"]))
+    if minor and sex == "female" and "female" not in officer_sexes:
+        # 《刑事诉讼法》第281条第3款: 讯问女性未成年犯罪嫌疑人，应当有女工作人员在场
+        raise RuleViolation("FEMALE_STAFF_REQUIRED", "讯问/询问女性未成年人须有女工作人员在场",
+                            "a female minor's interview needs a female staff member present")
+    if needs_interpreter and not (interpreter or "").strip():
+        # 《刑事诉讼法》第9条、第121条: 不通晓当地语言文字的、聋哑人，应当为其翻译 / 有通晓聋哑手势的人参加
+        raise RuleViolation("INTERPRETER_REQUIRED", "该人员需要翻译（含手语翻译），须先登记翻译人员",
+                            "this subject needs an interpreter: record one before the interview starts")
+
+
 def check_custodian(custodian_id: str, case_officer_ids: Sequence[str]) -> None:
     # 《公安机关涉案财物管理若干规定》：办案人员与保管人员相分离
     if custodian_id in case_officer_ids:
@@ -296,3 +325,18 @@ def check_item_disposition(disposition: str | None, receiver: dict[str, Any] | N
         raise invalid("RECEIVER_REQUIRED", "交家属须登记领取人姓名和证件号码", "a family receiver needs name and identity number")
     if disposition == "seized" and not document_no:
         raise invalid("DOCUMENT_NO_REQUIRED", "扣押须填写扣押文书编号", "a seizure needs its document number")
+    if disposition == "destroyed" and not document_no:
+        raise invalid("DOCUMENT_NO_REQUIRED", "销毁须填写销毁记录编号", "a destruction needs its record number")
+
+
+# Items the law does not let go back out by default: prohibited or dangerous articles and what is evidence or
+# instrument of the offence are collected or seized (《治安管理处罚法》第11条; 《刑事诉讼法》第141条;
+# 《公安机关涉案财物管理若干规定》), so giving one back needs a recorded decision.
+DECISION_CATEGORIES = ("dangerous", "case_related")
+GIVES_BACK = ("returned", "handed_to_family")
+
+
+def item_needs_approval(category: str, disposition: str) -> bool:
+    """A dangerous or case-related item given back (to the subject or the family) needs a granted approval;
+    seizure (with its document) and destruction (with its record) are decisions in themselves."""
+    return category in DECISION_CATEGORIES and disposition in GIVES_BACK

@@ -53,10 +53,13 @@ KINDS: dict[str, tuple[str, ...]] = {
     "measure_change": ("measure",),  # a decision on the legal measure (detention, arrest, bail …)
     "repeated_summons": (),  # a new summons soon after the last one ended; stay_id is that ended stay
     "placement_without_medical_check": (),  # an injured or ill subject placed before a doctor has seen him
+    "item_return": ("item_id",),  # a dangerous or case-related item given back at exit (rules.item_needs_approval)
+    "no_notification": (),  # not notifying where the law allows it (CPL art. 85; services/notifications.py)
 }
 KIND_ZH = {"placement_override": "候问安置例外", "extension": "延长时限", "temporary_leave": "临时出区",
            "measure_change": "变更强制措施", "repeated_summons": "再次传唤",
-           "placement_without_medical_check": "未经医生检查先行安置"}
+           "placement_without_medical_check": "未经医生检查先行安置", "item_return": "危险/涉案物品发还",
+           "no_notification": "不通知家属"}
 STATES = ("pending", "granted", "refused", "withdrawn", "used", "expired")
 METHODS = ("session", "card_pin", "password")
 
@@ -76,6 +79,7 @@ class ApprovalRequest(_Cmd):
     ground: Annotated[str, Field(max_length=64)] | None = None
     leave_reason: Literal["scene_identification", "recover_goods", "hospital", "other"] | None = None
     measure: Annotated[str, Field(max_length=40, pattern=r"^[a-z_]+$")] | None = None
+    item_id: Id | None = None
     details: Annotated[dict[str, str | int | float | bool | None], Field(max_length=20)] = {}
 
 
@@ -126,7 +130,8 @@ def request(uow: UnitOfWork, ctx: SiteContext, cmd: ApprovalRequest) -> Approval
             raise RuleViolation("STAY_NOT_CLOSED", "上次传唤尚未结束", "the previous stay has not ended")
     elif stay.state == StayState.EXITED.value:
         raise RuleViolation("STAY_CLOSED", "该人员已出区，记录不可更改", "the stay is closed")
-    terms = {k: _norm(getattr(cmd, k)) for k in ("room_id", "until", "ground", "leave_reason", "measure")
+    terms = {k: _norm(getattr(cmd, k))
+             for k in ("room_id", "until", "ground", "leave_reason", "measure", "item_id")
              if getattr(cmd, k) is not None}
     missing = [k for k in KINDS[cmd.kind] if k not in terms]
     if missing:

@@ -162,7 +162,9 @@ class Placement(_NeedsApproval):
 
 class AppropriateAdult(_Cmd):
     name: Annotated[str, Field(min_length=1, max_length=60)]
-    relation: Annotated[str, Field(min_length=1, max_length=40)]
+    relation: Annotated[str, Field(min_length=1, max_length=40)]  # one of rules.ADULT_RELATIONS (checked there)
+    id_number: Annotated[str, Field(max_length=18)] | None = None
+    contact: Annotated[str, Field(max_length=40)] | None = None
 
 
 class StartInterview(_Cmd):
@@ -219,9 +221,10 @@ class Receiver(_Cmd):
 
 class ItemDisposition(_Cmd):
     item_id: Id
-    disposition: Literal["returned", "handed_to_family", "seized", "travels_with_subject"]
+    disposition: Literal["returned", "handed_to_family", "seized", "travels_with_subject", "destroyed"]
     receiver: Receiver | None = None
-    document_no: Annotated[str, Field(max_length=64)] | None = None
+    document_no: Annotated[str, Field(max_length=64)] | None = None  # seizure document / destruction record number
+    approval_id: Id | None = None  # a dangerous or case-related item returned only with a granted ``item_return``
 
 
 class CompleteExit(_Cmd):

@@ -9,7 +9,13 @@ from sqlmodel import select
 from ..clock import utc
 from ..domain.errors import NotFound, RuleViolation
 from ..domain.measures import check_exit
-from ..domain.rules import check_extension, check_item_disposition, check_searcher, validate_resident_id
+from ..domain.rules import (
+    check_extension,
+    check_item_disposition,
+    check_searcher,
+    item_needs_approval,
+    validate_resident_id,
+)
 from ..domain.stay import StayState, next_state
 from ..store.db import UnitOfWork
 from ..store.tables import Leave, Locker, PropertyItem, Stay
@@ -111,6 +117,7 @@ def complete_exit(uow: UnitOfWork, ctx: SiteContext, stay_id: str, cmd: Complete
     for item_id in given:
         if item_id not in items:
             raise NotFound("property item", item_id, "物品")
+    decisions: dict[str, dict[str, object]] = {}
     for item in items.values():
         d = given.get(item.id)
         if d is None and item.disposition is None:
@@ -119,6 +126,19 @@ def complete_exit(uow: UnitOfWork, ctx: SiteContext, stay_id: str, cmd: Complete
         if d is not None:
             receiver = d.receiver.model_dump() if d.receiver else None
             check_item_disposition(d.disposition, receiver, d.document_no)
+            if item_needs_approval(item.category, d.disposition):
+                if d.approval_id is None:
+                    # 《治安管理处罚法》第11条、《刑事诉讼法》第141条: prohibited/dangerous articles and case property
+                    # are collected or seized; giving one back is a supervisor's recorded decision
+                    raise RuleViolation("ITEM_NEEDS_DECISION",
+                                        f"物品“{item.description}”属危险物品或涉案物品，须扣押（填写文书编号）、"
+                                        "销毁（填写记录编号）或经批准后发还",
+                                        f"item {item.description!r} is dangerous or case-related: seize it with a "
+                                        "document number, destroy it with a record, or return it with an approval",
+                                        item_id=item.id, category=item.category)
+                approval = approvals.consume(uow, d.approval_id, "item_return", stay.id, "stay_exited",
+                                             expect={"item_id": item.id})
+                decisions[item.id] = approvals.audit_ref(approval, s)
             if receiver and len(receiver["id_number"]) == 18:
                 validate_resident_id(receiver["id_number"])
             item.disposition, item.document_no, item.disposed_at = d.disposition, d.document_no, uow.now
@@ -128,8 +148,10 @@ def complete_exit(uow: UnitOfWork, ctx: SiteContext, stay_id: str, cmd: Complete
     record = {"exit_search": cmd.exit_search.model_dump(), "signature_id": cmd.signature_id,
               "at": uow.now.isoformat(), "by": uow.actor.id}
     moved = move(uow, stay, "exit_complete", "stay_exited",
-                 {"disposition": stay.disposition, "items": [{"id": i.id, "disposition": i.disposition}
-                                                             for i in items.values()],
+                 {"disposition": stay.disposition,
+                  "items": [{"id": i.id, "disposition": i.disposition, "document_no": i.document_no,
+                             **({"approval": decisions[i.id]} if i.id in decisions else {})}
+                            for i in items.values()],
                   "wristband_id": stay.wristband_id, "locker_id": stay.locker_id},
                  exit_record=record, exited_at=uow.now, room_id=None, wristband_id=None)
     # the person has left: the overrun (if any) has ended, and stays on the record in the alarm's history

@@ -11,7 +11,7 @@ from sqlmodel import Session, select
 
 from ..domain.actor import Actor
 from ..domain.errors import NotFound, RuleViolation
-from ..domain.rules import check_interview, check_sampler
+from ..domain.rules import check_interview, check_sampler, check_vulnerable
 from ..domain.stay import StayState, next_state
 from ..store.db import Database, UnitOfWork
 from ..store.tables import Activity, Interview, Stay
@@ -26,6 +26,14 @@ from .ports import RecorderPort
 log = logging.getLogger(__name__)
 
 
+def _adult_view(adult: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The appropriate adult as shown and audited: never the full identity number (the BRIEF's rule)."""
+    if not adult:
+        return adult
+    n = str(adult.get("id_number") or "")
+    return {**adult, "id_number": f"{n[:3]}***********{n[-4:]}" if n else None}
+
+
 def _room_busy(session: Session, room_id: str) -> bool:
     return session.exec(select(Interview.id).where(Interview.room_id == room_id,
                                                    Interview.state != "ended")).first() is not None
@@ -36,10 +44,12 @@ def _check(session: Session, ctx: SiteContext, stay_id: str, cmd: StartInterview
     next_state(StayState(stay.state), "interview_start")  # rule 2: search and collection come first
     ensure_within_deadline(stay, now, "interview")
     room = ctx.room(cmd.room_id)
-    for oid in dict.fromkeys(cmd.officer_ids):
-        staff(session, oid, role="case_officer", field="officer_ids")
+    officers = [staff(session, oid, role="case_officer", field="officer_ids") for oid in dict.fromkeys(cmd.officer_ids)]
     check_interview(stay.role, room.kind, cmd.officer_ids, stay.is_minor, cmd.appropriate_adult is not None,
                     _room_busy(session, room.id))
+    check_vulnerable(stay.is_minor, stay.sex, bool((stay.flags or {}).get("needs_interpreter")),
+                     cmd.appropriate_adult.model_dump() if cmd.appropriate_adult else None,
+                     [o.sex for o in officers], cmd.interpreter)
     check_attendance(session, cmd)
     return stay
 
@@ -59,7 +69,8 @@ async def start(db: Database, ctx: SiteContext, recorder: RecorderPort, actor: A
         uow.session.add(iv)
         move(uow, stay, "interview_start", "interview_started",
              {"interview_id": iv.id, "room_id": cmd.room_id, "recording_id": recording_id,
-              "officer_ids": iv.officer_ids, "appropriate_adult": iv.appropriate_adult},
+              "officer_ids": iv.officer_ids, "appropriate_adult": _adult_view(iv.appropriate_adult),
+              "interpreter": iv.interpreter},
              room_id=cmd.room_id, placed_at=uow.now)
         return {"interview_id": iv.id, "recording_id": recording_id}
 
@@ -167,7 +178,7 @@ def interview_view(iv: Interview) -> dict[str, Any]:
     from ..clock import utc
 
     return {"id": iv.id, "stay_id": iv.stay_id, "room_id": iv.room_id, "officer_ids": iv.officer_ids,
-            "appropriate_adult": iv.appropriate_adult, "interpreter": iv.interpreter,
+            "appropriate_adult": _adult_view(iv.appropriate_adult), "interpreter": iv.interpreter,
             "recording_id": iv.recording_id, "state": iv.state, "started_at": utc(iv.started_at).isoformat(),
             "ended_at": iv.ended_at and utc(iv.ended_at).isoformat(), "gaps": iv.gaps,
             "recording_span": iv.recording_span}

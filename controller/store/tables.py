@@ -378,3 +378,22 @@ class Approval(SQLModel, table=True):
     document_no: str | None = None  # the decision document's number, where the law asks for one
     used_at: datetime | None = _ts(nullable=True)
     used_by_action: str | None = None
+
+
+class Notification(SQLModel, table=True):
+    """Who was told of the measure (family / employer / guardian / consular), how, when and by whom; or why not,
+    with the approval where the law allows not notifying (services/notifications.py)."""
+
+    __tablename__ = "notification"
+    id: str = Field(primary_key=True)
+    stay_id: str = Field(index=True)
+    party: str  # family | employer | guardian | consular
+    name: str | None = None
+    relation: str | None = None
+    method: str | None = None  # phone | sms | in_person | letter | other
+    contact: str | None = None
+    told_at: datetime | None = _ts(nullable=True)
+    not_notified_reason: str | None = None
+    approval_id: str | None = None
+    recorded_by: str
+    recorded_at: datetime = _ts(nullable=False)

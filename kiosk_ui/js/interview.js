@@ -2,9 +2,10 @@
 // recording status live, elapsed time and the stay's deadline countdown, and start / pause / resume / end.
 import { ApiError, get, post } from "./api.js";
 import { lang, t } from "./i18n.js";
+import { ADULT_RELATIONS, requirements } from "./rights.js";
 import { deviceOnline, devices, startPage } from "./page.js";
 import { can, currentStaff, holdIdleLockWhile } from "./session.js";
-import { add, clear, countdown, debounce, errorBox, field, fmtDuration, fmtTime, h, officerChecks, serverNow } from "./util.js";
+import { add, clear, countdown, debounce, errorBox, field, fmtDuration, fmtTime, h, officerChecks, select, serverNow } from "./util.js";
 
 const $ = (sel) => document.querySelector(sel);
 const ROOM = new URLSearchParams(location.search).get("room") || "int-1";
@@ -132,18 +133,28 @@ function startForm(main) {
   const officers = S.staff.filter((p) => p.active !== false && p.roles.includes("case_officer"));
   const f = h("form#start-form.panel", { onsubmit: (e) => e.preventDefault() });
   if (!can("interview")) { add(main, h("div.panel", {}, h("h2", {}, t("iv.empty")), h("p.muted", {}, t("role.view_only")))); return; }
+  const relations = ADULT_RELATIONS.map((r) => ({ value: r, label: t(`adult_rel.${r}`) }));
   const adult = h("div#adult.hidden", {}, h("div.grid2", {},
-    field(t("iv.adult_name"), h("input", { name: "adult_name" })), field(t("iv.adult_relation"), h("input", { name: "adult_relation" }))));
+    field(t("iv.adult_name"), h("input", { name: "adult_name" })),
+    field(t("iv.adult_relation"), select("adult_relation", relations, { empty: t("form.choose") })),
+    field(t("rights.adult_id_number"), h("input", { name: "adult_id_number", maxlength: 18, autocomplete: "off" })),
+    field(t("rights.adult_contact"), h("input", { name: "adult_contact", inputmode: "tel" }))));
+  // what the law requires for this subject, shown before the start (CPL arts. 9, 121, 281)
+  const needs = h("div#iv-requirements");
   const subject = h("select", { name: "stay_id", "data-field": "stay_id" }, h("option", { value: "" }, t("form.choose")),
     ...waiting.map((s) => h("option", { value: s.id }, `${s.subject.name} · ${t(`role.${s.role}`)} · ${s.case.case_no}`)));
   subject.addEventListener("change", () => {
     const s = waiting.find((x) => x.id === subject.value);
     adult.classList.toggle("hidden", !s?.subject.is_minor);
+    clear(needs);
+    const reqs = requirements(s);
+    if (reqs.length) add(needs, h("div.panel.notice", {}, h("h3", {}, t("rights.requirements")), h("ul", {}, reqs.map((k) => h("li", {}, t(k))))));
     f.querySelectorAll("input[name=officer]").forEach((cb) => { cb.checked = !!s && s.case_officer_ids.includes(cb.value); });
   });
   add(f, h("h2", {}, t("iv.start_title")),
     waiting.length ? null : h("p.muted", {}, t("iv.nobody_waiting")),
     field(t("iv.subject"), subject),
+    needs,
     h("h3", {}, t("iv.officers_pick")),
     officerChecks(officers),
     adult,
@@ -153,7 +164,8 @@ function startForm(main) {
       f.querySelector(".error-box")?.remove();
       const body = { room_id: ROOM, officer_ids: [...f.querySelectorAll("input[name=officer]:checked")].map((i) => i.value) };
       if (!adult.classList.contains("hidden") && f.adult_name.value.trim()) {
-        body.appropriate_adult = { name: f.adult_name.value.trim(), relation: f.adult_relation.value.trim() || "—" };
+        body.appropriate_adult = { name: f.adult_name.value.trim(), relation: f.adult_relation.value,
+          id_number: f.adult_id_number.value.trim(), contact: f.adult_contact.value.trim() };
       }
       if (f.interpreter.value.trim()) body.interpreter = f.interpreter.value.trim();
       if (!subject.value) { f.prepend(h("div.error-box", { role: "alert" }, t("iv.need_subject"))); return; }

@@ -7,6 +7,7 @@ import { approvalPanel } from "./approval.js";
 import { checkPastStays, clearSearch, mountSearch, watchPastStays } from "./search.js";
 import { basisClock, basisStartedAt, canTransfer, exitsFor, measureForm, overdueNote, transferForm } from "./measure.js";
 import { lang, t } from "./i18n.js";
+import "./rights_i18n.js";
 import { deviceNote, deviceOnline, deviceState, findDevice, startPage } from "./page.js";
 import "./responsibility_i18n.js";
 import { can, currentStaff, gate } from "./session.js";
@@ -23,7 +24,7 @@ const BASES = ["criminal_summons", "compelled_appearance", "admin_summons", "ver
 const CATEGORIES = ["personal", "valuable", "cash", "phone", "dangerous", "case_related"];
 const DISPOSITIONS = ["released", "to_detention_centre", "to_detention_house", "bail", "residential_surveillance",
   "handed_over", "to_hospital", "to_rehab_centre"];
-const ITEM_DISPOSITIONS = ["returned", "handed_to_family", "seized", "travels_with_subject"];
+const ITEM_DISPOSITIONS = ["returned", "handed_to_family", "seized", "travels_with_subject", "destroyed"];
 const ACTIVITIES = ["drug_test", "alcohol_test", "medical_check", "identification", "lawyer_meeting", "remote_meeting"];
 const LEAVE_REASONS = ["scene_identification", "recover_goods", "hospital", "other"];
 const MANUAL_REASONS = ["no_card", "reader_failed", "foreign", "other"];
@@ -748,7 +749,7 @@ function exitForm(body, s) {
       if (sel.value === "handed_to_family") {
         add(extra, h("div.grid2", {}, field(t("exit.receiver_name"), h("input", { name: "receiver_name" })),
           field(t("exit.receiver_id"), h("input", { name: "receiver_id" }))));
-      } else if (sel.value === "seized") {
+      } else if (sel.value === "seized" || sel.value === "destroyed") {
         add(extra, field(t("exit.document_no"), h("input", { name: "document_no" })));
       }
     });
@@ -789,7 +790,7 @@ function exitForm(body, s) {
         if (!d) { showLocalError(f, "exit.need_disposition"); return null; }
         const it = { item_id: r.dataset.item, disposition: d };
         if (d === "handed_to_family") it.receiver = { name: r.querySelector("[name=receiver_name]").value.trim(), id_number: r.querySelector("[name=receiver_id]").value.trim() };
-        if (d === "seized") it.document_no = r.querySelector("[name=document_no]").value.trim();
+        if (d === "seized" || d === "destroyed") it.document_no = r.querySelector("[name=document_no]").value.trim();
         items.push(it);
       }
       if (!canvas.hasInk()) { showLocalError(f, "exit.need_signature"); return null; }

@@ -73,15 +73,15 @@ async def test_different_officers_interview_at_once(api, recorder, fourth_office
 
 async def test_appropriate_adult_in_one_interview_at_a_time(api, recorder, fourth_officer):
     a, b = await two_waiting(api, minor=True)
-    adult = {"name": "张母", "relation": "母亲"}
+    adult = {"name": "张母", "relation": "parent", "id_number": "110101197501011234", "contact": "13800000000"}
     status, _ = await start(api, a, {"room_id": "int-1", "officer_ids": ["off-1", "off-2"], "appropriate_adult": adult})
     assert status == 201
     await refused(api, f"/api/v1/stays/{b['id']}/interviews",
                   {"room_id": "int-2", "officer_ids": ["off-3", "off-4"],
-                   "appropriate_adult": {"name": "张 母", "relation": "母亲"}},
+                   "appropriate_adult": {"name": "张 母", "relation": "parent", "id_number": "110101197501011234", "contact": "13800000000"}},
                   "APPROPRIATE_ADULT_IN_ANOTHER_INTERVIEW", as_="1001", stay_id=b["id"])
     status, got = await start(api, b, {"room_id": "int-2", "officer_ids": ["off-3", "off-4"],
-                                       "appropriate_adult": {"name": "李父", "relation": "父亲"}})
+                                       "appropriate_adult": {"name": "李父", "relation": "parent", "id_number": "110101197501011234", "contact": "13800000001"}})
     assert status == 201, got
 
 

@@ -141,7 +141,7 @@ class CustodyMachine(RuleBasedStateMachine):
     def interview(self, stay: str, officers: list[str], adult: bool, room: str) -> None:
         body: dict[str, Any] = {"room_id": room, "officer_ids": officers}
         if adult:
-            body["appropriate_adult"] = {"name": "监护人", "relation": "父亲"}
+            body["appropriate_adult"] = {"name": "监护人", "relation": "parent", "id_number": "110101197501011234", "contact": "13800000001"}
         r = self.call(f"/api/v1/stays/{stay}/interviews", body, as_="1001")
         if r.status_code == 201:
             self.interviews.append(r.json()["interview_id"])
