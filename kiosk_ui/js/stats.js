@@ -4,7 +4,7 @@
 import { ApiError, get, getToken } from "./api.js";
 import { extend, lang, t } from "./i18n.js";
 import { currentStaff } from "./session.js";
-import { add, clear, errorBox, field, h } from "./util.js";
+import { add, clear, errorBox, field, h, serverNow } from "./util.js";
 
 extend({
   "stats.open": ["统计", "Statistics"],
@@ -136,8 +136,9 @@ async function showReports(view) {
 function openView() {
   let view = document.getElementById("stats");
   if (!view) {
-    const today = new Date();
-    const week = new Date(); week.setDate(today.getDate() - 6);
+    // the controller's clock (it may be a test clock), not this browser's: the same "today" as the server's reports
+    const today = new Date(serverNow());
+    const week = new Date(serverNow()); week.setDate(today.getDate() - 6);
     view = h("section#stats.panel", {},
       h("div.row", {}, h("h2", {}, t("stats.title")), h("span.spacer"),
         h("button", { type: "button", "data-action": "stats-close", onclick: closeView }, t("stats.close"))),
