@@ -124,7 +124,8 @@ class DeviceBus:
                                        factories={"lock_board": self._lock_board_factory},
                                        mqtt_username=container.site.mqtt.username,
                                        mqtt_password=_read_secret(container.site.mqtt.password_file),
-                                       device_keys_dir=container.site.mqtt.device_keys_dir)
+                                       device_keys_dir=container.site.mqtt.device_keys_dir,
+                                       require_keys=container.site.site.production)
         self.alarm_gate = alarms.AlarmGate(lambda fn: self.c.db.write(SYSTEM, fn))
 
     # --- construction --------------------------------------------------------------------------------------
