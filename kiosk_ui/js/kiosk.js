@@ -11,7 +11,7 @@ import "./rights_i18n.js";
 import { deviceNote, deviceOnline, deviceState, findDevice, startPage } from "./page.js";
 import "./responsibility_i18n.js";
 import { can, currentStaff, gate } from "./session.js";
-import { add, changed, clear, forget, countdown, debounce, errorBox, field, fmtTime, h, officerChecks, select, toast } from "./util.js";
+import { add, changed, clear, forget, countdown, debounce, dismissToast, errorBox, field, fmtTime, h, officerChecks, select, toast } from "./util.js";
 
 const $ = (sel) => document.querySelector(sel);
 const S = {
@@ -79,7 +79,7 @@ function renderLedger() {
   for (const s of S.stays) {
     add(list, h("button.ledger-row", {
       type: "button", "data-stay": s.id, "aria-pressed": s.id === S.selected ? "true" : "false",
-      onclick: () => { S.mode = "stay"; S.lockerOpen = null; S.selected = s.id; renderLedger(); loadStay(s.id); },
+      onclick: () => { dismissToast(); S.mode = "stay"; S.lockerOpen = null; S.selected = s.id; renderLedger(); loadStay(s.id); },
     },
     h("span.name", {}, s.subject.name),
     h("span.badge", {}, t(`state.${s.state}`)),
@@ -122,7 +122,14 @@ function renderStayHead() {
     stepper(s.state), overdueNote(s), documentBar(s));
 }
 
+// A toast said about one step of a stay (已登记入区) goes once the stay has moved on to another step or another
+// stay is shown, so it never sits over the next step's form.
+let toastKey = null;
+function stayKey() { return S.stay ? `${S.stay.id}:${S.stay.state}` : S.mode; }
+function say(text) { toast(text); toastKey = stayKey(); }
+
 function renderStay() {
+  if (toastKey !== null && toastKey !== stayKey()) { dismissToast(); toastKey = null; }
   const p = panel();
   const s = S.stay;
   add(p, h("div#stay-head.panel"));
@@ -312,7 +319,7 @@ async function submitRegistration(f) {
   }
   if (!body.subject.sex) { showLocalError(f, "reg.need_sex"); return; }
   await act(f, "/stays", body, {
-    after: (stay) => { S.mode = "stay"; S.selected = stay.id; S.stay = stay; renderStay(); toast(t("reg.done")); },
+    after: (stay) => { S.mode = "stay"; S.selected = stay.id; S.stay = stay; renderStay(); say(t("reg.done")); },
   });
 }
 
@@ -853,7 +860,7 @@ function onEvent(ev) {
 }
 
 document.getElementById("new-stay-btn").addEventListener("click", registrationForm);
-document.addEventListener("hcc:open-stay", (e) => { S.mode = "stay"; S.lockerOpen = null; loadStay(e.detail.id); });
+document.addEventListener("hcc:open-stay", (e) => { dismissToast(); S.mode = "stay"; S.lockerOpen = null; loadStay(e.detail.id); });
 
 /**
  * An idle lock keeps a half-filled form for the officer who was filling it: the panel is taken out of the page

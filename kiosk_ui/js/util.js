@@ -44,6 +44,11 @@ export function toast(text) {
   clearTimeout(toastTimer);
   toastTimer = setTimeout(() => el.classList.remove("show"), 3500);
 }
+/** A toast belongs to the screen it was said on: leaving that screen takes it away (no 已登记入区 over an exit form). */
+export function dismissToast() {
+  clearTimeout(toastTimer);
+  document.getElementById("toast")?.classList.remove("show");
+}
 
 /** The server's message in the current language, and every rule it names (details.violations). */
 export function errorText(err) {

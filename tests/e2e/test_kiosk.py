@@ -279,3 +279,22 @@ def test_a_case_officer_extends_the_deadline_approved_from_the_dashboard(screens
     controller.call("POST", f"/stays/{stay['id']}/leave", "200001",
                     {"reason": "other", "approval_id": ask["id"], "escort_ids": ["off-1"]})
     controller.advance(61)  # the sign-ins of this test's two screens leave the next test its own minute of budget
+
+
+def test_the_registration_toast_goes_when_the_stay_moves_to_its_next_step(screens: Any, controller: Any) -> None:
+    """Walking the product: 已登记入区 stayed on screen over the next step's form (and over the exit form when a
+    stay was taken through quickly). The toast's own timeout (util.js, 3.5 s) is never run in this page, so only
+    leaving its step can take it away, however slowly the machine runs the steps."""
+    s = screens()
+    s.page.add_init_script("""(() => {
+      const later = window.setTimeout;
+      window.setTimeout = (fn, ms, ...args) => (ms === 3500 ? 0 : later(fn, ms, ...args));
+    })();""")
+    page = s.open("kiosk.html")
+    s.sign_in("200001")
+    register(page, "钱十七", "male", 17, "A-2026-117")
+    toast = page.locator("#toast")
+    expect(toast).to_have_class(re.compile(r"\bshow\b"))
+    expect(toast).to_have_text("已登记入区")
+    search(page, "cus-m", "off-1")
+    expect(toast).not_to_have_class(re.compile(r"\bshow\b"))
