@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request
 
-from ..auth import actor_for, authenticate
+from ..auth import actor_for, authenticate, touch
 from ..container import Container
 from ..domain.actor import Actor
 from ..domain.errors import RuleViolation
@@ -48,15 +48,16 @@ def allow(*roles: str, query_token: bool = False) -> Any:
         params = dict(request.path_params)
 
         def check(s: Any) -> Any:
-            person, _sess = authenticate(s, token, now)
+            person, sess = authenticate(s, token, now)
             if not set(person.roles) & set(roles):
                 raise RuleViolation("FORBIDDEN_ROLE", "无权进行此操作", "your role may not do this", status=403,
                                     allowed_roles=list(roles))
             if scoped(person):  # a case officer: only the stays of his cases (scope.py)
                 check_stay(s, person, stay_of(s, params))
-            return person
+            return person, sess
 
-        person = await c.db.read(check)
+        person, sess = await c.db.read(check)
+        touch(c.db, sess, now)
         request.state.token = token
         return actor_for(person, roles)
 
