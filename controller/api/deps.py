@@ -14,7 +14,7 @@ from ..auth import actor_for, authenticate, touch
 from ..container import Container
 from ..domain.actor import Actor
 from ..domain.errors import RuleViolation
-from .scope import check_stay, scoped, stay_of
+from .scope import access, check_stay, stay_of
 
 STAFF = ("custody_staff", "case_officer", "supervisor", "admin")
 
@@ -52,8 +52,9 @@ def allow(*roles: str, query_token: bool = False) -> Any:
             if not set(person.roles) & set(roles):
                 raise RuleViolation("FORBIDDEN_ROLE", "无权进行此操作", "your role may not do this", status=403,
                                     allowed_roles=list(roles))
-            if scoped(person):  # a case officer: only the stays of his cases (scope.py)
-                check_stay(s, person, stay_of(s, params))
+            stay_id = stay_of(s, params)
+            if stay_id is not None:  # the stays of his cases and his duty; custody staff on duty (scope.py)
+                check_stay(s, access(s, person, now, c.site), stay_id)
             return person, sess
 
         person, sess = await c.db.read(check)
