@@ -31,6 +31,7 @@ from .commands import AwareDatetime, Id, _Cmd, normalise_case_no
 from .common import staff
 
 MAX_SHIFT = timedelta(hours=24)  # one shift; a longer presence is two duties, each assigned
+PLAN_AHEAD = timedelta(days=31)  # the roster of the coming month, not of years ahead
 DUTY_ROLES = ("custody_staff", "case_officer")
 CENTRE_ROLES = frozenset({"supervisor", "admin"})
 
@@ -69,7 +70,13 @@ def running(d: DutyAssignment, now: datetime) -> bool:
 
 def assign(uow: UnitOfWork, cmd: DutyIn) -> DutyAssignment:
     """Puts ``cmd.staff_id`` on duty; the assigner is whoever authenticated (``uow.actor``), never a named one."""
-    start, end = utc(cmd.starts_at), utc(cmd.ends_at)
+    try:
+        start, end = utc(cmd.starts_at), utc(cmd.ends_at)
+    except OverflowError:  # a time at the edge of the calendar, e.g. 0001-01-01T00:00+01:00
+        start = end = uow.now - MAX_SHIFT
+    if end > uow.now + PLAN_AHEAD:
+        raise invalid("DUTY_WINDOW_INVALID", "值班时段须在今后31天以内", "a shift is planned at most 31 days ahead",
+                      field="starts_at")
     if end <= start or end - start > MAX_SHIFT:
         raise invalid("DUTY_WINDOW_INVALID", "值班时段无效：结束须晚于开始，且一班不超过24小时",
                       "the shift must end after it starts and last at most 24 hours", field="ends_at")

@@ -135,6 +135,7 @@ async def test_assigning_a_duty_writes_audit_and_outbox(api: Api, container: Any
     ("cus-m", 2, 1, {}, 422, "DUTY_WINDOW_INVALID"),          # ends before it starts
     ("cus-m", 0, 25, {}, 422, "DUTY_WINDOW_INVALID"),         # longer than one shift
     ("cus-m", -10, -1, {}, 422, "DUTY_WINDOW_INVALID"),       # already over
+    ("cus-m", 24 * 40, 24 * 40 + 8, {}, 422, "DUTY_WINDOW_INVALID"),  # beyond the coming month
     ("sup-1", 0, 8, {}, 422, "DUTY_ROLE_MISSING"),            # supervisors are not on the roster
     ("off-3", 0, 8, {}, 422, "DUTY_SCOPE_REQUIRED"),          # a case officer's duty names what he works on
     ("nobody", 0, 8, {}, 422, "UNKNOWN_STAFF"),
@@ -160,3 +161,9 @@ async def test_only_supervisors_and_admins_keep_the_roster(api: Api, container: 
         status, body = await api.get("/api/v1/duties", as_=who)
         assert status == 403 and body["code"] == "FORBIDDEN_ROLE", who
     assert await audit_count(api) == before
+
+
+async def test_a_time_at_the_edge_of_the_calendar_is_a_refusal_not_a_crash(api: Api) -> None:
+    status, body = await api.post("/api/v1/duties", {"staff_id": "cus-m", "starts_at": "0001-01-01T00:00:00+01:00",
+                                                     "ends_at": "0001-01-01T08:00:00+01:00"}, as_=SUPERVISOR)
+    assert status == 422 and body["code"] == "DUTY_WINDOW_INVALID"
