@@ -46,6 +46,8 @@ def allow(*roles: str, query_token: bool = False) -> Any:
         token = bearer(request, query_token)
         now = c.clock.now()
         params = dict(request.path_params)
+        if "stay_id" not in params and request.query_params.get("stay_id"):
+            params["stay_id"] = request.query_params["stay_id"]  # a listing narrowed to one stay (?stay_id=)
 
         def check(s: Any) -> Any:
             person, sess = authenticate(s, token, now)
