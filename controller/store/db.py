@@ -59,7 +59,7 @@ READERS = 3  # reader threads: a few GETs at once on a small PC; the writer stay
 
 def _file_sqlite(url: str) -> bool:
     """A SQLite file that other connections can open too (not ``:memory:``, which is private to one)."""
-    path = url.split("///", 1)[-1] if url.startswith("sqlite") else ""
+    path = url.split("///", 1)[1] if url.startswith("sqlite") and "///" in url else ""
     return bool(path) and ":memory:" not in path and "mode=memory" not in path
 
 
