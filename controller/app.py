@@ -16,6 +16,7 @@ from .api.deps import iter_routes, route_roles
 from .api.ratelimit import LoginLimiter, SignInBackoff
 from .api.routes import accounts, approvals, captures, centre, custody, health, measures, stays, ui
 from .api.routes import documents as documents_routes
+from .api.routes import duty as duty_routes
 from .api.routes import notifications as notification_routes
 from .api.routes import reports as reports_routes
 from .api.routes import search as search_routes
@@ -62,6 +63,7 @@ def create_app(container: Container, *, start_background: bool = True) -> FastAP
     app.include_router(accounts.router)
     app.include_router(custody.router)
     app.include_router(health.router)
+    app.include_router(duty_routes.router)
     for extra in container.extras.get("routers", []):
         app.include_router(extra)
 

@@ -221,20 +221,51 @@ def login(uow: UnitOfWork, police_no: str, password: str, *, idle: timedelta, ab
                    absolute, denied)
 
 
+# Sessions whose last-seen time is queued for the writer thread but not yet committed: the idle check counts the
+# queued time already, so a request never waits behind the writes to keep its session alive (``touch``).
+_seen: dict[str, datetime] = {}
+TOUCH_EVERY = timedelta(seconds=15)
+
+
+def last_seen(sess: AuthSession) -> datetime:
+    queued = _seen.get(sess.token_hash)
+    seen = utc(sess.last_seen_at)
+    return max(seen, queued) if queued is not None else seen
+
+
 def authenticate(session: Session, token: str, now: datetime) -> tuple[Staff, AuthSession]:
+    """The signed-in staff member behind ``token``. Read-only (it runs on a reader connection): keeping the
+    session alive is ``touch``, queued on the writer thread by the caller."""
     sess = session.get(AuthSession, token_hash(token))
     unauth = RuleViolation("UNAUTHENTICATED", "请先登录", "sign in first", status=401)
     if sess is None or sess.revoked:
         raise unauth
-    if utc(sess.expires_at) <= now or utc(sess.last_seen_at) + timedelta(seconds=sess.idle_seconds) <= now:
+    if utc(sess.expires_at) <= now or last_seen(sess) + timedelta(seconds=sess.idle_seconds) <= now:
         raise RuleViolation("SESSION_EXPIRED", "登录已超时，请重新登录", "session expired, sign in again", status=401)
     person = session.get(Staff, sess.staff_id)
     if person is None or not person.active:
         raise unauth
-    if now - utc(sess.last_seen_at) >= timedelta(seconds=15):
-        sess.last_seen_at = now
-        session.add(sess)
     return person, sess
+
+
+def touch(db: Any, sess: AuthSession, now: datetime) -> None:
+    """Moves the session's last-seen time to ``now`` (at most every TOUCH_EVERY): counted at once, written behind."""
+    if now - last_seen(sess) < TOUCH_EVERY:
+        return
+    h = sess.token_hash
+    _seen[h] = now
+
+    def write(session: Session) -> None:
+        row = session.get(AuthSession, h)
+        if row is not None and utc(row.last_seen_at) < now:
+            row.last_seen_at = now
+            session.add(row)
+
+    def done(_f: Any) -> None:
+        if _seen.get(h) == now:
+            del _seen[h]
+
+    db.write_behind(write).add_done_callback(done)
 
 
 def logout(uow: UnitOfWork, token: str) -> None:

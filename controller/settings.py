@@ -208,6 +208,9 @@ class SecurityConfig(_Strict):
 
     kiosk_enrolment: Literal["required", "optional"] = "required"
     staff_card_login: bool = False
+    # custody staff see the centre only while a duty on the roster runs (services/duty.py); off by default so a
+    # site without a roster keeps working, on wherever supervisors keep one
+    custody_on_duty: bool = False
 
 
 class ApprovalsConfig(_Strict):

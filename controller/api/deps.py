@@ -10,11 +10,11 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request
 
-from ..auth import actor_for, authenticate
+from ..auth import actor_for, authenticate, touch
 from ..container import Container
 from ..domain.actor import Actor
 from ..domain.errors import RuleViolation
-from .scope import check_stay, scoped, stay_of
+from .scope import access, check_stay, stay_of
 
 STAFF = ("custody_staff", "case_officer", "supervisor", "admin")
 
@@ -46,17 +46,21 @@ def allow(*roles: str, query_token: bool = False) -> Any:
         token = bearer(request, query_token)
         now = c.clock.now()
         params = dict(request.path_params)
+        if "stay_id" not in params and request.query_params.get("stay_id"):
+            params["stay_id"] = request.query_params["stay_id"]  # a listing narrowed to one stay (?stay_id=)
 
         def check(s: Any) -> Any:
-            person, _sess = authenticate(s, token, now)
+            person, sess = authenticate(s, token, now)
             if not set(person.roles) & set(roles):
                 raise RuleViolation("FORBIDDEN_ROLE", "无权进行此操作", "your role may not do this", status=403,
                                     allowed_roles=list(roles))
-            if scoped(person):  # a case officer: only the stays of his cases (scope.py)
-                check_stay(s, person, stay_of(s, params))
-            return person
+            stay_id = stay_of(s, params)
+            if stay_id is not None:  # the stays of his cases and his duty; custody staff on duty (scope.py)
+                check_stay(s, access(s, person, now, c.site), stay_id)
+            return person, sess
 
-        person = await c.db.read(check)
+        person, sess = await c.db.read(check)
+        touch(c.db, sess, now)
         request.state.token = token
         return actor_for(person, roles)
 

@@ -8,7 +8,7 @@ results carry masked numbers.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 
@@ -57,7 +57,9 @@ def _masked(row: dict[str, Any], full_id: bool) -> dict[str, Any]:
     return row
 
 
-def search_stays(session: Session, q: StaySearch, roles: Iterable[str]) -> list[dict[str, Any]]:
+def search_stays(session: Session, q: StaySearch, roles: Iterable[str],
+                 only: Callable[[Stay], bool] | None = None) -> list[dict[str, Any]]:
+    """Matching stays, newest first; with ``only`` just those it admits (a case officer's cases and duty)."""
     full_id = may_see_identity(roles)
     if q.id_number is not None and not full_id:
         raise RuleViolation("IDENTITY_SEARCH_FORBIDDEN", "您的角色不能按证件号码查询",
@@ -83,7 +85,11 @@ def search_stays(session: Session, q: StaySearch, roles: Iterable[str]) -> list[
         stmt = stmt.where(Stay.legal_basis == q.legal_basis)
     if q.state:
         stmt = stmt.where(Stay.state == q.state)
-    rows = session.exec(stmt.order_by(col(Stay.entered_at).desc()).limit(q.limit)).all()
+    ordered = stmt.order_by(col(Stay.entered_at).desc())
+    if only is None:
+        rows = list(session.exec(ordered.limit(q.limit)).all())
+    else:  # the grant is checked per row (officers are a JSON list), the same on SQLite and PostgreSQL
+        rows = [r for r in session.exec(ordered).all() if only(r)][:q.limit]
     return [_masked(stay_summary(r), full_id) for r in rows]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from sqlmodel import Session, col, select
@@ -66,8 +67,13 @@ def stay_view(session: Session, stay: Stay, with_timeline: bool = True) -> dict[
 
 
 def list_stays(session: Session, state: str | None, limit: int = 500, offset: int = 0,
-               officer_id: str | None = None) -> list[dict[str, Any]]:
-    """The ledger, newest first; with ``officer_id`` only the stays that name that case officer."""
+               officer_id: str | None = None, only: Callable[[Stay], bool] | None = None) -> list[dict[str, Any]]:
+    """The ledger, newest first; with ``officer_id`` only the stays that name that case officer, with ``only``
+    only the stays it admits (a case-level access grant)."""
+    if officer_id is not None:
+        def names(r: Stay, oid: str = officer_id) -> bool:
+            return oid in (r.case_officer_ids or [])
+        only = names
     q = select(Stay)
     if state == "open":
         q = q.where(col(Stay.state).in_(OPEN))
@@ -76,10 +82,10 @@ def list_stays(session: Session, state: str | None, limit: int = 500, offset: in
     elif state:
         q = q.where(Stay.state == state)
     ordered = q.order_by(col(Stay.entered_at).desc())
-    if officer_id is None:
+    if only is None:
         rows = list(session.exec(ordered.offset(offset).limit(limit)).all())
     else:  # the officers are a JSON list: filtered here, the same on SQLite and PostgreSQL
-        mine = [r for r in session.exec(ordered).all() if officer_id in (r.case_officer_ids or [])]
+        mine = [r for r in session.exec(ordered).all() if only(r)]
         rows = mine[offset:offset + limit]
     ids = [r.id for r in rows]
     open_alarms: dict[str, list[str]] = {}

@@ -1,10 +1,15 @@
 """The database: engine set-up (SQLite WAL + synchronous=FULL, or PostgreSQL), and the unit of work.
 
-Every accepted change runs as ``db.write(fn)``: one transaction on the single database thread, in which the
+Every accepted change runs as ``db.write(fn)``: one transaction on the single writer thread, in which the
 service writes state, an audit entry and an outbox entry (``uow.record``). Live events queued during the
-transaction are published only after the commit. All database work crosses one explicit boundary: a
-single-thread executor, so the event loop never blocks and writers are serialised in-process; ``BEGIN
+transaction are published only after the commit. All database work crosses one explicit boundary: executors,
+so the event loop never blocks. Writers are serialised in-process on the one writer thread; ``BEGIN
 IMMEDIATE`` serialises them across processes on SQLite.
+
+Reads never wait behind a queue of writes (issue 16: a flood of writes stalled every screen): ``db.read(fn)``
+runs on a small pool of reader threads, each with its own read-only connection (SQLite: ``query_only``, a
+deferred ``BEGIN``; in WAL mode a reader sees the last commit and neither blocks nor is blocked by the writer).
+A read that tries to write fails loudly. On PostgreSQL the readers share the engine's connection pool.
 """
 
 from __future__ import annotations
@@ -47,6 +52,37 @@ def private_sqlite(url: str) -> None:
     for extra in (db.with_name(db.name + "-wal"), db.with_name(db.name + "-shm")):
         if extra.exists():
             os.chmod(extra, 0o600)
+
+
+READERS = 3  # reader threads: a few GETs at once on a small PC; the writer stays one
+
+
+def _file_sqlite(url: str) -> bool:
+    """A SQLite file that other connections can open too (not ``:memory:``, which is private to one)."""
+    path = url.split("///", 1)[1] if url.startswith("sqlite") and "///" in url else ""
+    return bool(path) and ":memory:" not in path and "mode=memory" not in path
+
+
+def make_reader_engine(url: str) -> Engine:
+    """Read-only connections to the same SQLite file: a deferred transaction (a snapshot from its first SELECT)
+    that takes no write lock, and ``query_only`` so a read that writes is an error, not a hidden lock."""
+    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30},
+                           pool_size=READERS, max_overflow=READERS)
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _rec: Any) -> None:
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA busy_timeout=30000")
+        cur.execute("PRAGMA query_only=ON")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        conn.exec_driver_sql("BEGIN")
+
+    return engine
 
 
 def make_engine(url: str) -> Engine:
@@ -106,6 +142,15 @@ class Database:
         self.clock = clock
         self._executor = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="db")
         self.publish = publish
+        if url.startswith("sqlite") and not _file_sqlite(url):
+            # an in-memory database exists on one connection only: reads share the writer's thread
+            self.reader_engine, self._readers = self.engine, self._executor
+        else:
+            if url.startswith("sqlite"):
+                with self.engine.connect():
+                    pass  # the writer's first connection puts the file in WAL mode before any reader opens it
+            self.reader_engine = make_reader_engine(url) if url.startswith("sqlite") else self.engine
+            self._readers = concurrent.futures.ThreadPoolExecutor(max_workers=READERS, thread_name_prefix="db-read")
 
     def _run_write(self, actor: Actor, fn: Callable[[UnitOfWork], T]) -> tuple[T, list[dict[str, Any]]]:
         with Session(self.engine, expire_on_commit=False) as session:
@@ -115,7 +160,7 @@ class Database:
             return result, uow.events
 
     def _run_read(self, fn: Callable[[Session], T]) -> T:
-        with Session(self.engine, expire_on_commit=False) as session:
+        with Session(self.reader_engine, expire_on_commit=False) as session:
             with session.begin():
                 return fn(session)
 
@@ -128,7 +173,20 @@ class Database:
 
     async def read(self, fn: Callable[[Session], T]) -> T:
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, self._run_read, fn)
+        return await loop.run_in_executor(self._readers, self._run_read, fn)
+
+    def write_behind(self, fn: Callable[[Session], None]) -> concurrent.futures.Future[None]:
+        """Bookkeeping that is no state change of the centre (a session's last-seen time), queued on the writer
+        thread and not awaited: the request that caused it does not wait behind the writes. No audit entry."""
+
+        def run() -> None:
+            with Session(self.engine, expire_on_commit=False) as session:
+                with session.begin():
+                    fn(session)
+
+        future = self._executor.submit(run)
+        future.add_done_callback(_log_failure)
+        return future
 
     def write_sync(self, actor: Actor, fn: Callable[[UnitOfWork], T]) -> T:
         """For the CLI and tests outside a loop; publishes nothing."""
@@ -139,4 +197,11 @@ class Database:
 
     def close(self) -> None:
         self._executor.shutdown(wait=True)
+        self._readers.shutdown(wait=True)
         self.engine.dispose()
+        self.reader_engine.dispose()
+
+
+def _log_failure(future: concurrent.futures.Future[None]) -> None:
+    if not future.cancelled() and (exc := future.exception()) is not None:
+        log.warning("background write failed: %s", type(exc).__name__)

@@ -397,3 +397,22 @@ class Notification(SQLModel, table=True):
     approval_id: str | None = None
     recorded_by: str
     recorded_at: datetime = _ts(nullable=False)
+
+
+class DutyAssignment(SQLModel, table=True):
+    """The duty roster (services/duty.py): a staff member on duty for a shift window, assigned by a supervisor,
+    with the stays or cases he works on it. A case officer reads and acts on those stays while the window runs;
+    custody staff on duty see the centre. Ended early by setting ``ends_at`` (who and when in ``ended_*``)."""
+
+    __tablename__ = "duty_assignment"
+    id: str = Field(primary_key=True)
+    staff_id: str = Field(index=True)
+    starts_at: datetime = _ts(nullable=False)
+    ends_at: datetime = _ts(nullable=False)
+    stay_ids: list[str] = _json(list)
+    case_nos: list[str] = _json(list)
+    note: str = ""
+    assigned_by: str
+    assigned_at: datetime = _ts(nullable=False)
+    ended_by: str | None = None
+    ended_at: datetime | None = _ts(nullable=True)

@@ -5,6 +5,7 @@ import { ApiError, get, post } from "./api.js";
 import { pendingApprovals } from "./approvals_dashboard.js";
 import { has, lang, t } from "./i18n.js";
 import "./rooms_i18n.js";
+import "./password.js";
 import "./rights_i18n.js";
 import { devices, loadDevices, startPage } from "./page.js";
 import { can } from "./session.js";

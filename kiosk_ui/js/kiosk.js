@@ -7,6 +7,7 @@ import { approvalPanel } from "./approval.js";
 import { checkPastStays, clearSearch, mountSearch, watchPastStays } from "./search.js";
 import { basisClock, basisStartedAt, canTransfer, exitsFor, measureForm, overdueNote, transferForm } from "./measure.js";
 import { lang, t } from "./i18n.js";
+import "./password.js";
 import "./rights_i18n.js";
 import { deviceNote, deviceOnline, deviceState, findDevice, startPage } from "./page.js";
 import "./responsibility_i18n.js";

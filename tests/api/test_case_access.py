@@ -67,3 +67,22 @@ async def test_an_admin_sees_identity_numbers_masked(api: Api) -> None:
     assert status == 200 and number not in str(rows)
     status, view = await api.get(f"/api/v1/stays/{stay['id']}", as_="2001")
     assert view["subject"]["id_number"] == number
+
+
+async def test_search_finds_only_the_stays_a_case_officer_may_read(api: Api) -> None:
+    """The search answered every stay's summary (full identity number included) to any case officer."""
+    stay = await walk(api, "registered", body=registration(case_no="S-2026-9"))
+    status, rows = await api.post("/api/v1/search/stays", {"case_no": "S-2026-9"}, as_="1003")
+    assert status == 200 and rows == []
+    for who in ("1001", "2001", "3001"):
+        status, rows = await api.post("/api/v1/search/stays", {"case_no": "S-2026-9"}, as_=who)
+        assert status == 200 and [r["id"] for r in rows] == [stay["id"]], who
+
+
+async def test_a_listing_narrowed_to_another_case_is_refused(api: Api) -> None:
+    stay = await walk(api, "waiting")
+    for path in ("/api/v1/alarms", "/api/v1/approvals"):
+        status, body = await api.get(f"{path}?stay_id={stay['id']}", as_="1003")
+        assert status == 403 and body["code"] == "STAY_NOT_ASSIGNED", path
+        status, _ = await api.get(f"{path}?stay_id={stay['id']}", as_="1001")
+        assert status == 200, path

@@ -10,6 +10,7 @@ from fastapi import APIRouter
 from ...services import search
 from ...store.db import Actor
 from ..deps import STAFF, ContainerDep, allow
+from ..scope import access_of
 
 router = APIRouter(prefix="/api/v1/search", tags=["search"])
 INTAKE = ("custody_staff", "case_officer", "supervisor")
@@ -18,7 +19,8 @@ INTAKE = ("custody_staff", "case_officer", "supervisor")
 @router.post("/stays", summary="Find stays (identity number: exact match only)")
 async def find_stays(body: search.StaySearch, c: ContainerDep,
                      actor: Annotated[Actor, allow(*STAFF)]) -> list[dict[str, Any]]:
-    return await c.db.read(lambda s: search.search_stays(s, body, actor.roles))
+    grant = await access_of(c, actor)  # a case officer finds the stays of his cases and his duty only
+    return await c.db.read(lambda s: search.search_stays(s, body, actor.roles, grant.only))
 
 
 @router.post("/past-stays", summary="A person's earlier stays at this centre (repeat visits: a risk signal)")

@@ -37,7 +37,7 @@ from ...services.placement_options import placement_options
 from ...store.db import UnitOfWork
 from ...store.tables import Stay
 from ..deps import STAFF, ContainerDep, allow
-from ..scope import CENTRE_ROLES
+from ..scope import access_of
 from ..visibility import for_roles
 
 router = APIRouter(prefix="/api/v1", tags=["stays"])
@@ -70,9 +70,10 @@ async def list_stays(c: ContainerDep, actor: StaffActor,
                      state: Annotated[str | None, Query(pattern=r"^[a-z_]+$")] = None,
                      limit: Annotated[int, Query(ge=1, le=1000)] = 200,
                      offset: Annotated[int, Query(ge=0, le=MAX_SEQ)] = 0) -> list[dict[str, Any]]:
-    """A case officer sees the stays of his cases; an admin sees identity numbers masked."""
-    mine = actor.id if "case_officer" in actor.roles and not CENTRE_ROLES & set(actor.roles) else None
-    rows = await c.db.read(lambda s: views.list_stays(s, state, limit, offset, officer_id=mine))
+    """A case officer sees the stays of his cases and of his current duty; custody staff off duty (where the
+    roster is required) none; an admin sees identity numbers masked."""
+    grant = await access_of(c, actor)  # his cases and his duty's stays; the centre for centre roles on duty
+    rows = await c.db.read(lambda s: views.list_stays(s, state, limit, offset, only=grant.only))
     return for_roles(actor.roles, rows)  # type: ignore[no-any-return]
 
 

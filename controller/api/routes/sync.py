@@ -10,12 +10,21 @@ from ...domain.actor import Actor
 from ...services.commands import MAX_SEQ
 from ...sync import feed, schema
 from ..deps import ContainerDep, allow
+from ..visibility import mask, reads_identity
 
 router = APIRouter(prefix="/api/v1/sync", tags=["sync"])
 
 
 def _entitled(c: Any) -> bool:
     return bool(c.site.sync.include_identity_numbers)
+
+
+def _as_seen_by(actor: Actor, entitled: bool, body: dict[str, Any]) -> dict[str, Any]:
+    """The platform's entitlement is the platform's: an admin reading the same feed (the sync panel, a check of
+    what goes out) sees the numbers masked, as everywhere else (``visibility.py``)."""
+    if entitled and actor.role != "platform" and not reads_identity(actor.roles):
+        return mask(body)  # type: ignore[no-any-return]
+    return body
 
 
 @router.get("/changes")
@@ -25,7 +34,7 @@ async def changes(c: ContainerDep, actor: Annotated[Actor, allow("platform", "ad
     """The change feed for platforms that pull: ``{changes: [...], next_after}``; page with ``after=next_after``
     until ``changes`` is empty. Same change objects as the push batches."""
     entitled = _entitled(c)
-    return await c.db.read(lambda s: feed.changes_page(s, after, limit, entitled))
+    return _as_seen_by(actor, entitled, await c.db.read(lambda s: feed.changes_page(s, after, limit, entitled)))
 
 
 @router.get("/occupancy")
@@ -33,7 +42,7 @@ async def occupancy(c: ContainerDep,
                     actor: Annotated[Actor, allow("platform", "admin", "supervisor")]) -> dict[str, Any]:
     """Who is inside now, in which room, since when, and their deadline."""
     entitled, now = _entitled(c), c.clock.now()
-    return await c.db.read(lambda s: feed.occupancy(s, c.site, now, entitled))
+    return _as_seen_by(actor, entitled, await c.db.read(lambda s: feed.occupancy(s, c.site, now, entitled)))
 
 
 @router.get("/schema")
