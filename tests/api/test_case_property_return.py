@@ -124,3 +124,13 @@ async def test_return_records_the_receiver_masked_where_it_must_be(api, containe
            and c["payload"]["movement"]["purpose"] == "return_to_owner"]
     assert len(ret) == 1 and "id_number" not in ret[0]["movement"]["owner"]
     assert ret[0]["movement"]["owner"]["name"] == "孙丽"
+
+
+async def test_storage_locations_are_named_for_the_screens(api):
+    status, places = await api.get("/api/v1/storage-locations?holds=case_file", as_=CUSTODY)
+    assert status == 200, places
+    assert places == [{"id": "files-1", "name": "卷宗柜1", "name_en": "Case-file cabinet 1", "kind": "file_cabinet",
+                       "holds": "case_file", "has_lock": True}]
+    _, everything = await api.get("/api/v1/storage-locations", as_=OFFICER)
+    assert {p["id"] for p in everything} == {"evidence-1", "evidence-2", "evidence-room", "files-1"}
+    assert next(p for p in everything if p["id"] == "evidence-room")["has_lock"] is False

@@ -130,3 +130,14 @@ async def upload_photo(request: Request, c: ContainerDep, actor: Handler) -> dic
 
     return await c.db.write(actor, write)
 
+
+
+@router.get("/storage-locations", summary="Where case property and case files are kept (from the site file)")
+async def storage_locations(c: ContainerDep, actor: Reader,
+                            holds: Annotated[str | None, Query(pattern=r"^(case_property|case_file)$")] = None,
+                            ) -> list[dict[str, Any]]:
+    """The places a handover into store may name, with their names in both languages (a screen shows a name,
+    never the id); ``has_lock``: a compartment the lock board opens for the handover."""
+    return [{"id": lo.id, "name": lo.name, "name_en": lo.name_en or lo.name, "kind": lo.kind, "holds": lo.holds,
+             "has_lock": lo.locker_id is not None}
+            for lo in c.ctx.config.storage_locations if holds is None or lo.holds == holds]
