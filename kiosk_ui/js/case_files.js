@@ -65,8 +65,11 @@ function actionForm(item) {
   const fixed = (label, id) => field(label, h("div.fixed-party", { "data-party": id }, personName(id)));
   const parts = [];
   if (purpose === "storage" || purpose === "check_in") {
+    // the receiver is a custodian other than the one handing it in
+    const takers = custodians.filter((o) => o.value !== item.holder_id);
     parts.push(fixed(t("cf.giver"), item.holder_id),
-      field(t("cf.receiver"), select("receiver_id", custodians, { value: meCustodian ? me.id : null, empty: t("form.choose") })),
+      field(t("cf.receiver"), select("receiver_id", takers, { value: meCustodian && me.id !== item.holder_id ? me.id : null,
+        empty: t("form.choose") })),
       field(t("cf.cabinet"), select("location_id", cabinets, { value: item.location_id || cabinets[0]?.value })));
   } else {
     parts.push(field(t("cf.giver"), select("giver_id", custodians, { value: meCustodian ? me.id : null, empty: t("form.choose") })),

@@ -19,7 +19,7 @@ extend({
   "cf.due_back": ["应归还时间", "Due back"],
   "cf.overdue": ["已逾期未归还", "Overdue"],
   "cf.remaining": ["距应归还", "Due in"],
-  "cf.status.registered": ["已登记（登记民警持有）", "Registered (held by the officer)"],
+  "cf.status.registered": ["已登记（登记人持有）", "Registered (held by whoever registered it)"],
   "cf.status.in_store": ["在柜", "In the cabinet"],
   "cf.status.out": ["已借出", "Checked out"],
   "cf.status.closed": ["已移交/处置", "Handed on"],

@@ -7,7 +7,7 @@
 import "./health_i18n.js";
 import { ApiError, get, getToken, post } from "./api.js";
 import { bodyDiagram, paintMarks } from "./body_diagram.js";
-import { lang, t } from "./i18n.js";
+import { has, lang, t } from "./i18n.js";
 import { deviceNote, deviceOnline, devices, findDevice, startPage } from "./page.js";
 import { currentStaff } from "./session.js";
 import { add, clear, errorBox, field, fmtTime, h, select, toast } from "./util.js";
@@ -79,7 +79,7 @@ const hasRecord = (kind) => S.records.some((r) => r.kind === kind);
 
 function head() {
   const s = S.stay;
-  const flags = Object.entries(s.flags || {}).filter(([, v]) => v).map(([k]) => k);
+  const flags = Object.entries(s.flags || {}).filter(([k, v]) => v && has(`hl.flag.${k}`)).map(([k]) => k);
   const needsDoctor = (s.flags?.injured || s.flags?.ill) && !hasRecord("medical_check");
   return h("section.panel#hl-head", {},
     h("h2.subject-name", {}, `${s.subject.name}（${t(`sex.${s.subject.sex}`)}）`),
@@ -329,7 +329,7 @@ function recordLine(r) {
     case "entry_check":
       return [...(d.injuries || []).map((i) => `${t(`hl.region.${i.region}`)}：${i.description}${i.photo_id ? `（${t("hl.injury.has_photo")}）` : ""}`),
         ...(d.illnesses || []), ...(d.medications || []),
-        ...Object.entries(d.flags || {}).filter(([, v]) => v).map(([k]) => t(`hl.flag.${k}`))].join("；");
+        ...Object.entries(d.flags || {}).filter(([k, v]) => v && has(`hl.flag.${k}`)).map(([k]) => t(`hl.flag.${k}`))].join("；");
     case "medical_check":
       return `${t("hl.rec.doctor")} ${d.doctor_name} · ${d.findings} · ${d.fit_for_custody ? t("hl.rec.fit") : t("hl.rec.unfit")}`;
     case "five_item_exam":
