@@ -140,5 +140,6 @@ extend({
   "hl.rec.unfit": ["不适宜", "Not fit"],
   "hl.rec.device": ["设备", "Device"],
   "hl.yes": ["是", "yes"],
+  "apr.kind.placement_without_medical_check": ["未经医生检查先行安置", "Placement before a doctor's check"],
   "hl.no": ["否", "no"],
 });

@@ -75,6 +75,8 @@ def test_injury_on_the_body_diagram_sets_the_flags_and_placement_waits_for_the_d
     form.locator("[data-action='place.submit']").click()
     expect(form.locator(".error-box")).to_contain_text("受伤或患病人员须先经医生检查")
     expect(kp.locator("#stay-head .state")).to_have_text("物品已保管")
+    # the other lawful way, a duty supervisor's approval to place him now, is offered beside the refusal
+    expect(form.locator("#override .approval-panel")).to_contain_text("未经医生检查先行安置")
     assert not visible_text_problems(kp), visible_text_problems(kp)
     k.shot("health_placement_needs_doctor")
 
