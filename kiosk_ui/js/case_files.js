@@ -7,7 +7,7 @@ import { get, post } from "./api.js";
 import { lang, t } from "./i18n.js";
 import { startPage } from "./page.js";
 import { currentStaff } from "./session.js";
-import { clear, countdown, errorBox, field, fmtTime, h, select, serverNow, toast } from "./util.js";
+import { clear, countdown, errorBox, errorText, field, fmtTime, h, select, serverNow, toast } from "./util.js";
 
 const $ = (sel) => document.querySelector(sel);
 const S = { staff: [], items: [], places: [], selected: null };
@@ -130,7 +130,7 @@ async function load() {
   const list = clear($("#cf-list"));
   list.append(h("h2", {}, t("cf.list")), S.items.length ? h("ul.cf-items", {}, S.items.map((i) => h("li", {},
     h("button.ghost.cf-item", { type: "button", "data-item": i.id, "aria-pressed": String(i.id === S.selected),
-      onclick: () => show(i.id).catch((e) => toast(e.message_zh || e.message)) },
+      onclick: () => show(i.id).catch((e) => toast(errorText(e))) },
     h("span", {}, `${i.description} · ${i.case_no}`), " ",
     h("span.badge", { class: overdue(i) ? "badge bad" : "badge" }, overdue(i) ? t("cf.overdue") : t(`cf.status.${i.status}`)),
     i.holder_id ? h("span.muted", {}, ` ${personName(i.holder_id)}`) : null)))) : h("p.muted", {}, t("cf.empty")));

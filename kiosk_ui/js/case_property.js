@@ -6,7 +6,7 @@ import { ApiError, get, getToken, post } from "./api.js";
 import { extend, lang, t } from "./i18n.js";
 import { findDevice, startPage } from "./page.js";
 import { currentStaff } from "./session.js";
-import { clear, errorBox, field, fmtTime, h, select, toast } from "./util.js";
+import { clear, errorBox, errorText, field, fmtTime, h, select, toast } from "./util.js";
 
 extend({
   "cp.title": ["涉案财物管理", "Case property"],
@@ -65,8 +65,8 @@ const PURPOSES = ["storage", "examination", "court", "interview", "check_in", "r
 let LOCATIONS = [];
 const S = { staff: [], items: [], selected: null, card: null };
 
-const name = (id) => S.staff.find((p) => p.id === id)?.name || id;
-const locName = (id) => { const l = LOCATIONS.find((x) => x[0] === id); return l ? (lang() === "en" ? l[2] : l[1]) : (id || ""); };
+const name = (id) => S.staff.find((p) => p.id === id)?.name || t("actor.unknown");
+const locName = (id) => { const l = LOCATIONS.find((x) => x[0] === id); return l ? (lang() === "en" ? l[2] : l[1]) : ""; };
 const val = (form, n) => form.querySelector(`[name=${n}]`)?.value?.trim() || "";
 
 async function uploadPhoto(file) {
@@ -212,7 +212,7 @@ async function load() {
   S.items = await get("/case-property");
   const list = clear($("#cp-list"));
   list.append(h("h2", {}, t("cp.list")), h("ul", {}, S.items.map((i) => h("li", {},
-    h("button.ghost", { type: "button", "data-item": i.id, onclick: () => show(i.id).catch((e) => toast(e.message)) },
+    h("button.ghost", { type: "button", "data-item": i.id, onclick: () => show(i.id).catch((e) => toast(errorText(e))) },
       `${i.description} · ${i.case_no} · ${t(`cp.status.${i.status}`)}`)))));
 }
 

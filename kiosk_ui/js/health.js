@@ -10,7 +10,7 @@ import { bodyDiagram, paintMarks } from "./body_diagram.js";
 import { has, lang, t } from "./i18n.js";
 import { deviceNote, deviceOnline, devices, findDevice, startPage } from "./page.js";
 import { currentStaff } from "./session.js";
-import { add, clear, errorBox, field, fmtTime, h, select, toast } from "./util.js";
+import { add, clear, errorBox, errorText, field, fmtTime, h, select, toast } from "./util.js";
 
 const $ = (sel) => document.querySelector(sel);
 const TABS = ["entry", "medical", "drug", "five", "breath", "records"];
@@ -61,7 +61,7 @@ async function loadStays() {
   h("span.name", {}, s.subject.name), h("span.small.muted", {}, t(`state.${s.state}`))))));
 }
 
-function showError(err) { toast(err instanceof ApiError ? (lang() === "en" ? err.message_en : err.message_zh) : String(err)); }
+function showError(err) { if (err instanceof ApiError) toast(errorText(err)); }
 
 async function pick(stayId) {
   if (stayId !== S.stayId) { S.injuries = []; S.drugResult = null; }
@@ -143,7 +143,8 @@ function injuryRow(inj) {
     onchange: (e) => { const f = e.target.files[0]; if (f) attach(f).catch(showError); } });
   const take = cam && deviceOnline(cam)
     ? h("button", { type: "button", "data-action": "injury-take",
-      onclick: () => cameraFrame(cam).then(attach).catch(() => toast(t("hl.injury.camera_absent"))) },
+      onclick: () => cameraFrame(cam).catch(() => null).then((blob) => (blob ? attach(blob).catch(showError)
+        : toast(t("hl.injury.camera_absent")))) },
     t("hl.injury.take"), deviceNote(cam) ? `（${deviceNote(cam)}）` : "")
     : h("span.small.muted", {}, t("hl.injury.camera_absent"));
   const row = h("div.injury-row.panel", { "data-region": inj.region },
