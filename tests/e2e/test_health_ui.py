@@ -25,9 +25,27 @@ def jpeg(path: Path) -> Path:
 
 def test_injury_on_the_body_diagram_sets_the_flags_and_placement_waits_for_the_doctor(screens: Any, controller: Any,
                                                                                       tmp_path: Path) -> None:
-    from playwright.sync_api import expect
 
     stay = controller.walk("孟十一", room=None, case_no="K-2026-901")
+    try:
+        check_and_place(screens, controller, stay, tmp_path)
+    finally:  # the waiting room he took is free again for the tests after this one
+        release(controller, stay["id"])
+
+
+def release(controller: Any, sid: str) -> None:
+    s = controller.call("GET", f"/stays/{sid}", "200002")
+    if s["state"] == "exited":
+        return
+    controller.call("POST", f"/stays/{sid}/exit", "200002", {"disposition": "released"})
+    items = [{"item_id": i["id"], "disposition": "returned"} for i in s["property"]["items"]]
+    controller.call("POST", f"/stays/{sid}/exit/complete", "200002", {"exit_search": {"checker_id": "cus-m"},
+                                                                       "items": items})
+
+
+def check_and_place(screens: Any, controller: Any, stay: dict[str, Any], tmp_path: Path) -> None:
+    from playwright.sync_api import expect
+
     s = screens(1280, 900)
     p = s.open("health.html")
     s.sign_in("200002")  # 刘强, custody staff
