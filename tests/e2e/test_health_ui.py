@@ -25,7 +25,6 @@ def jpeg(path: Path) -> Path:
 
 def test_injury_on_the_body_diagram_sets_the_flags_and_placement_waits_for_the_doctor(screens: Any, controller: Any,
                                                                                       tmp_path: Path) -> None:
-
     stay = controller.walk("孟十一", room=None, case_no="K-2026-901")
     try:
         check_and_place(screens, controller, stay, tmp_path)
