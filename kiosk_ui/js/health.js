@@ -75,6 +75,16 @@ async function reloadStay() {
   renderWork();
 }
 
+/** Someone changed the stay elsewhere (placement at the kiosk, a record at another screen): the head follows; the
+ * form being filled in here is left as it is. */
+async function refreshHead() {
+  const sid = S.stayId;
+  const [stay, records] = await Promise.all([get(`/stays/${sid}`), get(`/stays/${sid}/health`)]);
+  if (sid !== S.stayId) return;
+  S.stay = stay; S.records = records;
+  $("#hl-head")?.replaceWith(head());
+}
+
 const hasRecord = (kind) => S.records.some((r) => r.kind === kind);
 
 function head() {
@@ -370,6 +380,7 @@ startPage({
     if (S.stayId || want) await pick(S.stayId || want).catch(() => {});
   },
   onEvent: (ev) => {
+    if (ev.entity && S.stayId && ev.stay_id === S.stayId) refreshHead().catch(() => {});
     if (ev.type === "device_event" && ev.event === "breath_result" && ev.data) {
       S.breath[ev.device_id] = ev.data.value_mg_100ml;  // what the device sent; stored only by the button
       if (S.stay && S.tab === "breath") renderWork();
