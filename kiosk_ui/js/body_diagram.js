@@ -86,7 +86,7 @@ export function bodyDiagram(marked, onPick) {
 
 /** Redraws the marks in place (no rebuild, so a finger on the diagram never loses its target). */
 export function paintMarks(root, marked) {
-  root.querySelectorAll("[data-region]").forEach((el) => {
+  root.querySelectorAll(".body-figure [data-region]").forEach((el) => {
     const on = marked.has(el.dataset.region || el.getAttribute("data-region"));
     el.setAttribute("class", on ? "region marked" : "region");
     el.setAttribute("aria-pressed", String(on));

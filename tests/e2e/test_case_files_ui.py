@@ -61,6 +61,7 @@ def test_case_file_checked_out_by_step_up_and_checked_back_in_with_its_trail(scr
     # past its return time the folder reads as overdue, in the list and on its page
     controller.advance(2 * 3600)
     p.reload()
+    s.sign_in("200001")  # two hours on, she signs in again
     p.locator("#cf-list .cf-item", has_text="张某盗窃案 卷宗第1卷").click()
     expect(p.locator("#cf-list .cf-item", has_text="张某盗窃案 卷宗第1卷")).to_contain_text("已逾期未归还")
     expect(p.locator("#cf-due")).to_contain_text("已逾期未归还")
@@ -89,7 +90,7 @@ def test_case_file_checked_out_by_step_up_and_checked_back_in_with_its_trail(scr
     assert not visible_text_problems(p), visible_text_problems(p)
     s.shot("case_files_trail")
 
-    p.locator("[data-action=lang]").click()  # the same page in English
+    p.locator("header.top [data-action=lang]").click()  # the same page in English
     expect(p.locator("#cf-status")).to_have_text("In the cabinet")
     expect(rows.nth(2)).to_contain_text("Checked out")
     assert not visible_text_problems(p), visible_text_problems(p)

@@ -75,6 +75,7 @@ def check_and_place(screens: Any, controller: Any, stay: dict[str, Any], tmp_pat
     expect(p.locator("#hl-flags [data-flag=on_medication]")).to_have_text("服药")
     expect(p.locator("#hl-needs-medical")).to_contain_text("安置前须经医生检查")
     assert not visible_text_problems(p), visible_text_problems(p)
+    p.evaluate("() => window.scrollTo(0, 0)")
     s.shot("health_flags_set")
 
     rec = controller.call("GET", f"/stays/{stay['id']}/health", "200002")
