@@ -8,7 +8,8 @@ committed (the route sends the command through the locker port).
 
 Sources: 《公安机关涉案财物管理若干规定》(公通字〔2015〕21号) art. 3 (办案与管理相分离: a custodian is not the
 case officer who seized it), art. 10 (to the custodian within 24 h), art. 11 (borrowing registered and returned
-on time; both sign).
+on time; both sign), art. 19 (a return is made against the receiver's receipt, kept on file; the receiver is the
+lawful owner or his proxy, never an officer).
 """
 
 from __future__ import annotations
@@ -25,12 +26,14 @@ from ..auth import StepUpIn
 from ..clock import utc
 from ..domain.custody import CustodyStatus, Handover, Movement, chain_gaps, check_handover, movement_of
 from ..domain.errors import NotFound, RuleViolation, invalid
+from ..domain.rules import validate_resident_id
 from ..store.db import UnitOfWork
 from ..store.tables import Alarm, Capture, CustodyItem, CustodyMovement, Staff, Stay
 from . import alarms
 from .commands import AwareDatetime, Id
 from .common import staff
 from .context import SiteContext
+from .registration import mask_id
 
 Kind = Literal["case_property", "case_file"]
 PROPERTY_CATEGORIES = ("cash", "phone", "electronics", "vehicle", "document", "valuables", "weapon", "drug",
@@ -64,6 +67,18 @@ class RegisterItem(_Cmd):
         return self
 
 
+class OwnerIdentity(_Cmd):
+    """Who receives an item returned to its owner: his name and the identity document he shows, read on the ID
+    card reader (``source="id_card"`` with the reader's id: the server checks it against what the reader read) or
+    typed in."""
+
+    name: Annotated[str, Field(min_length=1, max_length=60)]
+    id_type: Literal["resident_id", "passport", "other"]
+    id_number: Annotated[str, Field(min_length=3, max_length=40, pattern=r"^[A-Za-z0-9-]+$")]
+    source: Literal["id_card", "manual"] = "manual"
+    id_reader_id: Id | None = None
+
+
 class HandoverIn(_Cmd):
     """One movement. ``step_up`` carries the credentials of whichever party is not the signed-in user."""
 
@@ -74,6 +89,7 @@ class HandoverIn(_Cmd):
     location_id: Id | None = None
     expected_return_at: AwareDatetime | None = None
     note: Annotated[str, Field(max_length=500)] | None = None
+    owner: OwnerIdentity | None = None  # return_to_owner only: the person who received it
     step_up: StepUpIn | None = None
 
 
@@ -100,11 +116,45 @@ def item_view(item: CustodyItem) -> dict[str, Any]:
             "version": item.version}
 
 
-def movement_view(m: CustodyMovement) -> dict[str, Any]:
+def movement_view(m: CustodyMovement, full_id: bool = True) -> dict[str, Any]:
+    """One movement; ``full_id=False`` masks the owner's identity number (the audit and outbox copy). A reader's
+    own view is masked by the route (``api/visibility``) for a role that may not read identity numbers."""
+    owner = None
+    if m.owner_name is not None:
+        number = m.owner_id_number or ""
+        owner = {"name": m.owner_name, "id_type": m.owner_id_type,
+                 "id_number": number if full_id else mask_id(number), "source": m.owner_id_source}
     return {"id": m.id, "seq": m.seq, "kind": m.kind, "purpose": m.purpose, "giver_id": m.giver_id,
             "receiver_id": m.receiver_id, "giver_auth": m.giver_auth, "receiver_auth": m.receiver_auth,
             "location_id": m.location_id, "at": utc(m.at).isoformat(),
-            "expected_return_at": m.expected_return_at and utc(m.expected_return_at).isoformat(), "note": m.note}
+            "expected_return_at": m.expected_return_at and utc(m.expected_return_at).isoformat(), "note": m.note,
+            "owner": owner}
+
+
+def check_owner(cmd: HandoverIn, card: dict[str, Any] | None) -> OwnerIdentity | None:
+    """The receiver's identity of a return to the owner (art. 19: the return is made against his receipt, kept
+    on file), checked before anything is written; ``card`` is what the named reader last read, if anything."""
+    if cmd.purpose != "return_to_owner":
+        if cmd.owner is not None:
+            raise invalid("OWNER_ONLY_ON_RETURN", "只有发还时才登记领取人身份", "a receiver's identity belongs to a "
+                          "return to the owner only", field="owner")
+        return None
+    o = cmd.owner
+    if o is None:
+        raise invalid("OWNER_IDENTITY_REQUIRED", "发还须登记领取人姓名、证件类型和证件号码",
+                      "a return to the owner needs the receiver's name, identity document type and number",
+                      field="owner")
+    if o.id_type == "resident_id":
+        validate_resident_id(o.id_number)
+    if o.source == "id_card":
+        if o.id_reader_id is None or card is None:
+            raise invalid("NO_CARD_READ", "读卡器未读到领取人的身份证，请重新放卡或改为手工录入",
+                          "no card was read on that reader; place the card again or type the identity in",
+                          field="owner.id_reader_id")
+        if str(card.get("id_number", "")).upper() != o.id_number.upper() or card.get("name") != o.name:
+            raise RuleViolation("ID_CARD_MISMATCH", "领取人信息与读取的身份证不一致",
+                                "the receiver's identity differs from the card read", field="owner")
+    return o
 
 
 def register(uow: UnitOfWork, ctx: SiteContext, kind: str, cmd: RegisterItem) -> dict[str, Any]:
@@ -167,9 +217,11 @@ def ensure_not_custody_locker(ctx: SiteContext, locker_id: str) -> None:
 
 
 def handover(uow: UnitOfWork, ctx: SiteContext, kind: str, item_id: str, cmd: HandoverIn,
-             auth: dict[str, str]) -> dict[str, Any]:
+             auth: dict[str, str], card: dict[str, Any] | None = None) -> dict[str, Any]:
     """Records one movement. ``auth`` maps "giver"/"receiver" to how each proved himself ("session" for the
-    signed-in user, "card_pin"/"password" for step-up); the route fills it only after checking the proof."""
+    signed-in user, "card_pin"/"password" for step-up); the route fills it only after checking the proof.
+    A return to the owner names the person who received it (``cmd.owner``); the receiving officer is the
+    movement's receiver, proven like any other party. ``card``: the owner's card as the reader read it."""
     s = uow.session
     item = load_item(s, item_id, kind)
     for side in ("giver", "receiver"):
@@ -181,6 +233,7 @@ def handover(uow: UnitOfWork, ctx: SiteContext, kind: str, item_id: str, cmd: Ha
     status = CustodyStatus(item.status)
     after = check_handover(status, item.holder_id,
                            Handover(cmd.purpose, giver.id, receiver.id, cmd.expected_return_at), uow.now)
+    owner = check_owner(cmd, card)
     move = movement_of(cmd.purpose)
     location_id = item.location_id
     if move is Movement.IN:
@@ -205,7 +258,10 @@ def handover(uow: UnitOfWork, ctx: SiteContext, kind: str, item_id: str, cmd: Ha
     m = CustodyMovement(id=_new_id("mv"), item_id=item.id, seq=seq, kind=move.value, purpose=cmd.purpose,
                         giver_id=giver.id, receiver_id=receiver.id, giver_auth=auth["giver"],
                         receiver_auth=auth["receiver"], location_id=location_id, at=uow.now,
-                        expected_return_at=cmd.expected_return_at, note=cmd.note)
+                        expected_return_at=cmd.expected_return_at, note=cmd.note,
+                        owner_name=owner.name if owner else None, owner_id_type=owner.id_type if owner else None,
+                        owner_id_number=owner.id_number.upper() if owner else None,
+                        owner_id_source=owner.source if owner else None)
     before = item_view(item)
     item.status = after.value
     item.holder_id = None if after is CustodyStatus.IN_STORE else receiver.id
@@ -217,7 +273,7 @@ def handover(uow: UnitOfWork, ctx: SiteContext, kind: str, item_id: str, cmd: Ha
     s.add(m)
     s.add(item)
     uow.record(f"{kind}_handover", entity=kind, entity_id=item.id, stay_id=item.stay_id, before=before,
-               after={**item_view(item), "movement": movement_view(m)})
+               after={**item_view(item), "movement": movement_view(m, full_id=False)})
     if move is not Movement.OUT:
         _resolve(uow, item.id, "custody_overdue", "已归还 / returned")
     if after is CustodyStatus.CLOSED:

@@ -339,6 +339,11 @@ class CustodyMovement(SQLModel, table=True):
     at: datetime = _ts(nullable=False)
     expected_return_at: datetime | None = _ts(nullable=True)
     note: str | None = None
+    # return to owner: who received it (the number is read only by roles that may; never in a log or the audit)
+    owner_name: str | None = None
+    owner_id_type: str | None = None  # resident_id | passport | other
+    owner_id_number: str | None = None
+    owner_id_source: str | None = None  # id_card (read on the reader) | manual (typed)
 
 
 class HealthRecord(SQLModel, table=True):

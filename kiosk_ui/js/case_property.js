@@ -1,11 +1,12 @@
 // The case-property screen (case-property.html): register an item seized for the case with its photo, hand it
 // over to another person who proves himself here by step-up (the signed-in user stays signed in), and show its
 // chain of custody (GET /case-property/{id}/trail). The server decides who did what; the page never names a proof.
+import "./case_files_i18n.js";
 import { ApiError, get, getToken, post } from "./api.js";
 import { extend, lang, t } from "./i18n.js";
-import { startPage } from "./page.js";
+import { findDevice, startPage } from "./page.js";
 import { currentStaff } from "./session.js";
-import { clear, errorBox, field, fmtTime, h, select, toast } from "./util.js";
+import { clear, errorBox, errorText, field, fmtTime, h, select, toast } from "./util.js";
 
 extend({
   "cp.title": ["涉案财物管理", "Case property"],
@@ -60,12 +61,12 @@ const $ = (sel) => document.querySelector(sel);
 const CATS = ["phone", "cash", "electronics", "vehicle", "document", "valuables", "weapon", "drug", "tool", "other"];
 const PURPOSES = ["storage", "examination", "court", "interview", "check_in", "return_to_owner", "destruction",
   "transfer_to_property_centre"];
-const LOCATIONS = [["evidence-1", "涉案财物暂存柜1", "Evidence locker 1"], ["evidence-2", "涉案财物暂存柜2", "Evidence locker 2"],
-  ["evidence-room", "涉案财物保管室", "Evidence store room"]];
-const S = { staff: [], items: [], selected: null };
+// the site's evidence lockers and store rooms (GET /storage-locations): [id, name, English name]
+let LOCATIONS = [];
+const S = { staff: [], items: [], selected: null, card: null };
 
-const name = (id) => S.staff.find((p) => p.id === id)?.name || id;
-const locName = (id) => { const l = LOCATIONS.find((x) => x[0] === id); return l ? (lang() === "en" ? l[2] : l[1]) : (id || ""); };
+const name = (id) => S.staff.find((p) => p.id === id)?.name || t("actor.unknown");
+const locName = (id) => { const l = LOCATIONS.find((x) => x[0] === id); return l ? (lang() === "en" ? l[2] : l[1]) : ""; };
 const val = (form, n) => form.querySelector(`[name=${n}]`)?.value?.trim() || "";
 
 async function uploadPhoto(file) {
@@ -116,6 +117,7 @@ function handoverForm(item) {
     if (val(form, "location_id")) body.location_id = val(form, "location_id");
     if (val(form, "expected_return_at")) body.expected_return_at = new Date(val(form, "expected_return_at")).toISOString();
     if (val(form, "police_no")) body.step_up = { police_no: val(form, "police_no"), password: val(form, "password") };
+    if (body.purpose === "return_to_owner" && val(form, "owner_name")) body.owner = ownerOf(form);
     try {
       const r = await post(`/case-property/${item.id}/handovers`, body);
       toast(t("cp.done") + (r.locker_open?.ok ? ` · ${t("cp.locker_opened")}${locName(r.location_id || item.location_id)}` : ""));
@@ -128,11 +130,50 @@ function handoverForm(item) {
   field(t("cp.receiver"), select("receiver_id", people, { empty: "—" })),
   field(t("cp.location"), select("location_id", LOCATIONS.map(([v, zh, en]) => ({ value: v, label: lang() === "en" ? en : zh })), { empty: "—" })),
   field(t("cp.expected_return"), h("input", { name: "expected_return_at", type: "datetime-local" })),
+  ownerBlock(),
   h("p.hint", {}, t("cp.other_proves")),
   field(t("cp.police_no"), h("input", { name: "police_no", autocomplete: "off" })),
   field(t("cp.password"), h("input", { name: "password", type: "password", autocomplete: "off" })),
   h("button.primary", { type: "submit", "data-action": "cp-handover" }, t("cp.confirm")), err);
   return form;
+}
+
+/** The receiver of a return to the owner (art. 19): typed, or filled from the ID card reader (then the server
+ * compares it with what that reader read). Shown only while the purpose is a return. */
+function ownerBlock() {
+  const reader = findDevice("id_reader");
+  const status = h("p.small.muted#cp-owner-card", {}, reader ? t("cp.owner.place_card") : t("cp.owner.no_reader"));
+  const box = h("fieldset.panel#cp-owner.hidden", {}, h("legend", {}, t("cp.owner")),
+    field(t("cp.owner.name"), h("input", { name: "owner_name", autocomplete: "off", oninput: () => { S.card = null; } })),
+    field(t("cp.owner.id_type"), select("owner_id_type", ["resident_id", "passport", "other"].map((k) => ({ value: k, label: t(`idtype.${k}`) })))),
+    field(t("cp.owner.id_number"), h("input", { name: "owner_id_number", autocomplete: "off", oninput: () => { S.card = null; } })),
+    reader ? h("button", { type: "button", "data-action": "cp-owner-card", onclick: async () => {
+      try {
+        const r = await get(`/devices/${encodeURIComponent(reader.id)}/last-read`);
+        if (r.card?.name) fillOwner(r.card, reader.id); else status.textContent = t("cp.owner.place_card");
+      } catch (ex) { status.textContent = t("cp.owner.no_reader"); }
+    } }, t("cp.owner.read_card")) : null, status);
+  return box;
+}
+
+function fillOwner(card, readerId) {
+  const form = document.querySelector("#cp-handover");
+  if (!form || !card?.name) return;
+  form.querySelector("[name=owner_name]").value = card.name;
+  form.querySelector("[name=owner_id_type]").value = "resident_id";
+  form.querySelector("[name=owner_id_number]").value = card.id_number || "";
+  S.card = { readerId };
+  const st = form.querySelector("#cp-owner-card");
+  if (st) st.textContent = `${t("cp.owner.card_read")}${card.name}`;
+}
+
+function ownerOf(form) {
+  const o = { name: val(form, "owner_name"), id_type: val(form, "owner_id_type"), id_number: val(form, "owner_id_number") };
+  return S.card ? { ...o, source: "id_card", id_reader_id: S.card.readerId } : { ...o, source: "manual" };
+}
+
+function ownerText(o) {
+  return o ? ` · ${t("cp.owner.received")} ${o.name}（${t(`idtype.${o.id_type}`)} ${o.id_number}）` : "";
 }
 
 async function show(itemId) {
@@ -145,7 +186,7 @@ async function show(itemId) {
     ...tr.movements.map((m) => h("li", { "data-seq": m.seq },
       `${fmtTime(m.at)} · ${t(`cp.p.${m.purpose}`)} · ${who(m.giver_id)}（${t(`cp.auth.${m.giver_auth}`)}）→ ` +
       `${who(m.receiver_id)}（${t(`cp.auth.${m.receiver_auth}`)}）` + (m.location_id ? ` · ${locName(m.location_id)}` : "") +
-      (m.expected_return_at ? ` · ${t("cp.expected_return")} ${fmtTime(m.expected_return_at)}` : "")))];
+      (m.expected_return_at ? ` · ${t("cp.expected_return")} ${fmtTime(m.expected_return_at)}` : "") + ownerText(m.owner)))];
   const photo = it.photo_ids[0] ? h("img.cp-photo#cp-photo", { alt: it.description, width: "160" }) : null;
   if (photo) {  // the image route wants the Authorization header, which an <img> cannot send
     fetch(`/api/v1/captures/${it.photo_ids[0]}/image`, { headers: { "Authorization": `Bearer ${getToken()}` } })
@@ -159,13 +200,19 @@ async function show(itemId) {
     h("ol#cp-trail-list", {}, rows),
     h("p", { class: tr.gaps.length ? "bad" : "ok" }, tr.gaps.length ? t("cp.gaps") : t("cp.no_gaps"))),
   it.status === "closed" ? null : handoverForm(it));
+  const form = document.querySelector("#cp-handover");
+  if (form) {
+    const purpose = form.querySelector("[name=purpose]");
+    const sync = () => form.querySelector("#cp-owner").classList.toggle("hidden", purpose.value !== "return_to_owner");
+    purpose.addEventListener("change", sync); sync();
+  }
 }
 
 async function load() {
   S.items = await get("/case-property");
   const list = clear($("#cp-list"));
   list.append(h("h2", {}, t("cp.list")), h("ul", {}, S.items.map((i) => h("li", {},
-    h("button.ghost", { type: "button", "data-item": i.id, onclick: () => show(i.id).catch((e) => toast(e.message)) },
+    h("button.ghost", { type: "button", "data-item": i.id, onclick: () => show(i.id).catch((e) => toast(errorText(e))) },
       `${i.description} · ${i.case_no} · ${t(`cp.status.${i.status}`)}`)))));
 }
 
@@ -175,8 +222,14 @@ function render() {
 
 startPage({
   kioskId: new URLSearchParams(location.search).get("kiosk") || "kiosk-property",
-  onSignedIn: async () => { S.staff = await get("/staff"); render(); await load(); },
-  onEvent: () => {},
+  onSignedIn: async () => {
+    const places = await get("/storage-locations?holds=case_property");
+    LOCATIONS = places.map((p) => [p.id, p.name, p.name_en]);
+    S.staff = await get("/staff"); render(); await load();
+  },
+  onEvent: (ev) => {  // the receiver's card placed on the reader fills the return's receiver fields
+    if (ev.type === "device_event" && ev.kind === "id_reader" && ev.event === "card_read") fillOwner(ev.data, ev.device_id);
+  },
   onResync: () => load().catch(() => {}),
   onLang: () => { render(); load().catch(() => {}); if (S.selected) show(S.selected).catch(() => {}); },
 });

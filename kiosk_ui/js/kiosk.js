@@ -11,6 +11,7 @@ import "./password.js";
 import "./rights_i18n.js";
 import { deviceNote, deviceOnline, deviceState, findDevice, startPage } from "./page.js";
 import "./responsibility_i18n.js";
+import "./health_i18n.js";
 import { can, currentStaff, gate } from "./session.js";
 import { add, changed, clear, forget, countdown, debounce, dismissToast, errorBox, field, fmtTime, h, officerChecks, select, toast } from "./util.js";
 
@@ -604,7 +605,7 @@ async function placementForm(body, s) {
       : h("p.info-box#no-lawful-room", {}, t("place.no_lawful")),
     submitRow("place.submit", () => {
       if (!chosen) { showLocalError(f, "place.need_room"); return null; }
-      return act(f, `/stays/${s.id}/placement`, { room_id: chosen }, { onError: (err) => overrideBox(f, s, err) });
+      return act(f, `/stays/${s.id}/placement`, { room_id: chosen }, { onError: (err) => overrideBox(f, s, err, chosen) });
     }),
     forbidden.length ? h("details.forbidden-rooms", { open: !lawful.length },
       h("summary", {}, `${t("place.forbidden")}（${forbidden.length}）`),
@@ -612,7 +613,14 @@ async function placementForm(body, s) {
   add(body, f);
 }
 
-function overrideBox(f, s, err) {
+function overrideBox(f, s, err, chosenRoom = null) {
+  if (err.code === "MEDICAL_CHECK_REQUIRED" && chosenRoom) {
+    // injured or ill: a doctor's check first (health.html), or the duty supervisor's approval to place now
+    return h("div#override.override", {}, approvalPanel({
+      kind: "placement_without_medical_check", stayId: s.id, terms: () => ({}),
+      onGranted: (id) => act(f, `/stays/${s.id}/placement`, { room_id: chosenRoom, medical_approval_id: id }),
+    }));
+  }
   const v = err.details?.violations || [];
   if (!err.code.startsWith("ROOM_") || v.includes("ROOM_NOT_HOLDING") || !err.details?.room_id) return null;
   const roomId = err.details.room_id;

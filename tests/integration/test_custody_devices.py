@@ -45,3 +45,32 @@ async def test_breathalyser_reading_is_stored_on_the_stay_with_the_device(centre
                   "READING_ALREADY_STORED")
     _, records = await centre.api.get(f"/api/v1/stays/{stay['id']}/health")
     assert [r["kind"] for r in records] == ["alcohol_reading"]
+
+
+async def test_return_to_owner_takes_the_receivers_identity_from_the_card_reader(centre):
+    """The owner's card on the simulated reader over a real pty: a return naming that reader must carry what it
+    read; a typed identity that differs from the card is refused and nothing is written."""
+    from hw_sim.id_reader import DEMO_CARD
+
+    status, item = await centre.api.post("/api/v1/case-property",
+                                         {"case_no": "A-2026-001", "description": "黑色钱包一个", "category": "valuables"},
+                                         as_="1001")
+    assert status == 201, item
+    status, got = await centre.api.post(f"/api/v1/case-property/{item['id']}/handovers",
+                                        {"purpose": "storage", "giver_id": "off-1", "receiver_id": "cus-f",
+                                         "location_id": "evidence-room",
+                                         "step_up": {"police_no": "2001", "password": PASSWORD}}, as_="1001")
+    assert status == 201, got
+    centre.sim("idr-reg").place_card()
+    await centre.until(lambda: centre.bus.cards.get("idr-reg"), what="card read")
+    path = f"/api/v1/case-property/{item['id']}/handovers"
+    body = {"purpose": "return_to_owner", "giver_id": "cus-f", "receiver_id": "off-2",
+            "step_up": {"police_no": "1002", "password": PASSWORD}}
+    owner = {"name": DEMO_CARD.name, "id_type": "resident_id", "id_number": DEMO_CARD.id_number, "source": "id_card",
+             "id_reader_id": "idr-reg"}
+    await refused(centre.api, path, {**body, "owner": {**owner, "name": "李四"}}, "ID_CARD_MISMATCH")
+    status, got = await centre.api.post(path, {**body, "owner": owner})
+    assert status == 201, got
+    assert got["movement"]["owner"] == {"name": DEMO_CARD.name, "id_type": "resident_id",
+                                        "id_number": DEMO_CARD.id_number, "source": "id_card"}
+    assert got["status"] == "closed"

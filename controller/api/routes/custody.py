@@ -19,10 +19,13 @@ from ...services.captures import write_image
 from ...store.db import Actor
 from ...store.tables import Capture, Staff
 from ..deps import ContainerDep, allow, step_up
+from ..visibility import for_roles
 
 router = APIRouter(prefix="/api/v1", tags=["case property"])
 HANDLERS = ("custody_staff", "case_officer", "supervisor")
 Handler = Annotated[Actor, allow(*HANDLERS)]
+# an admin may read the lists and trails (he runs the system), with the owner's identity number masked
+Reader = Annotated[Actor, allow(*HANDLERS, "admin")]
 MAX_PHOTO = 5 * 1024 * 1024
 
 
@@ -63,20 +66,33 @@ async def _open(c: ContainerDep, actor: Actor, locker_id: str | None, result: di
     return result
 
 
+def _card(c: ContainerDep, owner: svc.OwnerIdentity | None) -> dict[str, Any] | None:
+    """What the owner's ID card reader last read (kept in memory by the devicebus), when the identity is said to
+    come from it; the service compares the two, so a typed identity cannot pass as a card read."""
+    if owner is None or owner.source != "id_card" or owner.id_reader_id is None:
+        return None
+    bus = c.extras.get("devicebus")
+    if bus is None or not any(d.id == owner.id_reader_id and d.kind == "id_reader" for d in c.site.devices):
+        return None
+    card: dict[str, Any] | None = bus.cards.get(owner.id_reader_id)
+    return card
+
+
 def _routes(kind: str, base: str, zh: str) -> None:
     @router.post(f"/{base}", status_code=201, summary=f"Register {kind} ({zh})", name=f"register_{kind}")
     async def register(body: svc.RegisterItem, c: ContainerDep, actor: Handler) -> dict[str, Any]:
         return await c.db.write(actor, lambda uow: svc.register(uow, c.ctx, kind, body))
 
     @router.get(f"/{base}", summary=f"List {kind}", name=f"list_{kind}")
-    async def list_(c: ContainerDep, actor: Handler, case_no: str | None = None,
+    async def list_(c: ContainerDep, actor: Reader, case_no: str | None = None,
                     status: Annotated[str | None, Query(pattern=r"^(registered|in_store|out|closed)$")] = None,
                     ) -> list[dict[str, Any]]:
         return await c.db.read(lambda s: svc.list_items(s, kind, case_no, status))
 
     @router.get(f"/{base}/{{item_id}}/trail", summary=f"Chain of custody of one {kind}", name=f"trail_{kind}")
-    async def trail(item_id: str, c: ContainerDep, actor: Handler) -> dict[str, Any]:
-        return await c.db.read(lambda s: svc.trail(s, kind, item_id))
+    async def trail(item_id: str, c: ContainerDep, actor: Reader) -> dict[str, Any]:
+        view = await c.db.read(lambda s: svc.trail(s, kind, item_id))
+        return for_roles(actor.roles, view)  # type: ignore[no-any-return]
 
     @router.post(f"/{base}/{{item_id}}/handovers", status_code=201, summary=f"Hand over one {kind}",
                  name=f"handover_{kind}")
@@ -86,8 +102,9 @@ def _routes(kind: str, base: str, zh: str) -> None:
             raise RuleViolation("HANDOVER_NOT_PARTY", "交接须由移交人或接收人本人在终端登录操作",
                                 "the signed-in user must be the giver or the receiver", field="giver_id")
         auth = await _prove(request, c, actor, body)
-        result = await c.db.write(actor, lambda uow: svc.handover(uow, c.ctx, kind, item_id, body, auth))
-        return await _open(c, actor, result.pop("opens_locker_id"), result)
+        card = _card(c, body.owner)
+        result = await c.db.write(actor, lambda uow: svc.handover(uow, c.ctx, kind, item_id, body, auth, card))
+        return for_roles(actor.roles, await _open(c, actor, result.pop("opens_locker_id"), result))  # type: ignore[no-any-return]
 
 
 _routes("case_property", "case-property", "涉案财物")
@@ -113,3 +130,14 @@ async def upload_photo(request: Request, c: ContainerDep, actor: Handler) -> dic
 
     return await c.db.write(actor, write)
 
+
+
+@router.get("/storage-locations", summary="Where case property and case files are kept (from the site file)")
+async def storage_locations(c: ContainerDep, actor: Reader,
+                            holds: Annotated[str | None, Query(pattern=r"^(case_property|case_file)$")] = None,
+                            ) -> list[dict[str, Any]]:
+    """The places a handover into store may name, with their names in both languages (a screen shows a name,
+    never the id); ``has_lock``: a compartment the lock board opens for the handover."""
+    return [{"id": lo.id, "name": lo.name, "name_en": lo.name_en or lo.name, "kind": lo.kind, "holds": lo.holds,
+             "has_lock": lo.locker_id is not None}
+            for lo in c.ctx.config.storage_locations if holds is None or lo.holds == holds]
