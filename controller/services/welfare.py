@@ -10,7 +10,7 @@ from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from ..auth import token_hash
 from ..clock import utc
@@ -41,14 +41,23 @@ def _care_times(session: Session, stay_id: str, kind: str) -> list[datetime]:
                                          .order_by(col(CareRecord.at))).all()]
 
 
-def meal_due(session: Session, ctx: SiteContext, stay: Stay) -> datetime:
-    meals = _care_times(session, stay.id, "meal")
-    last = meals[-1] if meals else utc(stay.entered_at)
-    return rules.meal_due_at(last, timedelta(hours=ctx.config.welfare.meal_interval_hours), night(ctx))
+def _last_care(session: Session, stay_ids: list[str]) -> dict[tuple[str, str], datetime]:
+    """The last meal and rest of each stay, in one query (the sweep runs every few seconds over every stay)."""
+    if not stay_ids:
+        return {}
+    rows = session.exec(select(CareRecord.stay_id, CareRecord.kind, func.max(CareRecord.at))
+                        .where(col(CareRecord.stay_id).in_(stay_ids), col(CareRecord.kind).in_(["meal", "rest"]))
+                        .group_by(col(CareRecord.stay_id), col(CareRecord.kind))).all()
+    return {(sid, kind): utc(at) for sid, kind, at in rows}
 
 
-def rest_due(session: Session, ctx: SiteContext, stay: Stay, now: datetime) -> datetime | None:
-    return rules.rest_due_at(utc(stay.entered_at), now, night(ctx), _care_times(session, stay.id, "rest"))
+def meal_due(ctx: SiteContext, stay: Stay, last_meal: datetime | None) -> datetime:
+    return rules.meal_due_at(last_meal or utc(stay.entered_at),
+                             timedelta(hours=ctx.config.welfare.meal_interval_hours), night(ctx))
+
+
+def rest_due(ctx: SiteContext, stay: Stay, now: datetime, last_rest: datetime | None) -> datetime | None:
+    return rules.rest_due_at(utc(stay.entered_at), now, night(ctx), [last_rest] if last_rest else [])
 
 
 def status(session: Session, ctx: SiteContext, stay_id: str, now: datetime) -> dict[str, Any]:
@@ -64,11 +73,11 @@ def status(session: Session, ctx: SiteContext, stay_id: str, now: datetime) -> d
         ["meal_due", "rest_due"]), Alarm.state != AlarmState.RESOLVED.value)).all())
     room_due = (alarms.next_welfare_due(session, ctx, stay.room_id)
                 if stay.room_id and ctx.config.room(stay.room_id) is not None else None)
-    rest_at = rest_due(session, ctx, stay, now) if in_area else None
+    rest_at = rest_due(ctx, stay, now, rests[-1] if rests else None) if in_area else None
     return {
         "stay_id": stay.id, "now": now.isoformat(), "active": in_area,
         "meal": {"interval_hours": w.meal_interval_hours, "last_at": meals[-1].isoformat() if meals else None,
-                 "due_at": meal_due(session, ctx, stay).isoformat() if in_area else None,
+                 "due_at": meal_due(ctx, stay, meals[-1] if meals else None).isoformat() if in_area else None,
                  "alarm_open": "meal_due" in open_kinds},
         "rest": {"window": {"start": w.night_rest_start, "end": w.night_rest_end},
                  "min_hours": w.night_rest_min_hours, "in_window": window is not None,
@@ -90,14 +99,16 @@ def sweep(uow: UnitOfWork, ctx: SiteContext) -> int:
     """Raises ``meal_due`` and ``rest_due`` for each stay in the area whose meal or night rest is late; at most one
     open alarm per stay and kind (a recorded meal or rest resolves it)."""
     s, now, changes = uow.session, uow.now, 0
-    for stay in s.exec(select(Stay).where(col(Stay.state).in_(IN_AREA))).all():
-        due_meal = meal_due(s, ctx, stay)
+    stays = s.exec(select(Stay).where(col(Stay.state).in_(IN_AREA))).all()
+    last = _last_care(s, [st.id for st in stays])
+    for stay in stays:
+        due_meal = meal_due(ctx, stay, last.get((stay.id, "meal")))
         if now >= due_meal and not _open_alarm(s, "meal_due", stay.id):
             if alarms.raise_alarm(uow, "meal_due", f"meal_due:{stay.id}:{due_meal.isoformat()}", stay_id=stay.id,
                                   room_id=stay.room_id, due_at=due_meal.isoformat(),
                                   source="《刑事诉讼法》第119条第3款"):
                 changes += 1
-        due_rest = rest_due(s, ctx, stay, now)
+        due_rest = rest_due(ctx, stay, now, last.get((stay.id, "rest")))
         if due_rest is not None and now >= due_rest and not _open_alarm(s, "rest_due", stay.id):
             if alarms.raise_alarm(uow, "rest_due", f"rest_due:{stay.id}:{due_rest.isoformat()}", stay_id=stay.id,
                                   room_id=stay.room_id, due_at=due_rest.isoformat(),

@@ -37,10 +37,11 @@ def test_meal_and_rest_timers_and_the_check_interval_with_its_reason(screens: An
     meal.get_by_role("button", name="记录供餐").click()
     expect(page.locator("#toast")).to_contain_text("已记录：用餐")
     expect(panel.locator("[data-timer=meal]")).not_to_contain_text("上次供餐 —")
-    english = page.locator("[data-action=lang]")
-    english.click()
-    expect(panel.locator("[data-timer=check]")).to_contain_text("Because: self-harm risk")
-    english.click()
+    switch = page.locator("[data-action=lang]")
+    switch.click()  # the stay is redrawn in English: open the tab again
+    page.locator("[data-tab=care]").click()
+    expect(page.locator("#welfare-panel [data-timer=check]")).to_contain_text("every 10 min · Because: self-harm risk")
+    switch.click()
 
 
 def test_the_dashboard_refuses_a_check_from_a_guard_not_in_the_room(screens: Any, controller: Any) -> None:
