@@ -237,3 +237,11 @@ async def test_care_for_a_closed_stay_is_refused_and_writes_nothing(api):
         "items": [{"item_id": i["id"], "disposition": "returned"} for i in items]}, as_="2001")
     assert status == 200 and s["state"] == "exited", s
     await refused(api, f"/api/v1/stays/{sid}/care", {"kind": "meal"}, "STAY_CLOSED", stay_id=sid)
+
+
+async def test_the_checker_is_never_named_in_the_body(api, container):
+    stay = await walk(api, room="wait-2")
+    await staff_in_room(api, container, "cus-m", "wait-2")
+    # 陈静 (2001) is not in the room; naming 刘强, who is, does not make the check hers or his
+    await refused(api, "/api/v1/rooms/wait-2/welfare-checks", {**CHECK, "staff_id": "cus-m"}, "VALIDATION_ERROR",
+                  status=422, stay_id=stay["id"])

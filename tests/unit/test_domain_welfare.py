@@ -83,3 +83,15 @@ def test_a_check_without_presence_is_refused(p, reason):
 def test_a_check_with_presence_says_how_it_was_shown():
     assert w.check_present("wait-1", w.Presence(True, "tag-1", NOW - timedelta(seconds=30), None), NOW, WINDOW) == "tag"
     assert w.check_present("wait-1", w.Presence(False, None, None, "wait-1"), NOW, WINDOW) == "kiosk"
+
+
+def test_the_site_file_refuses_an_empty_night_window():
+    from controller.settings import SiteConfigError, parse_site
+
+    raw = {"site": {"id": "s", "name": "站"}, "rooms": [], "welfare": {"night_rest_start": "22:00",
+                                                                      "night_rest_end": "22:00"}}
+    with pytest.raises(SiteConfigError, match="night_rest"):
+        parse_site(raw)
+    with pytest.raises(SiteConfigError, match="night_rest_start"):
+        parse_site({**raw, "welfare": {"night_rest_start": "25:00"}})
+    assert parse_site({**raw, "welfare": {}}).welfare.meal_interval_hours == 6
