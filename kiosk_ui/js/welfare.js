@@ -3,6 +3,7 @@
 // (controller/services/welfare.py); this panel only shows them and records what was given.
 import { get } from "./api.js";
 import { has, lang, t } from "./i18n.js";
+import { can } from "./session.js";
 import { add, clear, countdown, fmtTime, h, toast } from "./util.js";
 import "./welfare_i18n.js";
 
@@ -45,7 +46,15 @@ export async function welfarePanel(area, s, act) {
         h("button.primary", { type: "button", "data-care": "rest", onclick: () => record("rest") }, t("wf.rest_record"))),
       h("div.row.wf-check", { "data-timer": "check" },
         h("strong", {}, t("wf.check")), h("span.wf-reasons", {}, intervalText(w.welfare_check)),
-        w.welfare_check.room_next_due ? h("span", {}, ` · ${t("wf.check_room_due")} `, countdown(w.welfare_check.room_next_due, { kind: "welfare" })) : null),
+        w.welfare_check.room_next_due ? h("span", {}, ` · ${t("wf.check_room_due")} `, countdown(w.welfare_check.room_next_due, { kind: "welfare" })) : null,
+        h("span.spacer"),
+        // the check of the room the subject is in, from this kiosk: the server accepts it only from a guard shown
+        // to be there (own tag reported in the room, or the kiosk enrolled in it)
+        w.welfare_check.room_next_due && can("guard") ? ["ok", "concern"].map((o) => h("button", {
+          type: "button", "data-action": `welfare-${o}`,
+          onclick: () => act(box, `/rooms/${w.welfare_check.room_id}/welfare-checks`, { observation: o }, {
+            after: async () => { toast(t("welfare.recorded")); await draw(); } }),
+        }, t(`welfare.${o}`))) : null),
       h("p.small.muted", {}, t("wf.check_here")),
       h("div.row", {}, h("span.muted", {}, t("wf.other")), OTHER_CARE.map((k) => h("button", {
         type: "button", "data-care": k, onclick: () => record(k) }, t(`care.${k}`)))));

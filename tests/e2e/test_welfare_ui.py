@@ -34,6 +34,9 @@ def test_meal_and_rest_timers_and_the_check_interval_with_its_reason(screens: An
     expect(check).to_contain_text("每 10 分钟")
     expect(check).to_contain_text("原因：有自伤自残风险")
     s.shot("kiosk-welfare")
+    # a check of the room from this kiosk: the room has a reader and no tag of hers is reported there
+    check.get_by_role("button", name="巡查正常").click()
+    expect(panel.locator(".error-box")).to_contain_text("未能确认您在场")
     meal.get_by_role("button", name="记录供餐").click()
     expect(page.locator("#toast")).to_contain_text("已记录：用餐")
     expect(panel.locator("[data-timer=meal]")).not_to_contain_text("上次供餐 —")
