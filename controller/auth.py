@@ -117,18 +117,20 @@ def set_card(uow: UnitOfWork, staff_id: str, card_id: str, pin: str) -> Staff:
     return person
 
 
-def enrol_kiosk(uow: UnitOfWork, kiosk_id: str, name: str = "") -> str:
-    """Enrols (or re-enrols, replacing the token of) a kiosk or terminal; returns its token, shown once."""
+def enrol_kiosk(uow: UnitOfWork, kiosk_id: str, name: str = "", room_id: str | None = None) -> str:
+    """Enrols (or re-enrols, replacing the token of) a kiosk or terminal; returns its token, shown once.
+    ``room_id``: the room it is mounted in (re-enrolling without one keeps the room it had)."""
     token = secrets.token_urlsafe(32)
     row = uow.session.get(Kiosk, kiosk_id)
     if row is None:
         row = Kiosk(id=kiosk_id, name=name, token_hash=token_hash(token), enrolled_at=uow.now,
-                    enrolled_by=uow.actor.id)
+                    enrolled_by=uow.actor.id, room_id=room_id)
     else:
         row.token_hash, row.revoked, row.enrolled_at = token_hash(token), False, uow.now
         row.name = name or row.name
+        row.room_id = room_id or row.room_id
     uow.session.add(row)
-    uow.record("kiosk_enrolled", entity="kiosk", entity_id=kiosk_id, after={"name": row.name})
+    uow.record("kiosk_enrolled", entity="kiosk", entity_id=kiosk_id, after={"name": row.name, "room_id": row.room_id})
     return token
 
 

@@ -76,7 +76,8 @@ def cmd_kiosk(args: argparse.Namespace) -> int:
     db = _db(settings)
     try:
         if args.kiosk_cmd == "enrol":
-            token = db.write_sync(Actor.system("cli"), lambda uow: enrol_kiosk(uow, args.kiosk_id, args.name))
+            token = db.write_sync(Actor.system("cli"), lambda uow: enrol_kiosk(uow, args.kiosk_id, args.name,
+                                                                                  args.room))
             if args.token_file:
                 ops.write_secret(args.token_file, token + "\n")
                 print(f"enrolled {args.kiosk_id}; token written to {args.token_file} (0600)")
@@ -87,7 +88,8 @@ def cmd_kiosk(args: argparse.Namespace) -> int:
             print(f"revoked {args.kiosk_id}")
         else:
             for k in db.read_sync(lambda s: list(s.exec(select(Kiosk)).all())):
-                print(f"{k.id}\t{k.name}\t{'revoked' if k.revoked else 'enrolled'}\t{k.enrolled_at.isoformat()}")
+                print(f"{k.id}\t{k.name}\t{'revoked' if k.revoked else 'enrolled'}\t{k.enrolled_at.isoformat()}"
+                      f"\t{k.room_id or '-'}")
     finally:
         db.close()
     return 0
@@ -181,6 +183,7 @@ def register(sub: Any, user_sub: Any) -> None:
     enrol.add_argument("kiosk_id")
     enrol.add_argument("--name", default="")
     enrol.add_argument("--token-file", type=Path, default=None)
+    enrol.add_argument("--room", default=None, help="the room id the kiosk is mounted in (welfare checks there)")
     ksub.add_parser("revoke").add_argument("kiosk_id")
     ksub.add_parser("list")
     kiosk.set_defaults(fn=cmd_kiosk)

@@ -453,6 +453,10 @@ class DeviceBus:
                 uow, f.kind, f.key, stay_id=f.stay_id, room_id=f.room_id, **f.details))
         return due
 
+    def tags_in(self, room_id: str) -> dict[str, datetime]:
+        """The tags a reader last reported in ``room_id`` and when (a welfare check's proof of presence)."""
+        return {t.tag_id: t.seen_at for t in self.tags.values() if t.zone == room_id}
+
     async def tick(self) -> None:
         """From the scheduler: grace periods run out with time even when no tag moves."""
         await self.check_rooms({t.zone for t in self.tags.values()})

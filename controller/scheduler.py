@@ -1,4 +1,4 @@
-"""Timers: deadline warnings, overdue alarms, late welfare checks, escalation. Derived from the database each
+"""Timers: deadline warnings, overdue alarms, late welfare checks, meals and night rest, escalation. Derived from the database each
 sweep, so nothing is lost across restarts. The real clock sweeps every ``interval`` seconds; a fake clock
 sweeps on every advance, so tests move time without sleeping."""
 
@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable
 
 from .clock import FakeClock
 from .domain.actor import Actor
-from .services import alarms, case_property, notifications
+from .services import alarms, case_property, notifications, welfare
 from .services.context import SiteContext
 from .store.db import Database
 
@@ -33,6 +33,7 @@ class Scheduler:
             n = await self.db.write(SYSTEM, lambda uow: alarms.sweep(uow, self.ctx)
                                     + notifications.sweep(uow, self.ctx, uow.now))
             n += await self.db.write(SYSTEM, lambda uow: case_property.sweep(uow, self.ctx))
+            n += await self.db.write(SYSTEM, lambda uow: welfare.sweep(uow, self.ctx))  # meal_due, rest_due
             for fn in list(self.extra):
                 await fn()
             self.sweeps += 1

@@ -281,6 +281,31 @@ class StorageLocation(_Strict):
     locker_id: str | None = None
 
 
+class WelfareConfig(_Strict):
+    """Meals, the night's rest and welfare checks (README "Welfare"). The law (《刑事诉讼法》第119条第3款) requires
+    food and necessary rest without fixing figures: every default here is site policy. Welfare-check intervals by
+    risk (minutes); the shortest risk present in a room applies, else ``timing.welfare_interval_minutes`` (and
+    ``timing.welfare_interval_intoxicated_minutes`` for an intoxicated subject)."""
+
+    meal_interval_hours: float = Field(default=6, ge=1, le=12)
+    night_rest_start: str = Field(default="22:00", pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
+    night_rest_end: str = Field(default="06:00", pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
+    night_rest_min_hours: float = Field(default=6, ge=1, le=12)
+    check_minor_minutes: int = Field(default=15, ge=5, le=120)
+    check_ill_minutes: int = Field(default=15, ge=5, le=120)
+    check_injured_minutes: int = Field(default=15, ge=5, le=120)
+    check_pregnant_minutes: int = Field(default=15, ge=5, le=120)
+    check_self_harm_risk_minutes: int = Field(default=10, ge=5, le=120)
+    # a checker's tag counts as in the room when a reader reported it there within this many seconds
+    presence_window_s: int = Field(default=120, ge=5, le=900)
+
+    @model_validator(mode="after")
+    def _window(self) -> WelfareConfig:
+        if self.night_rest_start == self.night_rest_end:
+            raise ValueError("welfare: night_rest_start and night_rest_end must differ")
+        return self
+
+
 class SiteConfig(_Strict):
     site: SiteInfo
     rooms: list[RoomConfig]
@@ -295,6 +320,7 @@ class SiteConfig(_Strict):
     approvals: ApprovalsConfig = ApprovalsConfig()
     tls: TlsConfig = TlsConfig()
     storage_locations: list[StorageLocation] = []
+    welfare: WelfareConfig = WelfareConfig()
 
     @model_validator(mode="after")
     def _references(self) -> SiteConfig:

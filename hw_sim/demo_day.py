@@ -196,6 +196,11 @@ class Day:
         await self.act("door-int-2", "force_open")
         self.say("10:00 nobody looks into the waiting rooms for 35 minutes: late welfare checks")
         await self.advance(35)
+        # a check counts only with the guard in the room: her own tag, reported there by the room's reader
+        await self.call("POST", f"/api/v1/staff/{await self.sid('200001')}/tag", {"tag_id": "tag-cus-1"}, as_="300001")
+        await asyncio.sleep(0.5)
+        await self.act("band-wait-1", "tag_move", tag_id="tag-cus-1")
+        await asyncio.sleep(0.5)
         await self.call("POST", "/api/v1/rooms/wait-1/welfare-checks", {"observation": "ok", "note": "情绪稳定"})
         await self.call("POST", f"/api/v1/stays/{a['id']}/care", {"kind": "meal", "note": "午餐"})
         self.say("10:40 王五 leaves: property returned, exit search, released")

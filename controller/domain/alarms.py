@@ -38,6 +38,8 @@ ALARM_KINDS: dict[str, tuple[str, str, str]] = {
     "device_forged": ("critical", "设备应答未通过验证", "device reply failed verification"),
     "device_unknown": ("warning", "未登记设备发送消息", "messages from an unlisted device"),
     "notification_due": ("warning", "未按时通知家属", "notification of the measure is late"),
+    "meal_due": ("warning", "未按时供餐", "meal due"),
+    "rest_due": ("warning", "夜间休息未安排", "night rest not given"),
 }
 
 SEVERITY_ORDER = {"info": 0, "warning": 1, "critical": 2}

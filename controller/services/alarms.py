@@ -18,6 +18,7 @@ from sqlmodel import Session, col, select
 
 from ..clock import utc
 from ..domain import alarms as rules
+from ..domain import welfare as welfare_rules
 from ..domain.alarms import ALARM_KINDS, AlarmState
 from ..domain.errors import NotFound
 from ..domain.rules import warning_marks
@@ -205,10 +206,22 @@ def list_alarms(session: Session, state: str | None = None, stay_id: str | None 
     return [alarm_view(a) for a in session.exec(q.order_by(col(Alarm.raised_at).desc()).limit(limit)).all()]
 
 
+def risk_minutes(ctx: SiteContext) -> dict[str, int]:
+    """The site's welfare-check interval per risk (minutes); see ``domain/welfare.py``."""
+    w, t = ctx.config.welfare, ctx.timing
+    return {"self_harm_risk": w.check_self_harm_risk_minutes, "intoxicated": t.welfare_interval_intoxicated_minutes,
+            "minor": w.check_minor_minutes, "pregnant": w.check_pregnant_minutes, "ill": w.check_ill_minutes,
+            "injured": w.check_injured_minutes}
+
+
+def check_interval(ctx: SiteContext, stays: list[Stay]) -> welfare_rules.CheckInterval:
+    """The interval of the shortest risk among ``stays`` (else the site default), with the risks behind it."""
+    return welfare_rules.check_interval((welfare_rules.risks(s.flags, s.is_minor) for s in stays),
+                                        ctx.timing.welfare_interval_minutes, risk_minutes(ctx))
+
+
 def welfare_interval(ctx: SiteContext, stays: list[Stay]) -> timedelta:
-    t = ctx.timing
-    intox = any((s.flags or {}).get("intoxicated") for s in stays)
-    return timedelta(minutes=t.welfare_interval_intoxicated_minutes if intox else t.welfare_interval_minutes)
+    return timedelta(minutes=check_interval(ctx, stays).minutes)
 
 
 def next_welfare_due(session: Session, ctx: SiteContext, room_id: str, stays: list[Stay] | None = None):  # type: ignore[no-untyped-def]
@@ -248,10 +261,13 @@ def sweep(uow: UnitOfWork, ctx: SiteContext) -> int:
     for room in ctx.config.rooms:
         if room.kind not in ("waiting", "sobering"):
             continue
-        due = next_welfare_due(s, ctx, room.id)
+        present = [st for st in occupants(s, room.id) if st.room_id == room.id]
+        due = next_welfare_due(s, ctx, room.id, present)
         if due is not None and now > due:
+            # the reasons the interval is what it is go with the alarm, so the guard sees why it was due
+            why = check_interval(ctx, present).view()
             if raise_alarm(uow, "welfare_check_late", f"welfare:{room.id}:{due.isoformat()}", room_id=room.id,
-                           due_at=due.isoformat()):
+                           due_at=due.isoformat(), interval_minutes=why["minutes"], reasons=why["reasons"]):
                 changes += 1
     limit = timedelta(minutes=t.alarm_escalation_minutes)
     repeat = timedelta(minutes=t.overdue_repeat_minutes)

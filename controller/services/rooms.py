@@ -40,6 +40,8 @@ def list_rooms(session: Session, ctx: SiteContext) -> list[dict[str, Any]]:
     for r in ctx.config.rooms:
         due = alarms.next_welfare_due(session, ctx, r.id) if r.kind in ("waiting", "sobering") else None
         here = present.get(r.id, [])
+        interval = (alarms.check_interval(ctx, [st for st in (session.get(Stay, sid) for sid in here) if st]).view()
+                    if r.kind in ("waiting", "sobering") and here else None)
         held = holders.get(r.id, [])
         away = [{"stay_id": sid, "room_id": at, "room_name": _room_name(ctx, at), "room_name_en": _room_name_en(ctx, at)}
                 for sid, at in held if at != r.id]
@@ -49,6 +51,7 @@ def list_rooms(session: Session, ctx: SiteContext) -> list[dict[str, Any]]:
                     "present_stay_ids": here, "away": away,
                     "places_taken": len(held) if held or r.kind in ("waiting", "sobering") else len(here),
                     "next_welfare_check_due": due.isoformat() if due else None,
+                    "welfare_interval": interval,
                     "recorder_id": r.recorder_id, "door_lock_id": r.door_lock_id})
     return out
 
@@ -61,7 +64,9 @@ def _room_name_en(ctx: SiteContext, room_id: str | None) -> str | None:
     return next((r.name_en for r in ctx.config.rooms if r.id == room_id), None)
 
 
-def welfare_check(uow: UnitOfWork, ctx: SiteContext, room_id: str, cmd: WelfareCheckIn) -> dict[str, Any]:
+def welfare_check(uow: UnitOfWork, ctx: SiteContext, room_id: str, cmd: WelfareCheckIn,
+                  shown_by: str | None = None) -> dict[str, Any]:
+    """Stores a check; ``services/welfare.record_check`` first proves the checker was there (``shown_by``)."""
     room = ctx.room(room_id)
     if room.kind not in ("waiting", "sobering"):
         raise RuleViolation("ROOM_NOT_HOLDING", "该房间不是候问室", "not a waiting or sobering room")
@@ -71,7 +76,8 @@ def welfare_check(uow: UnitOfWork, ctx: SiteContext, room_id: str, cmd: WelfareC
                       observation=cmd.observation, note=cmd.note, occupant_stay_ids=ids)
     uow.session.add(wc)
     uow.record("welfare_checked", entity="room", entity_id=room_id,
-               after={"check_id": wc.id, "observation": cmd.observation, "note": cmd.note, "occupants": ids})
+               after={"check_id": wc.id, "observation": cmd.observation, "note": cmd.note, "occupants": ids,
+                      "presence_shown_by": shown_by})
     alarms.resolve_matching(uow, "已巡查 / checked", kinds=["welfare_check_late"], room_id=room_id)
     return {"id": wc.id, "room_id": room_id, "at": uow.now.isoformat(), "observation": cmd.observation,
             "occupant_stay_ids": ids}

@@ -282,6 +282,7 @@ class Kiosk(SQLModel, table=True):
     enrolled_at: datetime = _ts(nullable=False)
     enrolled_by: str
     revoked: bool = False
+    room_id: str | None = None  # the room the kiosk is mounted in (a welfare check where no reader covers it)
 
 
 class DailyReport(SQLModel, table=True):

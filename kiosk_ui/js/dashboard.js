@@ -7,6 +7,7 @@ import { has, lang, t } from "./i18n.js";
 import "./rooms_i18n.js";
 import "./password.js";
 import "./rights_i18n.js";
+import { intervalText } from "./welfare.js";
 import { devices, loadDevices, startPage } from "./page.js";
 import { can } from "./session.js";
 import { hideSync, loadSync, onSyncEvent, redrawSync } from "./sync_panel.js";
@@ -194,7 +195,8 @@ function renderWelfare() {
   if (!rooms.length) { add(list, h("p.muted", {}, t("welfare.none"))); return; }
   for (const r of rooms) {
     const row = h("div.welfare-row.row", { "data-room": r.id },
-      h("strong", {}, roomName(r)), countdown(r.next_welfare_check_due, { kind: "welfare" }), h("span.spacer"),
+      h("strong", {}, roomName(r)), countdown(r.next_welfare_check_due, { kind: "welfare" }),
+      h("span.small.muted.wf-reasons", {}, intervalText(r.welfare_interval)), h("span.spacer"),
       can("guard") ? h("button.primary", { type: "button", "data-action": "welfare-ok", onclick: () => welfare(row, r.id, "ok") }, t("welfare.ok")) : null,
       can("guard") ? h("button", { type: "button", "data-action": "welfare-concern", onclick: () => welfare(row, r.id, "concern") }, t("welfare.concern")) : null);
     add(list, row);

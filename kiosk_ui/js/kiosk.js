@@ -12,6 +12,7 @@ import "./rights_i18n.js";
 import { deviceNote, deviceOnline, deviceState, findDevice, startPage } from "./page.js";
 import "./responsibility_i18n.js";
 import "./health_i18n.js";
+import { welfarePanel } from "./welfare.js";
 import { can, currentStaff, gate } from "./session.js";
 import { add, changed, clear, forget, countdown, debounce, dismissToast, errorBox, field, fmtTime, h, officerChecks, select, toast } from "./util.js";
 
@@ -30,7 +31,6 @@ const ITEM_DISPOSITIONS = ["returned", "handed_to_family", "seized", "travels_wi
 const ACTIVITIES = ["drug_test", "alcohol_test", "medical_check", "identification", "lawyer_meeting", "remote_meeting"];
 const LEAVE_REASONS = ["scene_identification", "recover_goods", "hospital", "other"];
 const MANUAL_REASONS = ["no_card", "reader_failed", "foreign", "other"];
-const CARE = ["meal", "water", "rest", "medication", "toilet"];
 // ISO 3166 alpha-3 codes go to the server; a person reads the country's Chinese name
 const NATIONS = ["CHN", "HKG", "MAC", "TWN", "VNM", "MMR", "LAO", "KHM", "THA", "KOR", "PRK", "JPN", "MNG", "RUS",
   "KAZ", "PAK", "IND", "NPL", "PHL", "IDN", "MYS", "SGP", "USA", "GBR", "FRA", "DEU", "CAN", "AUS", "NGA"];
@@ -741,12 +741,7 @@ function exitStartForm(area, s) {
 }
 
 function careForm(area, s) {
-  const f = h("form#care-form", { onsubmit: (e) => e.preventDefault() },
-    h("div.row", {}, CARE.map((k) => h("button", {
-      type: "button", "data-care": k,
-      onclick: () => act(f, `/stays/${s.id}/care`, { kind: k }, { after: () => toast(`${t("care.done")}：${t(`care.${k}`)}`) }),
-    }, t(`care.${k}`)))));
-  add(area, f);
+  welfarePanel(area, s, act);  // meal and rest timers with their buttons, the welfare-check interval (welfare.js)
 }
 
 // ---------------------------------------------------------------- exit: checklist, signature, completion

@@ -77,6 +77,9 @@ async def full_stay(api: Any, container: Any, recorder: Any) -> tuple[dict[str, 
     assert (await api.post(f"/api/v1/interviews/{iv['interview_id']}/resume", {}, as_="1001"))[0] == 200
     await container.clock.advance_async(900)
     assert (await api.post(f"/api/v1/interviews/{iv['interview_id']}/end", {}, as_="1001"))[0] == 200
+    from tests.api.test_welfare import staff_in_room
+
+    await staff_in_room(api, container, "cus-f", "wait-1")  # a check counts only with the guard in the room
     assert (await api.post("/api/v1/rooms/wait-1/welfare-checks", {"observation": "ok"}))[0] == 201
     await container.clock.advance_async(8 * 3600)  # past the 8 h limit of an administrative summons
     status, s2 = await api.post(f"/api/v1/stays/{s2['id']}/exit", {"disposition": "released"})

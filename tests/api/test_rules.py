@@ -449,6 +449,9 @@ async def test_late_welfare_check_raises_and_check_resolves(api, container):
     await container.clock.advance_async(2 * 60)
     _, alarms = await api.get("/api/v1/alarms?state=open")
     assert [a["room_id"] for a in alarms if a["kind"] == "welfare_check_late"] == ["wait-2"]
+    from tests.api.test_welfare import staff_in_room
+
+    await staff_in_room(api, container, "cus-f", "wait-2")  # a check counts only with the guard in the room
     status, wc = await api.post("/api/v1/rooms/wait-2/welfare-checks", {"observation": "ok"})
     assert status == 201 and len(wc["occupant_stay_ids"]) == 1
     _, alarms = await api.get("/api/v1/alarms?state=open")

@@ -137,10 +137,19 @@ async def list_rooms(c: ContainerDep, actor: StaffActor) -> list[dict[str, Any]]
     return await c.db.read(lambda s: rooms.list_rooms(s, c.ctx))
 
 
-@router.post("/rooms/{room_id}/welfare-checks", tags=["rooms"], status_code=201)
-async def welfare_check(room_id: str, body: WelfareCheckIn, c: ContainerDep,
+@router.post("/rooms/{room_id}/welfare-checks", tags=["rooms"], status_code=201,
+             summary="A welfare check by the signed-in guard, who must be shown to be in the room")
+async def welfare_check(room_id: str, body: WelfareCheckIn, request: Request, c: ContainerDep,
                         actor: Annotated[Actor, allow(*GUARD)]) -> dict[str, Any]:
-    return await c.db.write(actor, lambda uow: rooms.welfare_check(uow, c.ctx, room_id, body))
+    """Accepted only when the checker is there now: their own tag reported in the room by its wristband reader
+    within ``welfare.presence_window_s``, or, in a room without a reader, the kiosk enrolled in that room
+    (``WELFARE_CHECK_NOT_PRESENT`` otherwise)."""
+    from ...services import welfare
+
+    bus = c.extras.get("devicebus")
+    tags_here = bus.tags_in(room_id) if bus is not None else {}  # no devicebus: no tag is known anywhere
+    token = getattr(request.state, "token", None)
+    return await c.db.write(actor, lambda uow: welfare.record_check(uow, c.ctx, room_id, body, tags_here, token))
 
 
 @router.get("/lockers", tags=["lockers"])

@@ -189,7 +189,17 @@ async def complete_exit(stay_id: str, body: CompleteExit, c: ContainerDep, actor
 @router.post("/stays/{stay_id}/care", status_code=201, summary="Meal, water, rest, medication given (rule 9)")
 async def care(stay_id: str, body: CareIn, c: ContainerDep,
                actor: Annotated[Actor, allow("custody_staff", "supervisor")]) -> dict[str, Any]:
-    return await c.db.write(actor, lambda uow: rooms.care(uow, stay_id, body))
+    from ...services import welfare
+
+    return await c.db.write(actor, lambda uow: welfare.record_care(uow, c.ctx, stay_id, body))
+
+
+@router.get("/stays/{stay_id}/welfare", summary="Meal and rest timers, welfare-check interval and its reasons")
+async def welfare_status(stay_id: str, c: ContainerDep, actor: Annotated[Actor, allow(*STAFF)]) -> dict[str, Any]:
+    from ...services import welfare
+
+    now = c.clock.now()
+    return await c.db.read(lambda s: welfare.status(s, c.ctx, stay_id, now))
 
 
 @router.post("/stays/{stay_id}/corrections", status_code=201, summary="A correction entry (rule 10)")
