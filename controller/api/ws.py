@@ -4,6 +4,10 @@ Browsers cannot set headers on a WebSocket, so the token comes as the ``token`` 
 to the session it signed in with and lives no longer than it: it closes with 4401 on sign-out, when the account is
 disabled, when the kiosk is revoked and when the session expires (``LiveSockets.sweep``). A browser page from
 another origin may not open one (cross-site WebSocket hijacking): a present ``Origin`` must match the host.
+
+What a socket sends passes its role's filter (``visibility.py``) as the hub enqueues it, and is numbered per socket
+(``n``, after the hello's 0) so a page sees a gap when events were dropped. Beside the committed changes it sends
+the typed deltas of ``deltas.py``, which is what the screens keep their lists with (docs/API.md "WebSocket").
 """
 
 from __future__ import annotations
