@@ -57,6 +57,7 @@ def create_app(container: Container, *, start_background: bool = True) -> FastAP
     app.include_router(measures.router)
     app.include_router(notification_routes.router)
     app.include_router(ws.router)
+    ws.attach(app)  # the live socket's typed deltas follow every commit from now on
     app.include_router(documents_routes.router)
     app.include_router(search_routes.router)
     app.include_router(reports_routes.router)

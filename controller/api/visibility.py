@@ -61,3 +61,39 @@ def live_filter(roles: tuple[str, ...] | list[str], entitled: bool) -> Callable[
         return out
 
     return platform
+
+
+# Events about a stay that a case officer limited to his cases still receives: the alarm and approval lists are
+# the centre's (GET /alarms and GET /approvals show them to him), so their live events are too.
+CENTRE_LISTS = frozenset({"alarm", "approval"})
+
+
+def case_scope(view: Callable[[Event], Event | None], officer_id: str,
+               mine: set[str]) -> Callable[[Event], Event | None]:
+    """``view`` narrowed to the stays that name ``officer_id`` among their case officers (``scope.py``): what
+    ``GET /stays`` shows him. ``mine`` is the socket's set of his stays, loaded when it opened and kept current
+    from the events themselves (a registration or correction naming him adds the stay; a ``stay.updated`` that
+    no longer names him removes it and tells the page so with ``stay.removed``)."""
+
+    def scoped(ev: Event) -> Event | None:
+        row = ev.get("stay")
+        if ev.get("type") == "stay.updated" and isinstance(row, dict):
+            sid = str(row.get("id"))
+            if officer_id in (row.get("case_officer_ids") or []):
+                mine.add(sid)
+                return view(ev)
+            if sid in mine:
+                mine.discard(sid)
+                return {"type": "stay.removed", "v": ev.get("v"), "at": ev.get("at"), "stay_id": sid}
+            return None
+        if ev.get("entity") == "stay":
+            data = ev.get("data")
+            officers = data.get("case_officer_ids") if isinstance(data, dict) else None
+            if isinstance(officers, list) and officer_id in officers:
+                mine.add(str(ev.get("entity_id")))
+        about = ev.get("stay_id")
+        if about and str(about) not in mine and ev.get("entity") not in CENTRE_LISTS:
+            return None
+        return view(ev)
+
+    return scoped

@@ -4,6 +4,10 @@ Browsers cannot set headers on a WebSocket, so the token comes as the ``token`` 
 to the session it signed in with and lives no longer than it: it closes with 4401 on sign-out, when the account is
 disabled, when the kiosk is revoked and when the session expires (``LiveSockets.sweep``). A browser page from
 another origin may not open one (cross-site WebSocket hijacking): a present ``Origin`` must match the host.
+
+What a socket sends passes its role's filter (``visibility.py``) as the hub enqueues it, and is numbered per socket
+(``n``, after the hello's 0) so a page sees a gap when events were dropped. Beside the committed changes it sends
+the typed deltas of ``deltas.py``, which is what the screens keep their lists with (docs/API.md "WebSocket").
 """
 
 from __future__ import annotations
@@ -17,13 +21,15 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from ..auth import authenticate
 from ..clock import utc
 from ..domain.errors import RuleViolation
-from ..store.tables import AuthSession, Kiosk, Staff
-from .visibility import live_filter
+from ..store.tables import AuthSession, Kiosk, Staff, Stay
+from .deltas import LiveDeltas
+from .scope import scoped
+from .visibility import case_scope, live_filter
 
 router = APIRouter()
 SWEEP_SECONDS = 5.0  # how soon a session ended by another process (the CLI) closes its sockets
@@ -119,6 +125,24 @@ def live_sockets(app: Any) -> LiveSockets:
     return reg
 
 
+def live_deltas(app: Any) -> LiveDeltas:
+    deltas = getattr(app.state, "live_deltas", None)
+    if deltas is None:
+        deltas = app.state.live_deltas = LiveDeltas(app.state.container)
+    return deltas
+
+
+def attach(app: Any) -> None:
+    """Made with the app, not with the first socket: the deltas know where every wristband was last seen."""
+    live_deltas(app)
+
+
+def stays_of(session: Session, officer_id: str) -> set[str]:
+    """The stays that name ``officer_id`` among their case officers (the same test as ``GET /stays``)."""
+    return {sid for sid, officers in session.exec(select(Stay.id, Stay.case_officer_ids)).all()
+            if officer_id in (officers or [])}
+
+
 def origin_allowed(ws: WebSocket) -> bool:
     """No Origin: not a browser (a browser always sends one), so the token alone decides. Otherwise the page must
     come from this very host: the UI is served by the controller itself."""
@@ -144,18 +168,24 @@ async def live(ws: WebSocket) -> None:
         await ws.close(code=4401, reason=exc.code)
         return
     registry = live_sockets(ws.app)
+    deltas = live_deltas(ws.app)
     await ws.accept()
     view = live_filter(tuple(person.roles), bool(c.site.sync.include_identity_numbers))
+    if scoped(person):  # a case officer limited to his cases: his stays only, deltas and events alike
+        officer_id = person.id
+        view = case_scope(view, officer_id, await c.db.read(lambda s: stays_of(s, officer_id)))
     sock = registry.add(sess.token_hash)
-    q = c.hub.subscribe()
-    await ws.send_json({"type": "hello", "staff_id": person.id, "at": c.clock.now().isoformat()})
+    # The role filter runs as the hub enqueues, and the feed numbers what passes: "n" 1, 2, 3 … after the hello's
+    # 0. A number missing on the page means events were lost here (a full queue): it loads its lists again.
+    q = c.hub.feed(view)
+    deltas.replay(q.offer)  # where the wristbands are now, before any later move
+    await ws.send_json({"type": "hello", "n": 0, "staff_id": person.id, "at": c.clock.now().isoformat()})
 
     async def send_all() -> None:
         """One long-lived sender: no task per message, so a busy floor costs one send per event."""
         while True:
-            ev = view(await q.get())
-            if ev is not None:
-                await ws.send_text(json.dumps(ev, ensure_ascii=False, separators=(",", ":")))
+            n, ev = await q.queue.get()
+            await ws.send_text(json.dumps({**ev, "n": n}, ensure_ascii=False, separators=(",", ":")))
 
     async def receive_all() -> None:
         while True:

@@ -87,6 +87,12 @@ def list_stays(session: Session, state: str | None, limit: int = 500, offset: in
     else:  # the officers are a JSON list: filtered here, the same on SQLite and PostgreSQL
         mine = [r for r in session.exec(ordered).all() if only(r)]
         rows = mine[offset:offset + limit]
+    return stay_rows(session, rows)
+
+
+def stay_rows(session: Session, rows: list[Stay]) -> list[dict[str, Any]]:
+    """The ledger's rows for ``rows``: each stay's summary with its open alarms (the live socket's ``stay.updated``
+    carries exactly this row)."""
     ids = [r.id for r in rows]
     open_alarms: dict[str, list[str]] = {}
     if ids:

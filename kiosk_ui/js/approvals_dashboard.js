@@ -1,6 +1,6 @@
 // The supervisor's pending approvals on the duty dashboard: what is asked, for whom, by whom and why, with grant
 // and refuse. The supervisor decides in his own session (the server checks he is a supervisor); the list updates
-// from the live socket. Other staff see the list but no buttons.
+// from the live socket's approval deltas. Other staff see the list but no buttons.
 import { ApiError, get, post } from "./api.js";
 import { extend, t } from "./i18n.js";
 import "./measure.js"; // the measure names a pending decision shows
@@ -48,9 +48,8 @@ export function pendingApprovals(box, names) {
     const note = row.querySelector("[name=note]").value.trim();
     if (action === "refuse" && !note) { toast(t("aprd.need_note")); row.querySelector("[name=note]").focus(); return; }
     try {
-      await post(`/approvals/${a.id}/${action}`, note ? { note } : {});
+      apply(await post(`/approvals/${a.id}/${action}`, note ? { note } : {})); // the answer is the approval's row
       toast(t(action === "grant" ? "aprd.granted" : "aprd.refused"));
-      await refresh();
     } catch (err) {
       if (err instanceof ApiError && err.status !== 401) add(row, errorBox(err));
     }
@@ -76,5 +75,11 @@ export function pendingApprovals(box, names) {
     items = await get("/approvals?state=pending");
     render();
   }
-  return { refresh, render };
+  /** One approval's row from the live socket (approval.requested / approval.updated): the list keeps the pending. */
+  function apply(a) {
+    const rest = items.filter((x) => x.id !== a.id);
+    items = a.state === "pending" ? [a, ...rest] : rest;
+    render();
+  }
+  return { refresh, render, apply };
 }

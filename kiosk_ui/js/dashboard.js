@@ -1,6 +1,9 @@
 // The duty dashboard (值班看板): a floor view of every room with its occupants and their deadline countdowns
 // coloured by urgency, device status, open alarms with acknowledge/resolve, welfare checks due with a button to
-// record one, and a timeline replay of any stay. Everything updates from the live socket; nothing needs a reload.
+// record one, and a timeline replay of any stay. Everything updates from the live socket's typed deltas (page.js):
+// the lists are loaded once when the socket opens (and again only after a gap or a delta this page does not know);
+// each stay.updated, room.occupancy, alarm.* and approval.* replaces one entry, presence.moved moves a subject on the
+// live locations panel (sites with wristbands), and nothing is fetched again for them.
 import { ApiError, get, post } from "./api.js";
 import { pendingApprovals } from "./approvals_dashboard.js";
 import { has, lang, t } from "./i18n.js";
@@ -8,13 +11,14 @@ import "./rooms_i18n.js";
 import "./password.js";
 import "./rights_i18n.js";
 import { intervalText } from "./welfare.js";
-import { devices, loadDevices, startPage } from "./page.js";
+import { devices, loadDevices, startPage, upsert } from "./page.js";
 import { can } from "./session.js";
 import { hideSync, loadSync, onSyncEvent, redrawSync } from "./sync_panel.js";
 import { add, changed, clear, countdown, debounce, errorBox, fmtTime, h, serverNow, toast } from "./util.js";
 
 const $ = (sel) => document.querySelector(sel);
-const S = { rooms: [], stays: [], alarms: [], staff: [], replay: null, timer: null, names: new Map() };
+const S = { rooms: [], stays: [], alarms: [], staff: [], replay: null, timer: null, names: new Map(), all: [],
+  where: new Map(), resolved: new Set() }; // where: stay id -> its wristband's last room {room_id, at}
 const HOLDING = ["waiting", "sobering"];
 const GROUPS = [
   ["floor.interview", ["interrogation", "inquiry"]],
@@ -50,13 +54,12 @@ const approvals = pendingApprovals($("#approvals"), {
 
 async function loadAll() {
   const [rooms, stays, alarms] = await Promise.all([get("/rooms"), get("/stays?state=open"), get("/alarms?state=open")]);
-  S.rooms = rooms; S.stays = stays; S.alarms = alarms;
+  S.rooms = rooms; S.stays = stays; S.alarms = alarms; S.resolved.clear();
   if (!S.staff.length) S.staff = await get("/staff");
-  renderFloor(); renderAlarms(); renderBanner(); renderWelfare(); renderDevices(); renderStayPicker();
+  renderFloor(); renderAlarms(); renderBanner(); renderWelfare(); renderDevices(); renderWhere();
+  await loadStayPicker();
   await approvals.refresh();
 }
-
-const reload = debounce(() => loadAll().catch(() => {}), 200);
 
 // ---------------------------------------------------------------- floor
 function occupantRow(s) {
@@ -179,8 +182,7 @@ function renderAlarms() {
 async function alarmAct(row, path, body) {
   row.querySelector(".error-box")?.remove();
   try {
-    await post(path, body);
-    await loadAll();
+    applyAlarm(await post(path, body)); // the answer is the alarm's row, as its delta will be
   } catch (err) {
     if (err instanceof ApiError && err.status !== 401) add(row, errorBox(err));
   }
@@ -207,8 +209,7 @@ async function welfare(row, roomId, observation) {
   row.querySelector(".error-box")?.remove();
   try {
     await post(`/rooms/${roomId}/welfare-checks`, { observation });
-    toast(t("welfare.recorded"));
-    await loadAll();
+    toast(t("welfare.recorded")); // the room's next check and the late alarm's end come as deltas
   } catch (err) {
     if (err instanceof ApiError && err.status !== 401) add(row, errorBox(err));
   }
@@ -235,16 +236,21 @@ function renderDevices() {
 }
 
 // ---------------------------------------------------------------- timeline replay
-async function renderStayPicker() {
+async function loadStayPicker() {
+  S.all = S.stays;
+  try { S.all = await get("/stays?limit=100"); } catch { /* the open ones will do */ }
+  renderStayPicker();
+}
+
+function renderStayPicker() {
   const sel = $("#replay-stay");
-  let all = S.stays;
-  try { all = await get("/stays?limit=100"); } catch { /* the open ones will do */ }
   const known = S.names.size;
-  for (const x of all) S.names.set(x.id, x.subject.name);
+  for (const x of S.all) S.names.set(x.id, x.subject.name);
   if (S.names.size !== known) { renderAlarms(); renderBanner(); } // alarms of subjects who left: their names now
+  if (!changed("picker", [lang(), S.all.map((x) => [x.id, x.state, x.subject.name, x.case.case_no])]) && sel.childElementCount) return;
   const keep = S.replay?.stay.id || sel.value;
   add(clear(sel), h("option", { value: "" }, t("replay.pick")),
-    ...all.map((s) => h("option", { value: s.id, selected: s.id === keep }, `${s.subject.name} · ${s.case.case_no} · ${t(`state.${s.state}`)}`)));
+    ...S.all.map((s) => h("option", { value: s.id, selected: s.id === keep }, `${s.subject.name} · ${s.case.case_no} · ${t(`state.${s.state}`)}`)));
 }
 
 async function openReplay(stayId) {
@@ -297,14 +303,76 @@ function playReplay() {
   renderReplay();
 }
 
+// ---------------------------------------------------------------- live locations (wristbands)
+const hasWristbands = () => (devices.list || []).some((d) => d.kind === "wristband_reader");
+
+/** Which room each subject wearing a wristband was last seen in: names only, never a tag or an id. */
+function renderWhere() {
+  const panel = $("#where-panel");
+  panel.classList.toggle("hidden", !hasWristbands());
+  if (!hasWristbands()) return;
+  const rows = S.stays.filter((x) => S.where.has(x.id)).map((x) => [x, S.where.get(x.id)]);
+  if (!changed("where", [lang(), rows.map(([x, w]) => [x.id, x.subject.name, w.room_id, w.at]), S.rooms.length]) && $("#where").childElementCount) return;
+  const box = clear($("#where"));
+  if (!rows.length) { add(box, h("p.muted", {}, t("where.none"))); return; }
+  add(box, h("ul.where-list", {}, rows.map(([x, w]) => {
+    const r = roomById(w.room_id);
+    return h("li", { "data-stay": x.id, "data-room": w.room_id || "" },
+      h("strong", {}, x.subject.name), " · ", h("span.where-room", {}, r ? roomName(r) : t("where.unknown_room")),
+      w.at ? h("span.small.muted", {}, ` ${t("where.since")} ${fmtTime(w.at)}`) : null);
+  })));
+}
+
 // ---------------------------------------------------------------- live
+const renderLists = () => { renderFloor(); renderAlarms(); renderBanner(); renderWelfare(); renderWhere(); renderStayPicker(); };
+
+function applyStay(row) {
+  const open = row.state !== "exited";
+  S.stays = upsert(S.stays, row, open);
+  S.all = upsert(S.all, row);
+  S.names.set(row.id, row.subject.name);
+  if (!open) S.where.delete(row.id);
+  renderLists();
+  if (S.replay && row.id === S.replay.stay.id) { // its timeline: one stay's record, not a list
+    get(`/stays/${row.id}`).then((stay) => { const end = S.replay.at >= S.replay.stay.timeline.length - 1; S.replay.stay = stay; if (end) S.replay.at = stay.timeline.length - 1; renderReplay(); }).catch(() => {});
+  }
+}
+
+const ALARM_STATES = ["raised", "acknowledged", "resolved"];
+const alarmRank = (a) => [ALARM_STATES.indexOf(a.state), a.escalated ? 1 : 0, a.repeat_count || 0, a.occurrences || 0];
+const older = (a, b) => { const x = alarmRank(a); const y = alarmRank(b); const i = x.findIndex((v, k) => v !== y[k]); return i >= 0 && x[i] < y[i]; };
+
+function applyAlarm(alarm) {
+  const have = S.alarms.find((a) => a.id === alarm.id);
+  // a row read before the one shown (held while the lists reloaded, or an answer overtaken by its delta)
+  if ((have && older(alarm, have)) || S.resolved.has(alarm.id)) return;
+  if (alarm.state === "resolved") S.resolved.add(alarm.id);
+  S.alarms = upsert(S.alarms, alarm, alarm.state !== "resolved");
+  renderAlarms(); renderBanner(); renderFloor();
+}
+
+const reloadStaff = debounce(() => get("/staff").then((x) => { S.staff = x; renderAlarms(); }).catch(() => {}), 500);
+
 function onEvent(ev) {
   if (ev.type === "sync_status") { onSyncEvent(ev); return; }  // the sync panel only: nothing else to reload
-  if (ev.type === "device_availability" || ev.type === "device_event") { renderDevices(); renderFloor(); return; }
-  if (ev.type === "alarm_raised" && ev.data?.severity !== "critical") toast(`${t("alarm.new")}：${lang() === "en" ? ev.data?.title_en || "" : ev.data?.title || ""}`);
-  reload();
-  if (S.replay && ev.stay_id === S.replay.stay.id) {
-    get(`/stays/${ev.stay_id}`).then((stay) => { const end = S.replay.at >= S.replay.stay.timeline.length - 1; S.replay.stay = stay; if (end) S.replay.at = stay.timeline.length - 1; renderReplay(); }).catch(() => {});
+  if (ev.type === "device_availability" || ev.type === "device.availability" || ev.type === "device_event") {
+    renderDevices(); renderFloor(); renderWhere(); return;
+  }
+  switch (ev.type) {
+    case "stay.updated": applyStay(ev.stay); return;
+    case "stay.removed": S.stays = S.stays.filter((x) => x.id !== ev.stay_id); S.all = S.all.filter((x) => x.id !== ev.stay_id); S.where.delete(ev.stay_id); renderLists(); return;
+    case "room.occupancy": S.rooms = S.rooms.some((r) => r.id === ev.room.id) ? S.rooms.map((r) => (r.id === ev.room.id ? ev.room : r)) : [...S.rooms, ev.room]; renderFloor(); renderWelfare(); return;
+    case "alarm.raised":
+      if (ev.alarm.severity !== "critical") toast(`${t("alarm.new")}：${lang() === "en" ? ev.alarm.title_en || "" : ev.alarm.title || ""}`);
+      applyAlarm(ev.alarm); return;
+    case "alarm.updated": case "alarm.resolved": applyAlarm(ev.alarm); return;
+    case "approval.requested": case "approval.updated": approvals.apply(ev.approval); return;
+    case "presence.moved":
+      if (ev.stay_id) { S.where.set(ev.stay_id, { room_id: ev.room_id, at: ev.at }); renderWhere(); }
+      return;
+    default:
+      // the committed changes themselves: their deltas follow, so nothing to load; a new colleague's name is
+      if (ev.entity === "staff") reloadStaff();
   }
 }
 
@@ -321,8 +389,9 @@ if (WALL) document.body.classList.add("wall");
 
 startPage({
   onSignedIn: async () => { await loadAll(); await loadSync(); },
-  onLocked: () => { ["#floor", "#alarms", "#welfare", "#devices", "#replay-body", "#crit-banner", "#approvals"].forEach((s) => clear($(s))); $("#crit-banner").classList.remove("show"); syncSound($("#alarm-sound"), false); S.replay = null; hideSync(); },
+  onLocked: () => { ["#floor", "#alarms", "#welfare", "#devices", "#replay-body", "#crit-banner", "#approvals", "#where"].forEach((s) => clear($(s))); $("#crit-banner").classList.remove("show"); syncSound($("#alarm-sound"), false); S.replay = null; S.where.clear(); hideSync(); },
   onEvent,
-  onResync: () => { loadDevices().then(loadAll).then(loadSync).catch(() => {}); },
-  onLang: () => { renderFloor(); renderAlarms(); renderBanner(); renderWelfare(); renderDevices(); renderStayPicker(); renderReplay(); redrawSync(); approvals.render(); },
+  onHello: () => { S.where.clear(); }, // the socket tells where every wristband is right after its hello
+  onResync: () => loadDevices().then(loadAll).then(loadSync),
+  onLang: () => { renderFloor(); renderAlarms(); renderBanner(); renderWelfare(); renderDevices(); renderWhere(); renderStayPicker(); renderReplay(); redrawSync(); approvals.render(); },
 });

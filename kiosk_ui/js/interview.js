@@ -3,7 +3,7 @@
 import { ApiError, get, post } from "./api.js";
 import { lang, t } from "./i18n.js";
 import { ADULT_RELATIONS, requirements } from "./rights.js";
-import { deviceOnline, devices, startPage } from "./page.js";
+import { deviceOnline, devices, startPage, upsert } from "./page.js";
 import { can, currentStaff, holdIdleLockWhile } from "./session.js";
 import { add, clear, countdown, debounce, errorBox, field, fmtDuration, fmtTime, h, officerChecks, select, serverNow } from "./util.js";
 
@@ -14,19 +14,25 @@ const S = { room: null, stays: [], staff: [], stay: null, interview: null, rec: 
 const staffName = (id) => S.staff.find((p) => p.id === id)?.name || id;
 const roomLabel = () => (S.room ? (lang() === "en" ? S.room.name_en || S.room.name : S.room.name) : ROOM);
 
+/** The room and the open stays: loaded when the socket opens; after that the live deltas keep them. */
 async function load() {
   const [rooms, stays] = await Promise.all([get("/rooms"), get("/stays?state=open")]);
   if (!S.staff.length) S.staff = await get("/staff");
   S.room = rooms.find((r) => r.id === ROOM) || null;
   S.stays = stays;
-  const here = stays.find((s) => s.room_id === ROOM && s.state === "in_interview");
+  await loadHere();
+}
+
+/** The subject being interviewed in this room (his full record, with the interview), from the open stays. */
+async function loadHere() {
+  const here = S.stays.find((s) => s.room_id === ROOM && s.state === "in_interview");
   S.stay = here ? await get(`/stays/${here.id}`) : null;
   S.interview = S.stay ? [...S.stay.interviews].reverse().find((iv) => iv.room_id === ROOM && iv.state !== "ended") : null;
   if (S.rec && S.interview && S.rec.recording_id && S.rec.recording_id !== S.interview.recording_id) S.rec = null;
   render();
 }
 
-const reload = debounce(() => load().catch(() => {}), 150);
+const reloadHere = debounce(() => loadHere().catch(() => {}), 150);
 
 function recorderDevice() {
   const id = S.room?.recorder_id;
@@ -184,7 +190,17 @@ function onEvent(ev) {
     return;
   }
   if (ev.type === "device_availability") { render(); return; }
-  reload();
+  if (ev.type === "room.occupancy" && ev.room.id === ROOM) { S.room = ev.room; render(); return; }
+  if (ev.type === "stay.updated" || ev.type === "stay.removed") {
+    const id = ev.stay?.id || ev.stay_id;
+    const before = S.stays.find((x) => x.id === id);
+    S.stays = ev.type === "stay.removed" ? S.stays.filter((x) => x.id !== id) : upsert(S.stays, ev.stay, ev.stay.state !== "exited");
+    const after = S.stays.find((x) => x.id === id);
+    const mattersHere = (x) => x && x.room_id === ROOM && x.state === "in_interview";
+    if (S.stay?.id === id || mattersHere(before) || mattersHere(after)) reloadHere();
+    else if (!S.stay && (before?.state === "waiting") !== (after?.state === "waiting")) render(); // who may be picked
+  }
+  // the committed changes themselves need nothing: their deltas follow
 }
 
 // The terminal does not lock for idleness while the signed-in officer conducts the running interview here.

@@ -1,6 +1,7 @@
 // The registration kiosk: the ledger of open stays with deadline countdowns, and one panel that walks the selected
 // stay through its next step (registration, security check, face capture, property, placement, waiting-room
-// actions, temporary leave and return, extension, exit). Live events refresh the ledger and fill device data.
+// actions, temporary leave and return, extension, exit). The live socket's deltas keep the ledger and the rooms
+// (stay.updated, stay.removed, room.occupancy: nothing is loaded again for them); device events fill device data.
 import { ApiError, get, getToken, isMissing, post } from "./api.js";
 import { documentBar } from "./documents.js";
 import { approvalPanel } from "./approval.js";
@@ -9,7 +10,7 @@ import { basisClock, basisStartedAt, canTransfer, exitsFor, measureForm, overdue
 import { lang, t } from "./i18n.js";
 import "./password.js";
 import "./rights_i18n.js";
-import { deviceNote, deviceOnline, deviceState, findDevice, startPage } from "./page.js";
+import { deviceNote, deviceOnline, deviceState, findDevice, startPage, upsert } from "./page.js";
 import "./responsibility_i18n.js";
 import "./health_i18n.js";
 import { welfarePanel } from "./welfare.js";
@@ -63,13 +64,8 @@ async function loadStay(id, { keepForm = false } = {}) {
   else renderStayHead();
 }
 
-const refreshLedger = debounce(async () => {
-  try {
-    S.stays = await get("/stays?state=open");
-    S.rooms = await get("/rooms");
-    renderLedger();
-  } catch { /* the lock or the banner says why */ }
-}, 200);
+// The selected stay's full record (timeline, property, interviews) after a delta says it changed.
+const reloadSelected = debounce(() => { if (S.selected) loadStay(S.selected, { keepForm: true }).catch(() => {}); }, 150);
 
 // ---------------------------------------------------------------- ledger
 function renderLedger() {
@@ -160,8 +156,7 @@ async function act(where, path, body, { after = null, onError = null } = {}) {
     const res = await post(path, body);
     if (after) await after(res);
     else if (res && res.state) { S.stay = res; renderStay(); }
-    refreshLedger();
-    return res;
+    return res; // the ledger follows from the step's stay.updated
   } catch (err) {
     if (!(err instanceof ApiError)) throw err;
     if (err.status === 401) return null;
@@ -858,9 +853,17 @@ function onEvent(ev) {
     return;
   }
   if (ev.type === "device_availability") { onAvailability(ev); return; }
-  if (!ev.stay_id && ev.entity !== "stay") return; // room, device and staff events do not change the ledger
-  refreshLedger();
-  if (S.selected && ev.stay_id === S.selected) loadStay(S.selected, { keepForm: true }).catch(() => {});
+  if (ev.type === "stay.updated") {
+    S.stays = upsert(S.stays, ev.stay, ev.stay.state !== "exited");
+    renderLedger();
+    if (S.selected === ev.stay.id) reloadSelected();
+  } else if (ev.type === "stay.removed") {
+    S.stays = S.stays.filter((x) => x.id !== ev.stay_id);
+    renderLedger();
+  } else if (ev.type === "room.occupancy") {
+    S.rooms = S.rooms.some((r) => r.id === ev.room.id) ? S.rooms.map((r) => (r.id === ev.room.id ? ev.room : r)) : [...S.rooms, ev.room];
+  }
+  // the committed changes themselves need nothing: the deltas above follow each of them
 }
 
 document.getElementById("new-stay-btn").addEventListener("click", registrationForm);

@@ -2,7 +2,8 @@
 // sign-out), the connection banner, sign-in/idle lock, the live socket, device list, and a 1 s countdown tick.
 import { ApiError, get, isMissing } from "./api.js";
 import { applyI18n, lang, setLang, t } from "./i18n.js";
-import { Live } from "./live.js";
+import { ENDED, FORBIDDEN, Live } from "./live.js";
+import "./live_i18n.js";
 import { lock, refreshWho, startSession } from "./session.js";
 import { errorText, fmtTime, serverNow, setServerNow, tickCountdowns, toast } from "./util.js";
 
@@ -49,7 +50,36 @@ export function deviceNote(dev) {
   return st === "online" ? "" : t(`devstate.${st}`);
 }
 
+// The typed deltas of version 1 (docs/API.md "WebSocket"): a page applies them to what it holds. A delta of
+// another type or version is one this page does not understand: it loads its lists again instead.
+export const DELTAS = new Set(["stay.updated", "stay.removed", "room.occupancy", "alarm.raised", "alarm.updated",
+  "alarm.resolved", "approval.requested", "approval.updated", "presence.moved", "device.availability"]);
+export const isDelta = (ev) => typeof ev.type === "string" && ev.type.includes(".");
+const understood = (ev) => DELTAS.has(ev.type) && ev.v === 1;
+
+/** ``list`` with ``item`` in place of the entry with its id (added when new); without it when ``keep`` says no.
+ * An older copy (a lower ``version``, as a delta read before a reload may be) never replaces a newer one. */
+export function upsert(list, item, keep = true) {
+  const i = list.findIndex((x) => x.id === item.id);
+  if (i >= 0 && item.version !== undefined && list[i].version !== undefined && item.version < list[i].version) return list;
+  if (!keep) return i >= 0 ? list.filter((x) => x.id !== item.id) : list;
+  if (i >= 0) { const out = list.slice(); out[i] = item; return out; }
+  return [item, ...list];
+}
+
+/** The words that go with a socket the controller ended (4401, with the session's reason) or refused (4403). */
+export function endedReason(code, reason) {
+  if (code === FORBIDDEN) return "lock.forbidden";
+  if (code !== ENDED) return "lock.expired";
+  return { SESSION_ENDED: "lock.ended", ACCOUNT_DISABLED: "lock.disabled", KIOSK_REVOKED: "lock.kiosk_revoked" }[reason] || "lock.expired";
+}
+
 function applyDeviceEvent(ev) {
+  if (ev.type === "device.availability") {
+    const dev = ev.device || {};
+    applyDeviceEvent({ type: "device_availability", device_id: dev.id, kind: dev.kind, room_id: dev.room_id, availability: dev.availability });
+    return;
+  }
   if (ev.type === "device_availability") {
     const d = devices.byId.get(ev.device_id);
     if (d) d.availability = ev.availability;
@@ -64,8 +94,10 @@ function applyDeviceEvent(ev) {
 }
 
 /**
- * start({titleKey, kioskId, onSignedIn, onLocked, onEvent, onResync}) wires a screen up. onEvent gets every live
- * message (after device bookkeeping); onResync is called after a reconnect so the screen reloads its data.
+ * start({titleKey, kioskId, onSignedIn, onLocked, onEvent, onResync, onHello}) wires a screen up. onEvent gets every
+ * live message (after device bookkeeping); onResync (returning a promise) is called after a reconnect, a gap in the
+ * socket's numbering or a delta of an unknown type, so the screen loads its lists again; onHello when a socket
+ * opens (what it says next, e.g. where the wristbands are, is complete).
  */
 export function startPage(o) {
   // A refused or failed call nobody caught: a 401 already locked the screen; anything else is said in a toast.
@@ -75,10 +107,27 @@ export function startPage(o) {
     if (e.reason.status !== 401) toast(errorText(e.reason));
   });
   document.documentElement.lang = lang() === "en" ? "en" : "zh-CN";
+  // While the page (re)loads its lists, events wait and are applied after, in order, to what was loaded.
+  let loading = 0;
+  const held = [];
+  const deliver = (ev) => {
+    if (ev.type.startsWith("device_") || ev.type === "device.availability") applyDeviceEvent(ev);
+    if (isDelta(ev) && !understood(ev)) { reload(); return; }
+    o.onEvent(ev);
+  };
+  async function resync(load) {
+    loading += 1;
+    try { await load(); } finally {
+      loading -= 1;
+      if (!loading) for (const ev of held.splice(0)) deliver(ev);
+    }
+  }
+  const reload = () => resync(async () => { try { await o.onResync(); } catch { /* the banner or the lock says why */ } });
   const live = new Live({
-    onEvent: (ev) => { if (ev.type.startsWith("device_")) applyDeviceEvent(ev); o.onEvent(ev); },
-    onReconnect: () => o.onResync(),
-    onAuthFailed: () => lock("lock.expired"),
+    onEvent: (ev) => { if (loading) held.push(ev); else deliver(ev); },
+    onHello: () => o.onHello?.(),
+    onReconnect: reload,
+    onAuthFailed: (code, reason) => lock(endedReason(code, reason)),
   });
   document.addEventListener("click", (e) => {
     if (e.target.closest("[data-action=lang]")) {
@@ -101,10 +150,10 @@ export function startPage(o) {
       await syncClock().catch(() => {});
       await loadDevices().catch(() => loadDevices().catch(() => {}));
       live.start();
-      await o.onSignedIn(staff);
+      await resync(() => o.onSignedIn(staff));
       applyI18n();
     },
-    onLocked: (info) => { live.stop(); o.onLocked?.(info || {}); },
+    onLocked: (info) => { live.stop(); held.length = 0; o.onLocked?.(info || {}); },
   });
   return live;
 }

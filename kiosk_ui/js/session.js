@@ -105,11 +105,13 @@ function renderWho() {
   who.textContent = staff ? `${staff.name} · ${staff.roles.map((r) => t(`role.${r}`)).join("/")}` : "";
 }
 
+const SERVER_ENDED = new Set(["lock.expired", "lock.ended", "lock.disabled", "lock.kiosk_revoked"]);
+
 /** Locks the screen: the token is dropped (signed out on the server when still valid) and sign-in is shown. */
 export function lock(reasonKey) {
   const token = getToken();
   const who = staff ? staff.id : null;
-  if (token && reasonKey !== "lock.expired") {
+  if (token && !SERVER_ENDED.has(reasonKey)) { // a session the server already ended needs no sign-out
     api("POST", "/auth/logout", {}).catch(() => {});
   }
   setToken("");
@@ -130,7 +132,8 @@ export async function startSession(o) {
   opts = { kioskId: null, onSignedIn: () => {}, onLocked: () => {}, ...o };
   kioskIdentity();
   overlay();
-  onUnauthorized((err) => lock(err.code === "SESSION_EXPIRED" ? "lock.expired" : "lock.signin"));
+  // a request of the page that was already locked (its answer came after the lock) keeps the lock's own reason
+  onUnauthorized((err) => { if (staff) lock(err.code === "SESSION_EXPIRED" ? "lock.expired" : "lock.signin"); });
   for (const ev of ["pointerdown", "keydown", "touchstart", "wheel"]) {
     document.addEventListener(ev, () => { lastTouch = Date.now(); }, { capture: true, passive: true });
   }
