@@ -5,6 +5,7 @@ test below the site threshold. Each refusal: status, stable code, nothing writte
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from controller.domain.actor import Actor
@@ -199,3 +200,31 @@ async def test_the_site_may_turn_the_breath_test_off(api, recorder, container):
     stay = await walk(api, body=registration(flags={"intoxicated": True}), room="sober-1")
     status, got = await api.post(f"/api/v1/stays/{stay['id']}/interviews", TWO, as_="1001")
     assert status == 201, got
+
+
+async def test_the_devicebus_knows_the_visitor_tag_and_where_the_reader_saw_it(api, recorder, container):
+    """The production devicebus fed the wristband reader's own events (the hardware edge): the issued visitor tag
+    is not an unknown tag, and its reports are what proves the adult present."""
+    import asyncio
+
+    from controller.devicebus import DeviceBus
+    from devices.wristband_reader.adapter import TagAbsent, TagPresent
+
+    stay = await minor(api)
+    a = await record_adult(api, stay["id"])
+    bus = DeviceBus(container)
+    await bus.refresh_tags()
+    assert bus.tag_owner["tag-visitor-01"] == ("visitor", a["id"])
+    bus.on_device_event(TagPresent(device_id="band-int-1", kind="wristband_reader", tag_id="tag-visitor-01",
+                                   zone="int-1", rssi=-50.0, event_id="e-1"))
+    await asyncio.sleep(0)  # the coalesced rule-8 check the event scheduled (call_soon) runs
+    await bus.check_rooms({"int-1"})
+    _, alarms = await api.get("/api/v1/alarms?state=open")
+    assert not [x for x in alarms if x["kind"] == "unknown_tag"], alarms
+    status, got = await api.post(f"/api/v1/stays/{stay['id']}/interviews", TWO, as_="1001")
+    assert status == 201, got
+    bus.on_device_event(TagAbsent(device_id="band-int-1", kind="wristband_reader", tag_id="tag-visitor-01",
+                                  zone="int-1", event_id="e-2"))
+    assert not container.sightings.seen_in("tag-visitor-01", "int-1", container.clock.now(), timedelta(seconds=300))
+    for t in list(bus._tasks):  # let the bus's own writes finish before the database closes
+        await t
