@@ -55,8 +55,12 @@ def _check(session: Session, ctx: SiteContext, stay_id: str, cmd: StartInterview
         staff(session, oid, role="case_officer", field="officer_ids")
     inline = cmd.appropriate_adult.model_dump() if cmd.appropriate_adult else None
     recorded = safeguards_svc.current_adult(session, stay.id) if stay.is_minor else None
-    adult = inline or ({"name": recorded.name, "relation": recorded.relation, "id_number": recorded.id_number,
-                        "contact": recorded.contact} if recorded else None)
+    adult = ({"name": recorded.name, "relation": recorded.relation, "id_number": recorded.id_number,
+              "contact": recorded.contact} if recorded else inline)
+    if recorded and inline and "".join(inline["name"].split()) != "".join(recorded.name.split()):
+        # the adult whose presence is proven is the one recorded on the stay, not another name typed here
+        raise RuleViolation("APPROPRIATE_ADULT_MISMATCH", "所填合适成年人与已登记的不一致",
+                            "the appropriate adult given is not the one recorded on the stay")
     check_interview(stay.role, room.kind, cmd.officer_ids, stay.is_minor, adult is not None,
                     _room_busy(session, room.id))
     # a female staff member counts only when she proved herself (her session here, or her own step-up), never

@@ -228,3 +228,15 @@ async def test_the_devicebus_knows_the_visitor_tag_and_where_the_reader_saw_it(a
     assert not container.sightings.seen_in("tag-visitor-01", "int-1", container.clock.now(), timedelta(seconds=300))
     for t in list(bus._tasks):  # let the bus's own writes finish before the database closes
         await t
+
+
+async def test_another_adult_typed_in_is_not_the_recorded_one(api, recorder, container):
+    stay = await minor(api)
+    await record_adult(api, stay["id"])
+    container.sightings.saw("tag-visitor-01", "int-1", container.clock.now())
+    other = {**ADULT, "name": "李四"}
+    await refused(api, f"/api/v1/stays/{stay['id']}/interviews", {**TWO, "appropriate_adult": other},
+                  "APPROPRIATE_ADULT_MISMATCH", as_="1001", stay_id=stay["id"])
+    status, got = await api.post(f"/api/v1/stays/{stay['id']}/interviews", {**TWO, "appropriate_adult": ADULT},
+                                 as_="1001")
+    assert status == 201, got
