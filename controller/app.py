@@ -19,6 +19,7 @@ from .api.routes import documents as documents_routes
 from .api.routes import duty as duty_routes
 from .api.routes import notifications as notification_routes
 from .api.routes import reports as reports_routes
+from .api.routes import safeguards as safeguards_routes
 from .api.routes import search as search_routes
 from .container import Container
 from .domain.errors import RuleViolation
@@ -65,6 +66,7 @@ def create_app(container: Container, *, start_background: bool = True) -> FastAP
     app.include_router(custody.router)
     app.include_router(health.router)
     app.include_router(duty_routes.router)
+    app.include_router(safeguards_routes.router)
     for extra in container.extras.get("routers", []):
         app.include_router(extra)
 

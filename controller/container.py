@@ -13,6 +13,7 @@ from .scheduler import Scheduler
 from .services import rooms
 from .services.context import SiteContext
 from .services.ports import LockerPort, NoLockerBoard, NoRecorder, RecorderPort
+from .services.sightings import TagSightings
 from .settings import Settings, SiteConfig, load_site
 from .store.db import Database
 
@@ -35,6 +36,7 @@ class Container:
     recorder: RecorderPort = field(default_factory=NoRecorder)
     lockers: LockerPort = field(default_factory=NoLockerBoard)
     extras: dict[str, Any] = field(default_factory=dict)
+    sightings: TagSightings = field(default_factory=TagSightings)  # tags the wristband readers reported
 
     @property
     def fake_clock(self) -> FakeClock | None:

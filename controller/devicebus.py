@@ -29,7 +29,7 @@ from .services import alarms, interviews
 from .services.common import OPEN
 from .services.ports import RecordingNotConfirmed
 from .store.db import UnitOfWork
-from .store.tables import Alarm, Interview, Locker, Staff, Stay
+from .store.tables import Alarm, AppropriateAdultRecord, Interview, Locker, Staff, Stay
 
 log = logging.getLogger(__name__)
 SYSTEM = Actor.system("devicebus")
@@ -363,6 +363,7 @@ class DeviceBus:
         now = self.c.clock.now()
         old = self.tags.get(ev.tag_id)
         self.tags[ev.tag_id] = Tag(ev.tag_id, ev.zone, now)
+        self.c.sightings.saw(ev.tag_id, ev.zone, now)  # e.g. an appropriate adult proven present in a room
         if old is None or old.zone != ev.zone:
             owner = self.tag_owner.get(ev.tag_id)
             self.c.hub.publish([{"type": "location", "tag_id": ev.tag_id, "zone": ev.zone,
@@ -380,6 +381,7 @@ class DeviceBus:
             self._schedule_check()
 
     def _on_TagAbsent(self, ev: Any) -> None:
+        self.c.sightings.gone(ev.tag_id, ev.zone)
         cur = self.tags.get(ev.tag_id)
         if cur is not None and cur.zone == ev.zone:
             del self.tags[ev.tag_id]
@@ -411,6 +413,12 @@ class DeviceBus:
                                 "allowed": frozenset(r for r in (st.room_id, st.waiting_room_id) if r)}
             for p in s.exec(select(Staff).where(Staff.tag_id != None)).all():  # noqa: E711
                 owners[p.tag_id] = ("officer" if "case_officer" in p.roles else "staff", p.id)
+            # a visitor tag issued to an appropriate adult is known (not an unknown tag), and is neither subject
+            # nor staff for rule 8
+            for a in s.exec(select(AppropriateAdultRecord).where(AppropriateAdultRecord.tag_id != None,  # noqa: E711
+                                                                 AppropriateAdultRecord.left_at == None)).all():  # noqa: E711
+                if a.stay_id in stays:  # the tag goes back with the stay's exit
+                    owners[str(a.tag_id)] = ("visitor", a.id)
             return owners, stays
 
         self.tag_owner, self._stays = await self.c.db.read(load)
@@ -467,7 +475,8 @@ class DeviceBus:
         t = ev.get("type")
         if t in ("stay_registered", "stay_exited", "stay_placed", "interview_started", "interview_ended",
                  "activity_started", "activity_ended", "temporary_leave_started", "stay_searched_on_return",
-                 "correction", "staff_tag_set", "exit_started"):
+                 "correction", "staff_tag_set", "exit_started", "appropriate_adult_recorded",
+                 "appropriate_adult_left"):
             self._spawn(self._after_stay_change(ev))
         elif t in ("alarm_raised", "alarm_acknowledged", "alarm_resolved", "alarm_escalated"):
             if t == "alarm_resolved" and (ev.get("data") or {}).get("kind") == "unknown_tag":

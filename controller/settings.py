@@ -238,6 +238,17 @@ class TlsConfig(_Strict):
         return self
 
 
+class SafeguardsConfig(_Strict):
+    """Site policy for a vulnerable subject's interview (services/interview_safeguards.py). ``breath_test``: an
+    intoxicated subject is interviewed only after a breath reading below ``breath_threshold_mg_100ml`` (GB 19522:
+    20 mg/100 ml is where drinking starts to count). ``adult_presence_window_s``: how recently the appropriate
+    adult's visitor tag must have been reported in the interview room."""
+
+    breath_test: bool = True
+    breath_threshold_mg_100ml: float = Field(default=20, gt=0, le=200)
+    adult_presence_window_s: int = Field(default=300, ge=10, le=3600)
+
+
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 
 
@@ -321,6 +332,7 @@ class SiteConfig(_Strict):
     tls: TlsConfig = TlsConfig()
     storage_locations: list[StorageLocation] = []
     welfare: WelfareConfig = WelfareConfig()
+    safeguards: SafeguardsConfig = SafeguardsConfig()
 
     @model_validator(mode="after")
     def _references(self) -> SiteConfig:

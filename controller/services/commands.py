@@ -11,6 +11,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 from pydantic_core import PydanticCustomError
 
+from ..auth import StepUpIn
 from ..domain.identity import OFFENCE_CATEGORIES
 from ..domain.rules import LEGAL_BASES
 
@@ -172,6 +173,10 @@ class StartInterview(_Cmd):
     officer_ids: Annotated[list[Id], Field(max_length=10)]
     appropriate_adult: AppropriateAdult | None = None
     interpreter: Annotated[str, Field(max_length=60)] | None = None
+    # where the room has no wristband reader: the signed-in officer confirms the appropriate adult is here
+    adult_present_confirmed: bool = False
+    # a female minor: the female staff member present proves herself (her card + PIN or police no. + password)
+    female_staff_step_up: StepUpIn | None = None
 
 
 class InterviewNote(_Cmd):

@@ -12,16 +12,19 @@ from sqlmodel import Session, select
 from ..domain.actor import Actor
 from ..domain.errors import NotFound, RuleViolation
 from ..domain.rules import check_interview, check_sampler, check_vulnerable
+from ..domain.safeguards import check as check_safeguards
 from ..domain.stay import StayState, next_state
 from ..store.db import Database, UnitOfWork
-from ..store.tables import Activity, Interview, Stay
+from ..store.tables import Activity, Interview, InterviewSafeguards, Stay
 from . import alarms
+from . import interview_safeguards as safeguards_svc
 from .attendance import check_attendance
 from .commands import EndActivity, InterviewNote, StartActivity, StartInterview
 from .common import load_stay, move, staff
 from .context import SiteContext
 from .overrun import ensure_within_deadline
 from .ports import RecorderPort
+from .sightings import TagSightings
 
 log = logging.getLogger(__name__)
 
@@ -39,38 +42,61 @@ def _room_busy(session: Session, room_id: str) -> bool:
                                                    Interview.state != "ended")).first() is not None
 
 
-def _check(session: Session, ctx: SiteContext, stay_id: str, cmd: StartInterview, now: datetime) -> Stay:
+def _check(session: Session, ctx: SiteContext, stay_id: str, cmd: StartInterview, now: datetime,
+           actor_id: str = "", sightings: TagSightings | None = None,
+           stepped_up: str | None = None) -> tuple[Stay, dict[str, Any] | None, dict[str, Any]]:
+    """Every rule of an interview's start; returns the stay, the appropriate adult who attends (typed in, or the
+    one recorded on the stay) and how each safeguard was met."""
     stay = load_stay(session, stay_id)
     next_state(StayState(stay.state), "interview_start")  # rule 2: search and collection come first
     ensure_within_deadline(stay, now, "interview")
     room = ctx.room(cmd.room_id)
-    officers = [staff(session, oid, role="case_officer", field="officer_ids") for oid in dict.fromkeys(cmd.officer_ids)]
-    check_interview(stay.role, room.kind, cmd.officer_ids, stay.is_minor, cmd.appropriate_adult is not None,
+    for oid in dict.fromkeys(cmd.officer_ids):
+        staff(session, oid, role="case_officer", field="officer_ids")
+    inline = cmd.appropriate_adult.model_dump() if cmd.appropriate_adult else None
+    recorded = safeguards_svc.current_adult(session, stay.id) if stay.is_minor else None
+    adult = ({"name": recorded.name, "relation": recorded.relation, "id_number": recorded.id_number,
+              "contact": recorded.contact} if recorded else inline)
+    if recorded and inline and "".join(inline["name"].split()) != "".join(recorded.name.split()):
+        # the adult whose presence is proven is the one recorded on the stay, not another name typed here
+        raise RuleViolation("APPROPRIATE_ADULT_MISMATCH", "所填合适成年人与已登记的不一致",
+                            "the appropriate adult given is not the one recorded on the stay")
+    check_interview(stay.role, room.kind, cmd.officer_ids, stay.is_minor, adult is not None,
                     _room_busy(session, room.id))
-    check_vulnerable(stay.is_minor, stay.sex, bool((stay.flags or {}).get("needs_interpreter")),
-                     cmd.appropriate_adult.model_dump() if cmd.appropriate_adult else None,
-                     [o.sex for o in officers], cmd.interpreter)
+    # a female staff member counts only when she proved herself (her session here, or her own step-up), never
+    # because a name was ticked (《刑事诉讼法》第281条第3款)
+    female = safeguards_svc.female_proven(session, actor_id, stepped_up)
+    check_vulnerable(stay.is_minor, stay.sex, bool((stay.flags or {}).get("needs_interpreter")), adult,
+                     ["female"] if female else [], cmd.interpreter)
+    f, how = safeguards_svc.facts(session, ctx, sightings or TagSightings(), stay, room.id, now, actor_id=actor_id,
+                                  officer_ids=list(cmd.officer_ids), inline_adult=inline,
+                                  confirmed=cmd.adult_present_confirmed, interpreter=cmd.interpreter,
+                                  female_staff_id=female)
+    check_safeguards(f)
     check_attendance(session, cmd)
-    return stay
+    return stay, adult, how
 
 
 async def start(db: Database, ctx: SiteContext, recorder: RecorderPort, actor: Actor, stay_id: str,
-                cmd: StartInterview) -> dict[str, Any]:
+                cmd: StartInterview, sightings: TagSightings | None = None,
+                stepped_up: str | None = None) -> dict[str, Any]:
+    """``stepped_up``: the staff member the route proved by ``cmd.female_staff_step_up`` (never a named id)."""
     now = db.clock.now()
-    await db.read(lambda s: _check(s, ctx, stay_id, cmd, now))
+    await db.read(lambda s: _check(s, ctx, stay_id, cmd, now, actor.id, sightings, stepped_up))
     recording_id = await recorder.start(cmd.room_id, stay_id)  # rule 3: no confirmation, no interview
 
     def write(uow: UnitOfWork) -> dict[str, Any]:
-        stay = _check(uow.session, ctx, stay_id, cmd, uow.now)
+        stay, adult, how = _check(uow.session, ctx, stay_id, cmd, uow.now, actor.id, sightings, stepped_up)
         iv = Interview(id=f"iv-{uuid.uuid4().hex[:12]}", stay_id=stay.id, room_id=cmd.room_id,
-                       officer_ids=list(dict.fromkeys(cmd.officer_ids)),
-                       appropriate_adult=cmd.appropriate_adult.model_dump() if cmd.appropriate_adult else None,
+                       officer_ids=list(dict.fromkeys(cmd.officer_ids)), appropriate_adult=adult,
                        interpreter=cmd.interpreter, recording_id=recording_id, started_at=uow.now)
         uow.session.add(iv)
+        if how:
+            uow.session.add(InterviewSafeguards(interview_id=iv.id, stay_id=stay.id, data=how))
         move(uow, stay, "interview_start", "interview_started",
              {"interview_id": iv.id, "room_id": cmd.room_id, "recording_id": recording_id,
               "officer_ids": iv.officer_ids, "appropriate_adult": _adult_view(iv.appropriate_adult),
-              "interpreter": iv.interpreter},
+              "interpreter": iv.interpreter, **({"safeguards": how} if how else {})},
              room_id=cmd.room_id, placed_at=uow.now)
         return {"interview_id": iv.id, "recording_id": recording_id}
 

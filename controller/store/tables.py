@@ -422,3 +422,30 @@ class DutyAssignment(SQLModel, table=True):
     assigned_at: datetime = _ts(nullable=False)
     ended_by: str | None = None
     ended_at: datetime | None = _ts(nullable=True)
+
+
+class AppropriateAdultRecord(SQLModel, table=True):
+    """A minor's appropriate adult (法定代理人/合适成年人) at the centre for a stay: who, in what capacity, how to reach
+    them, and the visitor tag issued to them where the site has wristbands (services/appropriate_adults.py)."""
+
+    __tablename__ = "appropriate_adult"
+    id: str = Field(primary_key=True)
+    stay_id: str = Field(index=True)
+    name: str
+    relation: str  # one of domain.rules.ADULT_RELATIONS
+    id_number: str
+    contact: str
+    tag_id: str | None = Field(default=None, index=True)  # the visitor tag, handed back when they leave
+    arrived_at: datetime = _ts(nullable=False)
+    left_at: datetime | None = _ts(nullable=True)
+    recorded_by: str
+
+
+class InterviewSafeguards(SQLModel, table=True):
+    """How each safeguard of a vulnerable subject was met when an interview started (who proved the female staff
+    presence, how the appropriate adult's presence was proven, which breath reading counted)."""
+
+    __tablename__ = "interview_safeguards"
+    interview_id: str = Field(primary_key=True)
+    stay_id: str = Field(index=True)
+    data: dict[str, Any] = _json(dict)

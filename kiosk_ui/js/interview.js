@@ -2,14 +2,14 @@
 // recording status live, elapsed time and the stay's deadline countdown, and start / pause / resume / end.
 import { ApiError, get, post } from "./api.js";
 import { lang, t } from "./i18n.js";
-import { ADULT_RELATIONS, requirements } from "./rights.js";
+import { adultSection, allMet, breathLine, femaleSection, loadRequirements, requirementList } from "./safeguards.js";
 import { deviceOnline, devices, startPage, upsert } from "./page.js";
 import { can, currentStaff, holdIdleLockWhile } from "./session.js";
-import { add, clear, countdown, debounce, errorBox, field, fmtDuration, fmtTime, h, officerChecks, select, serverNow } from "./util.js";
+import { add, clear, countdown, debounce, errorBox, field, fmtDuration, fmtTime, h, officerChecks, serverNow } from "./util.js";
 
 const $ = (sel) => document.querySelector(sel);
 const ROOM = new URLSearchParams(location.search).get("room") || "int-1";
-const S = { room: null, stays: [], staff: [], stay: null, interview: null, rec: null, confirmEnd: null };
+const S = { room: null, stays: [], staff: [], stay: null, interview: null, rec: null, confirmEnd: null, draft: {}, reqs: null };
 
 const staffName = (id) => S.staff.find((p) => p.id === id)?.name || id;
 const roomLabel = () => (S.room ? (lang() === "en" ? S.room.name_en || S.room.name : S.room.name) : ROOM);
@@ -28,6 +28,10 @@ async function loadHere() {
   const here = S.stays.find((s) => s.room_id === ROOM && s.state === "in_interview");
   S.stay = here ? await get(`/stays/${here.id}`) : null;
   S.interview = S.stay ? [...S.stay.interviews].reverse().find((iv) => iv.room_id === ROOM && iv.state !== "ended") : null;
+  // the chosen subject's safeguards, fresh on every update (a visitor tag walking in changes them)
+  if (!S.interview && S.draft.stay_id && stays.some((s) => s.id === S.draft.stay_id && s.state === "waiting")) {
+    S.reqs = await loadRequirements(S.draft.stay_id, ROOM).catch(() => S.reqs);
+  }
   if (S.rec && S.interview && S.rec.recording_id && S.rec.recording_id !== S.interview.recording_id) S.rec = null;
   render();
 }
@@ -72,7 +76,7 @@ function render() {
       h("div.clockbox", {}, h("div.label", {}, t("stay.deadline")), h("div.value", {}, countdown(s.deadline_at)))),
     h("div.panel", {}, h("h3", {}, t("iv.officers")),
       h("ul.officers", {}, iv.officer_ids.map((id) => h("li", {}, staffName(id)))),
-      iv.appropriate_adult ? h("p", {}, `${t("iv.adult")}：${iv.appropriate_adult.name}（${iv.appropriate_adult.relation}）`) : null,
+      iv.appropriate_adult ? h("p", {}, `${t("iv.adult")}：${iv.appropriate_adult.name}（${t(`adult_rel.${iv.appropriate_adult.relation}`)}）`) : null,
       h("p.small.muted", {}, `${t("iv.started")} ${fmtTime(iv.started_at)}${iv.gaps?.length ? ` · ${t("iv.gaps")} ${iv.gaps.length}` : ""}`)),
     iv.state === "paused" && !iv.recording_id ? failureGuide() : null,
     controls(iv));
@@ -139,47 +143,65 @@ function startForm(main) {
   const officers = S.staff.filter((p) => p.active !== false && p.roles.includes("case_officer"));
   const f = h("form#start-form.panel", { onsubmit: (e) => e.preventDefault() });
   if (!can("interview")) { add(main, h("div.panel", {}, h("h2", {}, t("iv.empty")), h("p.muted", {}, t("role.view_only")))); return; }
-  const relations = ADULT_RELATIONS.map((r) => ({ value: r, label: t(`adult_rel.${r}`) }));
-  const adult = h("div#adult.hidden", {}, h("div.grid2", {},
-    field(t("iv.adult_name"), h("input", { name: "adult_name" })),
-    field(t("iv.adult_relation"), select("adult_relation", relations, { empty: t("form.choose") })),
-    field(t("rights.adult_id_number"), h("input", { name: "adult_id_number", maxlength: 18, autocomplete: "off" })),
-    field(t("rights.adult_contact"), h("input", { name: "adult_contact", inputmode: "tel" }))));
-  // what the law requires for this subject, shown before the start (CPL arts. 9, 121, 281)
-  const needs = h("div#iv-requirements");
+  // what the officer fills in lives in S.draft, so a live update that redraws the terminal keeps it
+  const d = S.draft;
+  const stay = waiting.find((x) => x.id === d.stay_id) || null;
   const subject = h("select", { name: "stay_id", "data-field": "stay_id" }, h("option", { value: "" }, t("form.choose")),
-    ...waiting.map((s) => h("option", { value: s.id }, `${s.subject.name} · ${t(`role.${s.role}`)} · ${s.case.case_no}`)));
-  subject.addEventListener("change", () => {
+    ...waiting.map((s) => h("option", { value: s.id, selected: s.id === d.stay_id }, `${s.subject.name} · ${t(`role.${s.role}`)} · ${s.case.case_no}`)));
+  subject.addEventListener("change", async () => {
     const s = waiting.find((x) => x.id === subject.value);
-    adult.classList.toggle("hidden", !s?.subject.is_minor);
-    clear(needs);
-    const reqs = requirements(s);
-    if (reqs.length) add(needs, h("div.panel.notice", {}, h("h3", {}, t("rights.requirements")), h("ul", {}, reqs.map((k) => h("li", {}, t(k))))));
-    f.querySelectorAll("input[name=officer]").forEach((cb) => { cb.checked = !!s && s.case_officer_ids.includes(cb.value); });
+    S.draft = { stay_id: subject.value, officers: s ? [...s.case_officer_ids] : [] };
+    S.reqs = null;
+    if (s) S.reqs = await loadRequirements(s.id, ROOM).catch(() => null);
+    render();
   });
+  const picks = officerChecks(officers);
+  picks.querySelectorAll("input[name=officer]").forEach((cb) => {
+    cb.checked = (d.officers || []).includes(cb.value);
+    cb.addEventListener("change", () => { d.officers = [...f.querySelectorAll("input[name=officer]:checked")].map((i) => i.value); update(); });
+  });
+  const interpreter = h("input", { name: "interpreter", value: d.interpreter || "",
+    oninput: (e) => { d.interpreter = e.target.value; update(); } });
+  const req = stay && S.reqs && S.reqs.stay_id === stay.id ? S.reqs : null;
+  const me = currentStaff();
+  const chosen = () => d.officers || [];
+  // what the law requires for this subject, each with its state, before the start (CPL arts. 9, 121, 281)
+  const list = req ? requirementList(req, d, me, chosen) : null;
+  const startBtn = h("button.primary", { type: "button", "data-action": "start", onclick: async () => {
+    f.querySelector(".error-box")?.remove();
+    if (!subject.value) { f.prepend(h("div.error-box", { role: "alert" }, t("iv.need_subject"))); return; }
+    const body = { room_id: ROOM, officer_ids: chosen() };
+    if (d.interpreter?.trim()) body.interpreter = d.interpreter.trim();
+    if (d.adult_confirmed && req?.adult_presence === "officer_confirmed") body.adult_present_confirmed = true;
+    if (d.female_no?.trim() && d.female_pw) body.female_staff_step_up = { police_no: d.female_no.trim(), password: d.female_pw };
+    try {
+      await post(`/stays/${subject.value}/interviews`, body);
+      S.draft = {}; S.reqs = null;
+      await load();
+    } catch (err) { if (err instanceof ApiError && err.status !== 401) f.prepend(errorBox(err)); }
+  } }, t("iv.start"));
+  const blocked = h("p.small.muted#sg-blocked", {}, t("sg.start_blocked"));
+  function update() {
+    list?.refresh();
+    const ok = !!stay && !!req && allMet(req, d, me, chosen());
+    startBtn.disabled = !ok;
+    blocked.classList.toggle("hidden", ok);
+  }
+  const reloadReqs = async () => { S.reqs = await loadRequirements(stay.id, ROOM).catch(() => S.reqs); render(); };
   add(f, h("h2", {}, t("iv.start_title")),
     waiting.length ? null : h("p.muted", {}, t("iv.nobody_waiting")),
     field(t("iv.subject"), subject),
-    needs,
+    list ? list.box : null,
     h("h3", {}, t("iv.officers_pick")),
-    officerChecks(officers),
-    adult,
-    field(t("iv.interpreter"), h("input", { name: "interpreter" })),
+    picks,
+    req && stay.subject.is_minor ? adultSection(stay.id, req, d, update, reloadReqs) : null,
+    req ? femaleSection(req, d, update) : null,
+    req ? breathLine(req) : null,
+    field(t("iv.interpreter"), interpreter),
     h("p.small.muted", {}, t("iv.needs_recorder")),
-    h("div.row.actions", {}, h("button.primary", { type: "button", "data-action": "start", onclick: async () => {
-      f.querySelector(".error-box")?.remove();
-      const body = { room_id: ROOM, officer_ids: [...f.querySelectorAll("input[name=officer]:checked")].map((i) => i.value) };
-      if (!adult.classList.contains("hidden") && f.adult_name.value.trim()) {
-        body.appropriate_adult = { name: f.adult_name.value.trim(), relation: f.adult_relation.value,
-          id_number: f.adult_id_number.value.trim(), contact: f.adult_contact.value.trim() };
-      }
-      if (f.interpreter.value.trim()) body.interpreter = f.interpreter.value.trim();
-      if (!subject.value) { f.prepend(h("div.error-box", { role: "alert" }, t("iv.need_subject"))); return; }
-      try {
-        await post(`/stays/${subject.value}/interviews`, body);
-        await load();
-      } catch (err) { if (err instanceof ApiError && err.status !== 401) f.prepend(errorBox(err)); }
-    } }, t("iv.start"))));
+    blocked,
+    h("div.row.actions", {}, startBtn));
+  update();
   add(main, f);
 }
 

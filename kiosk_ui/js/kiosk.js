@@ -5,6 +5,7 @@
 import { ApiError, get, getToken, isMissing, post } from "./api.js";
 import { documentBar } from "./documents.js";
 import { approvalPanel } from "./approval.js";
+import { notificationForm } from "./notify.js";
 import { checkPastStays, clearSearch, mountSearch, watchPastStays } from "./search.js";
 import { basisClock, basisStartedAt, canTransfer, exitsFor, measureForm, overdueNote, transferForm } from "./measure.js";
 import { lang, t } from "./i18n.js";
@@ -634,6 +635,7 @@ function waitingActions(body, s) {
     ["exit", "intake", exitStartForm],
     ...(canTransfer(s) ? [["transfer", "intake", (area, st) => transferForm(area, st, act, S.staff)]] : []),
     ["care", "guard", careForm],
+    ["notify", "intake", (area, st) => notificationForm(area, st, staffName)],
   ].filter(([, cap]) => can(cap));
   const area = h("div#action-area");
   add(body, h("h2", {}, `${t("wait.title")} · ${roomName(s.room_id)}`),
@@ -758,6 +760,10 @@ function exitForm(body, s) {
       } else if (sel.value === "seized" || sel.value === "destroyed") {
         add(extra, field(t("exit.document_no"), h("input", { name: "document_no" })));
       }
+      // a dangerous or case-related item goes back only with a supervisor's item_return approval for it
+      if (["returned", "handed_to_family"].includes(sel.value) && ["dangerous", "case_related"].includes(it.category)) {
+        add(extra, itemReturnApproval(s, it));
+      }
     });
     return h("div.exit-item.panel", { "data-item": it.id },
       h("div.row", {}, h("strong", {}, `${it.description} × ${it.quantity}`), h("span.badge", {}, t(`cat.${it.category}`)),
@@ -797,6 +803,8 @@ function exitForm(body, s) {
         const it = { item_id: r.dataset.item, disposition: d };
         if (d === "handed_to_family") it.receiver = { name: r.querySelector("[name=receiver_name]").value.trim(), id_number: r.querySelector("[name=receiver_id]").value.trim() };
         if (d === "seized" || d === "destroyed") it.document_no = r.querySelector("[name=document_no]").value.trim();
+        const granted = (S.itemApprovals || {})[it.item_id];
+        if (granted && ["returned", "handed_to_family"].includes(d)) it.approval_id = granted;
         items.push(it);
       }
       if (!canvas.hasInk()) { showLocalError(f, "exit.need_signature"); return null; }
@@ -810,6 +818,18 @@ function exitForm(body, s) {
     }));
   f.checker_id.addEventListener("change", () => { S.exitChecker = f.checker_id.value; });
   add(body, f);
+}
+
+/** The item_return approval of one item at exit: asked for here, granted by a supervisor here (step-up) or on his
+ * dashboard; once granted the item's return carries it. A granted one survives a redraw of the form. */
+function itemReturnApproval(s, it) {
+  const done = (S.itemApprovals ||= {})[it.id];
+  const okLine = () => h("p.ok-box.small.item-approved", {}, t("exit.item_approved"));
+  if (done) return okLine();
+  const holder = h("div.item-approval");
+  holder.append(approvalPanel({ kind: "item_return", stayId: s.id, terms: () => ({ item_id: it.id }),
+    reason: () => "", onGranted: async (id) => { S.itemApprovals[it.id] = id; holder.replaceChildren(okLine()); } }));
+  return holder;
 }
 
 /** Finger/pen/mouse drawing on a canvas through pointer events (works with touch; no hover needed). */

@@ -7,6 +7,7 @@ import pytest
 
 from controller.auth import create_staff
 from controller.store.db import Actor
+from tests.api.readers import without_readers
 from tests.api.test_rules import refused
 from tests.conftest import PASSWORD, registration, walk
 
@@ -20,7 +21,9 @@ def fourth_officer(container):
 async def two_waiting(api, minor: bool = False):
     birth = "2010-05-01" if minor else "1990-03-07"
     a = await walk(api, room="wait-1", body=registration(case_no="C-1", birth=birth))
-    b = await walk(api, room="wait-2", body=registration(case_no="C-2", birth=birth))
+    # a minor's second interview is conducted by off-3 and off-4, the one signed in confirming the adult's presence
+    officers = ("off-1", "off-2", "off-3", "off-4") if minor else ("off-1", "off-2")
+    b = await walk(api, room="wait-2", body=registration(case_no="C-2", birth=birth, officers=officers))
     return a, b
 
 
@@ -71,17 +74,23 @@ async def test_different_officers_interview_at_once(api, recorder, fourth_office
     assert status == 201, got
 
 
-async def test_appropriate_adult_in_one_interview_at_a_time(api, recorder, fourth_officer):
+async def test_appropriate_adult_in_one_interview_at_a_time(api, recorder, fourth_officer, container):
+    without_readers(container, "int-2", "int-3")
     a, b = await two_waiting(api, minor=True)
     adult = {"name": "张母", "relation": "parent", "id_number": "110101197501011234", "contact": "13800000000"}
-    status, _ = await start(api, a, {"room_id": "int-1", "officer_ids": ["off-1", "off-2"], "appropriate_adult": adult})
+    # rooms without a wristband reader: the signed-in officer confirms the adult is present
+    status, _ = await start(api, a, {"room_id": "int-3", "officer_ids": ["off-1", "off-2"], "appropriate_adult": adult,
+                                     "adult_present_confirmed": True})
     assert status == 201
     await refused(api, f"/api/v1/stays/{b['id']}/interviews",
-                  {"room_id": "int-2", "officer_ids": ["off-3", "off-4"],
+                  {"room_id": "int-2", "officer_ids": ["off-3", "off-4"], "adult_present_confirmed": True,
                    "appropriate_adult": {"name": "张 母", "relation": "parent", "id_number": "110101197501011234", "contact": "13800000000"}},
-                  "APPROPRIATE_ADULT_IN_ANOTHER_INTERVIEW", as_="1001", stay_id=b["id"])
-    status, got = await start(api, b, {"room_id": "int-2", "officer_ids": ["off-3", "off-4"],
-                                       "appropriate_adult": {"name": "李父", "relation": "parent", "id_number": "110101197501011234", "contact": "13800000001"}})
+                  "APPROPRIATE_ADULT_IN_ANOTHER_INTERVIEW", as_="1003", stay_id=b["id"])
+    # the confirmation is the signed-in officer's, one of those conducting this interview (off-3)
+    status, got = await api.post(f"/api/v1/stays/{b['id']}/interviews", {
+                                       "room_id": "int-2", "officer_ids": ["off-3", "off-4"],
+                                       "adult_present_confirmed": True,
+                                       "appropriate_adult": {"name": "李父", "relation": "parent", "id_number": "110101197501011234", "contact": "13800000001"}}, as_="1003")
     assert status == 201, got
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from tests.api.readers import without_readers
 from tests.api.test_approvals import later
 from tests.api.test_rules import refused
 from tests.conftest import approved, registration, walk
@@ -92,7 +93,8 @@ async def test_an_ordinary_item_is_still_returned_freely(api):
 ADULT = {"name": "张母", "relation": "parent", "id_number": "110101197501011234", "contact": "13800000000"}
 
 
-async def test_a_minors_appropriate_adult_must_be_identified(api, recorder):
+async def test_a_minors_appropriate_adult_must_be_identified(api, recorder, container):
+    without_readers(container, "int-2", "int-3")
     stay = await walk(api, body=registration(birth="2010-05-01"), room="wait-6")
     path = f"/api/v1/stays/{stay['id']}/interviews"
     base = {"room_id": "int-1", "officer_ids": ["off-1", "off-2"]}
@@ -107,7 +109,9 @@ async def test_a_minors_appropriate_adult_must_be_identified(api, recorder):
     await refused(api, path, {**base, "appropriate_adult": {**ADULT, "id_number": "110101197501011235"}},
                   "INVALID_ID_NUMBER", status=422, as_="1001", stay_id=stay["id"])
     assert recorder.started == 0
-    status, got = await api.post(path, {**base, "appropriate_adult": ADULT}, as_="1001")
+    # int-2 has no wristband reader: the signed-in officer confirms the adult is present
+    status, got = await api.post(path, {**base, "room_id": "int-2", "appropriate_adult": ADULT,
+                                        "adult_present_confirmed": True}, as_="1001")
     assert status == 201, got
     _, s = await api.get(f"/api/v1/stays/{stay['id']}")
     started = next(e for e in s["timeline"] if e["action"] == "interview_started")
@@ -115,16 +119,22 @@ async def test_a_minors_appropriate_adult_must_be_identified(api, recorder):
     assert "110101197501011234" not in str(s)  # the adult's identity number is never shown whole
 
 
-async def test_a_female_minors_interview_needs_a_female_staff_member(api, recorder):
+async def test_a_female_minors_interview_needs_a_female_staff_member(api, recorder, container):
+    without_readers(container, "int-2", "int-3")
     body = registration(sex="female", birth="2010-05-01", officers=("off-1", "off-2", "off-3"))
     stay = await walk(api, body=body, room="wait-6")
     path = f"/api/v1/stays/{stay['id']}/interviews"
+    base = {"room_id": "int-2", "appropriate_adult": ADULT, "adult_present_confirmed": True}
     # two male officers: refused (CPL art. 281)
-    await refused(api, path, {"room_id": "int-1", "officer_ids": ["off-1", "off-2"], "appropriate_adult": ADULT},
-                  "FEMALE_STAFF_REQUIRED", as_="1001", stay_id=stay["id"])
+    await refused(api, path, {**base, "officer_ids": ["off-1", "off-2"]}, "FEMALE_STAFF_REQUIRED", as_="1001",
+                  stay_id=stay["id"])
+    # the old way: a female officer's name ticked by a male officer proves nothing (tests/api/
+    # test_interview_safeguards.py: her own step-up does)
+    await refused(api, path, {**base, "officer_ids": ["off-1", "off-3"]}, "FEMALE_STAFF_REQUIRED", as_="1001",
+                  stay_id=stay["id"])
     assert recorder.started == 0
-    status, got = await api.post(path, {"room_id": "int-1", "officer_ids": ["off-1", "off-3"],
-                                        "appropriate_adult": ADULT}, as_="1001")
+    # signed in at the terminal herself, she is proven by her own session
+    status, got = await api.post(path, {**base, "officer_ids": ["off-1", "off-3"]}, as_="1003")
     assert status == 201, got
 
 

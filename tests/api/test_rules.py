@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
+from tests.api.readers import without_readers
 from tests.conftest import approved, audit_count, registration, walk
 
 
@@ -214,13 +215,17 @@ async def test_interview_needs_two_officers(api, recorder):
     assert recorder.started == 0
 
 
-async def test_minor_interview_needs_appropriate_adult(api, recorder):
+async def test_minor_interview_needs_appropriate_adult(api, recorder, container):
+    without_readers(container, "int-2", "int-3")
     stay = await walk(api, body=registration(birth="2010-05-01"), room="wait-6")
     assert stay["subject"]["is_minor"] is True
     path = f"/api/v1/stays/{stay['id']}/interviews"
     await refused(api, path, {"room_id": "int-1", "officer_ids": ["off-1", "off-2"]},
                   "MINOR_NEEDS_APPROPRIATE_ADULT", as_="1001", stay_id=stay["id"])
-    status, got = await api.post(path, {"room_id": "int-1", "officer_ids": ["off-1", "off-2"],
+    # int-2 has no wristband reader: the signed-in officer confirms the adult is there (tests/api/
+    # test_interview_safeguards.py proves presence by the visitor tag where the room has a reader)
+    status, got = await api.post(path, {"room_id": "int-2", "officer_ids": ["off-1", "off-2"],
+                                        "adult_present_confirmed": True,
                                         "appropriate_adult": {"name": "张母", "relation": "parent", "id_number": "110101197501011234", "contact": "13800000000"}}, as_="1001")
     assert status == 201, got
     assert got["recording_id"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 
 from devices.base import DeviceError
 
@@ -133,8 +133,14 @@ async def placement(stay_id: str, body: Placement, c: ContainerDep, actor: Intak
 
 
 @router.post("/stays/{stay_id}/interviews", status_code=201, summary="Start an interview (needs the recorder)")
-async def start_interview(stay_id: str, body: StartInterview, c: ContainerDep, actor: OfficerActor) -> dict[str, Any]:
-    return await interviews.start(c.db, c.ctx, c.recorder, actor, stay_id, body)
+async def start_interview(stay_id: str, body: StartInterview, request: Request, c: ContainerDep,
+                          actor: OfficerActor) -> dict[str, Any]:
+    """A female staff member present proves herself by ``female_staff_step_up`` (routes/safeguards.py); the
+    appropriate adult's presence is read from the wristband readers (``c.sightings``)."""
+    from .safeguards import prove_female_staff
+
+    stepped_up = await prove_female_staff(request, c, body.female_staff_step_up)
+    return await interviews.start(c.db, c.ctx, c.recorder, actor, stay_id, body, c.sightings, stepped_up)
 
 
 @router.post("/interviews/{interview_id}/{action}", summary="Pause, resume or end an interview")

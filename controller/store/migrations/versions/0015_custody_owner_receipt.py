@@ -1,7 +1,7 @@
 """case property returned to its owner: who received it (name, identity document type and number, how it was read)
 
 Revision ID: 0015
-Revises: 0011
+Revises: 0014
 Create Date: 2026-11-29 04:20:00
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlmodel
 
 
 revision = '0015'
-down_revision = '0011'
+down_revision = '0014'
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """the duty roster: shift windows and the stays or cases a staff member works on them
 
 Revision ID: 0016
-Revises: 0011
+Revises: 0015
 Create Date: 2026-11-29 04:20:00
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlmodel
 
 
 revision = '0016'
-down_revision = '0011'
+down_revision = '0015'
 branch_labels = None
 depends_on = None
 
