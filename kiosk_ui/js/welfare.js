@@ -16,7 +16,7 @@ const reasonName = (r) => (has(`wf.reason.${r.code}`) ? t(`wf.reason.${r.code}`)
 export function intervalText(iv) {
   if (!iv) return "";
   const why = iv.reasons?.length ? iv.reasons.map(reasonName).join("、") : t("wf.check_default");
-  return `${t("wf.check_minutes", { m: iv.minutes })} · ${t("wf.check_reasons")}：${why}`;
+  return `${t("wf.check_minutes", { m: iv.minutes })} · ${t("wf.check_reasons")}${why}`;
 }
 
 /** Draws the panel for stay `s` into `area`; `act(where, path, body, opts)` is the kiosk's step sender. */
