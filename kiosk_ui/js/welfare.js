@@ -16,7 +16,7 @@ const reasonName = (r) => (has(`wf.reason.${r.code}`) ? t(`wf.reason.${r.code}`)
 export function intervalText(iv) {
   if (!iv) return "";
   const why = iv.reasons?.length ? iv.reasons.map(reasonName).join("、") : t("wf.check_default");
-  return `${t("wf.check_minutes", { m: iv.minutes })} · ${t("wf.check_reasons")}：${why}`;
+  return `${t("wf.check_minutes", { m: iv.minutes })} · ${t("wf.check_reasons")}${why}`;
 }
 
 /** Draws the panel for stay `s` into `area`; `act(where, path, body, opts)` is the kiosk's step sender. */
@@ -31,22 +31,21 @@ export async function welfarePanel(area, s, act) {
     const rest = w.rest;
     clear(box);
     add(box, h("h3", {}, t("wf.title")),
-      h("div.row.wf-meal", { "data-timer": "meal", class: w.meal.alarm_open ? "alarmed" : "" },
-        h("strong", {}, t("wf.meal")), countdown(w.meal.due_at, { kind: "welfare" }),
-        h("span.small.muted", {}, `${t("wf.meal_every", { h: w.meal.interval_hours })} · ${t("wf.meal_last")} ${fmtTime(w.meal.last_at)}`),
-        h("span.spacer"),
-        h("button.primary", { type: "button", "data-care": "meal", onclick: () => record("meal") }, t("wf.meal_record"))),
-      h("div.row.wf-rest", { "data-timer": "rest", class: rest.alarm_open ? "alarmed" : "" },
-        h("strong", {}, t("wf.rest")),
-        rest.due_at ? h("span", {}, `${t("wf.rest_start_by")} `, countdown(rest.due_at, { kind: "welfare" }))
-          : rest.in_window ? h("span.badge.ok", {}, t("wf.rest_given"))
-            : h("span", {}, `${t("wf.rest_next")} ${fmtTime(rest.next_window_at)}`),
-        h("span.small.muted", {}, `${t("wf.rest_rule", { start: rest.window.start, end: rest.window.end, h: rest.min_hours })} · ${t("wf.rest_last")} ${fmtTime(rest.last_at)}`),
-        h("span.spacer"),
-        h("button.primary", { type: "button", "data-care": "rest", onclick: () => record("rest") }, t("wf.rest_record"))),
+      h("div.wf-meal", { "data-timer": "meal", class: w.meal.alarm_open ? "alarmed" : "" },
+        h("div.row", {}, h("strong", {}, t("wf.meal")), countdown(w.meal.due_at, { kind: "welfare" }), h("span.spacer"),
+          h("button.primary", { type: "button", "data-care": "meal", onclick: () => record("meal") }, t("wf.meal_record"))),
+        h("p.small.muted", {}, `${t("wf.meal_every", { h: w.meal.interval_hours })} · ${t("wf.meal_last")} ${fmtTime(w.meal.last_at)}`)),
+      h("div.wf-rest", { "data-timer": "rest", class: rest.alarm_open ? "alarmed" : "" },
+        h("div.row", {}, h("strong", {}, t("wf.rest")),
+          rest.due_at ? h("span", {}, `${t("wf.rest_start_by")} `, countdown(rest.due_at, { kind: "welfare" }))
+            : rest.in_window ? h("span.badge.ok", {}, t("wf.rest_given"))
+              : h("span", {}, `${t("wf.rest_next")} ${fmtTime(rest.next_window_at)}`),
+          h("span.spacer"),
+          h("button.primary", { type: "button", "data-care": "rest", onclick: () => record("rest") }, t("wf.rest_record"))),
+        h("p.small.muted", {}, `${t("wf.rest_rule", { start: rest.window.start, end: rest.window.end, h: rest.min_hours })} · ${t("wf.rest_last")} ${fmtTime(rest.last_at)}`)),
       h("div.row.wf-check", { "data-timer": "check" },
         h("strong", {}, t("wf.check")), h("span.wf-reasons", {}, intervalText(w.welfare_check)),
-        w.welfare_check.room_next_due ? h("span", {}, ` · ${t("wf.check_room_due")} `, countdown(w.welfare_check.room_next_due, { kind: "welfare" })) : null,
+        w.welfare_check.room_next_due ? h("span", {}, `${t("wf.check_room_due")} `, countdown(w.welfare_check.room_next_due, { kind: "welfare" })) : null,
         h("span.spacer"),
         // the check of the room the subject is in, from this kiosk: the server accepts it only from a guard shown
         // to be there (own tag reported in the room, or the kiosk enrolled in it)

@@ -17,7 +17,7 @@ extend({
   "wf.rest_record": ["记录开始休息", "Record rest"],
   "wf.check": ["巡查间隔", "Welfare-check interval"],
   "wf.check_minutes": ["每 {m} 分钟", "every {m} min"],
-  "wf.check_reasons": ["原因", "Because"],
+  "wf.check_reasons": ["原因：", "Because: "],
   "wf.check_default": ["一般人员（本中心默认）", "no particular risk (site default)"],
   "wf.check_room_due": ["本房间下次巡查", "Next check of the room"],
   "wf.check_here": ["巡查须由巡查人员本人在房间内登记（佩戴定位手环或使用本房间终端）", "A welfare check is recorded by the guard in the room (own tag, or the room's kiosk)"],

@@ -27,6 +27,9 @@ async def refused(api, method_path: str, body: dict, code: str, status: int = 40
     return err
 
 
+WELFARE_ALARMS = ("meal_due", "rest_due")  # raised with time too; tests/api/test_welfare.py tests them
+
+
 def at(s: str) -> datetime:
     return datetime.fromisoformat(s)
 
@@ -128,9 +131,10 @@ async def test_warnings_overdue_repeat_and_escalation(api, container):
 
     async def open_kinds():
         status, alarms = await api.get("/api/v1/alarms?state=open")
-        # (the family-notification alarm of the same stay is tests/api/test_rights.py's business)
+        # (the family-notification alarm of the same stay is tests/api/test_rights.py's business, the meal and
+        # rest alarms tests/api/test_welfare.py's)
         return sorted((a["kind"], a["details"].get("minutes_before")) for a in alarms if a["stay_id"] == stay["id"]
-                      and a["kind"] != "notification_due")
+                      and a["kind"] not in ("notification_due", *WELFARE_ALARMS))
 
     await clock.advance_async(6 * 3600 + 60)  # 6h01m of 8h: the 2 h mark passed
     assert await open_kinds() == [("deadline_warning", 120)]
@@ -161,6 +165,7 @@ async def test_extension_resolves_deadline_alarms(api, container):
     stay = await walk(api, "registered")
     await container.clock.advance_async(11 * 3600)
     status, alarms = await api.get(f"/api/v1/alarms?state=open&stay_id={stay['id']}")
+    alarms = [a for a in alarms if a["kind"] not in WELFARE_ALARMS]
     assert alarms and all(a["kind"] == "deadline_warning" for a in alarms)
     until = (at(stay["entered_at"]) + timedelta(hours=24)).isoformat()
     aid = await approved(api, "extension", stay["id"], as_="1001", until=until)
@@ -168,7 +173,7 @@ async def test_extension_resolves_deadline_alarms(api, container):
                                {"approval_id": aid, "until": until, "reason": "重大"}, as_="1001")
     assert status == 200
     status, alarms = await api.get(f"/api/v1/alarms?state=open&stay_id={stay['id']}")
-    assert alarms == []
+    assert [a for a in alarms if a["kind"] not in WELFARE_ALARMS] == []
 
 
 async def test_timers_survive_a_restart(api, container, settings):
@@ -185,7 +190,8 @@ async def test_timers_survive_a_restart(api, container, settings):
     finally:
         fresh.db.close()
     status, alarms = await api.get(f"/api/v1/alarms?state=open&stay_id={stay['id']}")
-    assert [a["kind"] for a in alarms] == ["deadline_overdue"]
+    assert [a["kind"] for a in alarms if a["kind"] not in WELFARE_ALARMS] == ["deadline_overdue"]
+    assert "meal_due" in [a["kind"] for a in alarms]  # the meal due 6 h after arrival, raised after the restart
 
 
 # --- Rule 2 and 3: search and collection first; interviews need two officers and a confirmed recording -------

@@ -40,7 +40,7 @@ def test_meal_and_rest_timers_and_the_check_interval_with_its_reason(screens: An
     meal.get_by_role("button", name="记录供餐").click()
     expect(page.locator("#toast")).to_contain_text("已记录：用餐")
     expect(panel.locator("[data-timer=meal]")).not_to_contain_text("上次供餐 —")
-    switch = page.locator("[data-action=lang]")
+    switch = page.locator("header [data-action=lang]")
     switch.click()  # the stay is redrawn in English: open the tab again
     page.locator("[data-tab=care]").click()
     expect(page.locator("#welfare-panel [data-timer=check]")).to_contain_text("every 10 min · Because: self-harm risk")
