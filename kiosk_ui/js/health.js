@@ -381,6 +381,7 @@ startPage({
   },
   onEvent: (ev) => {
     if (ev.entity && S.stayId && ev.stay_id === S.stayId) refreshHead().catch(() => {});
+    if (ev.entity === "stay") loadStays().catch(() => {});  // the list's states follow the kiosk
     if (ev.type === "device_event" && ev.event === "breath_result" && ev.data) {
       S.breath[ev.device_id] = ev.data.value_mg_100ml;  // what the device sent; stored only by the button
       if (S.stay && S.tab === "breath") renderWork();
