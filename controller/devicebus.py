@@ -312,12 +312,13 @@ class DeviceBus:
         here = sorted(t for t, tag in self.tags.items() if tag.zone == room and self.tag_owner.get(t, ("", ""))[0] == "stay")
         stay_ids = [self.tag_owner[t][1] for t in here]
         # one open alarm per button, counting the presses (a flood is one alarm, not one write per message)
-        if self.alarm_gate.note("panic", f"panic:{ev.device_id}", room_id=room, device_id=ev.device_id,
+        # ``repeats``: presses the device's intake folded into this one under a flood (devices/intake.py)
+        if self.alarm_gate.note("panic", f"panic:{ev.device_id}", ev.repeats, room_id=room, device_id=ev.device_id,
                                 stay_id=stay_ids[0] if stay_ids else None, stay_ids=stay_ids):
             self._live(ev, "panic", {"room_id": room}, room)
 
     def _on_DoorForcedOpen(self, ev: Any) -> None:
-        if self.alarm_gate.note("door_forced", f"door_forced:{ev.device_id}", room_id=ev.room_id,
+        if self.alarm_gate.note("door_forced", f"door_forced:{ev.device_id}", ev.repeats, room_id=ev.room_id,
                                 device_id=ev.device_id):
             self._live(ev, "door_forced_open", {}, ev.room_id)
 
