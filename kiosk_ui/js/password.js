@@ -3,7 +3,7 @@
 // POST /staff/{id}/password) and its refusal is shown as its own sentence. A change ends every session of the
 // account, this one included: the screen locks and the sign-in screen says why.
 import { api, setToken } from "./api.js";
-import { applyI18n, t } from "./i18n.js";
+import { t } from "./i18n.js";
 import "./password_i18n.js";
 import { can, currentStaff, lock } from "./session.js";
 import { errorBox, h, toast } from "./util.js";
@@ -107,4 +107,5 @@ document.head.append(h("link", { rel: "stylesheet", href: "css/password.css" }))
 buttons();
 follow();
 new MutationObserver(follow).observe(document.body, { attributes: true, attributeFilter: ["data-signed-in"] });
-applyI18n();
+// no applyI18n() here: the page's other modules may not have added their strings yet; the buttons carry their
+// text already and data-i18n, so the page's language switch translates them with the rest
