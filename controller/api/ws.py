@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from sqlmodel import Session, select
 
-from ..auth import authenticate
+from ..auth import authenticate, last_seen
 from ..clock import utc
 from ..domain.errors import RuleViolation
 from ..store.tables import AuthSession, Kiosk, Staff, Stay
@@ -48,7 +48,8 @@ def session_state(session: Session, key: str, now: datetime) -> str | None:
     sess = session.get(AuthSession, key)
     if sess is None or sess.revoked:
         return "SESSION_ENDED"
-    if utc(sess.expires_at) <= now or utc(sess.last_seen_at) + timedelta(seconds=sess.idle_seconds) <= now:
+    # last_seen: the stored time or a newer one queued for the writer (a request just answered counts)
+    if utc(sess.expires_at) <= now or last_seen(sess) + timedelta(seconds=sess.idle_seconds) <= now:
         return "SESSION_EXPIRED"
     person = session.get(Staff, sess.staff_id)
     if person is None or not person.active:
