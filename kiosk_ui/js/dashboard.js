@@ -6,6 +6,7 @@ import { pendingApprovals } from "./approvals_dashboard.js";
 import { has, lang, t } from "./i18n.js";
 import "./rooms_i18n.js";
 import "./rights_i18n.js";
+import "./witness_i18n.js";
 import { devices, loadDevices, startPage } from "./page.js";
 import { can } from "./session.js";
 import { hideSync, loadSync, onSyncEvent, redrawSync } from "./sync_panel.js";
@@ -17,6 +18,7 @@ const HOLDING = ["waiting", "sobering"];
 const GROUPS = [
   ["floor.interview", ["interrogation", "inquiry"]],
   ["floor.holding", HOLDING],
+  ["floor.witness", ["witness_waiting"]],
   ["floor.intake", ["registration", "search", "collection"]],
   ["floor.other", ["medical", "activity"]],
 ];
