@@ -28,7 +28,7 @@ Ident = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")]
 
 RoomKind = Literal[
     "waiting", "sobering", "interrogation", "inquiry", "search", "collection", "activity", "medical",
-    "lawyer", "registration",
+    "lawyer", "registration", "witness_waiting",
 ]
 RoomRestriction = Literal["minors_only", "female_only", "male_only", "intoxicated_only", "guard_required"]
 
@@ -332,6 +332,15 @@ class WelfareConfig(_Strict):
         return self
 
 
+class WitnessConfig(_Strict):
+    """The light path of witnesses and victims (README "Witnesses and victims"). ``security_check``: what the site
+    requires before a witness or victim goes on to their waiting room, an interview or the exit: ``"light"`` (the
+    default: a gate or handheld check, recorded as light, with the same-sex rule), ``"full"`` (the suspects' check,
+    recorded as full), or ``"none"`` (no check required; one may still be recorded)."""
+
+    security_check: Literal["none", "light", "full"] = "light"
+
+
 class SiteConfig(_Strict):
     site: SiteInfo
     rooms: list[RoomConfig]
@@ -348,6 +357,7 @@ class SiteConfig(_Strict):
     storage_locations: list[StorageLocation] = []
     welfare: WelfareConfig = WelfareConfig()
     safeguards: SafeguardsConfig = SafeguardsConfig()
+    witnesses: WitnessConfig = WitnessConfig()
 
     @model_validator(mode="after")
     def _references(self) -> SiteConfig:

@@ -102,8 +102,9 @@ class Day:
         if zones:
             search |= {"handheld_result": "found", "findings": {"contraband": "打火机一个"}}
         await self.call("POST", f"/api/v1/stays/{stay['id']}/search", search)
-        await self.call("POST", f"/api/v1/stays/{stay['id']}/collection", {"fingerprints_taken": True,
-                                                                            "dna_taken": False})
+        if body["role"] == "suspect":  # a witness or victim has no information collection (the light path)
+            await self.call("POST", f"/api/v1/stays/{stay['id']}/collection", {"fingerprints_taken": True,
+                                                                                "dna_taken": False})
         lockers = await self.call("GET", "/api/v1/lockers")
         locker = next(lk for lk in lockers if lk["state"] == "free")
         await self.call("POST", f"/api/v1/stays/{stay['id']}/property", {
@@ -153,15 +154,16 @@ class Day:
                         "birth_date": "1980-01-01", "nationality": "CHN"},
             "role": "witness", "case": {"case_no": "A-2026-0815", "case_kind": "criminal"},
             "legal_basis": "witness_inquiry", "case_officer_ids": officers[:1], "wristband_id": "band-0003"},
-            "wait-5")
-        self.say("08:50 赵六 placed with the witness 王五 by the duty supervisor: every other room is taken (override)")
+            "wit-1")
+        self.say("08:50 赵六 placed in the minors' room 候问室6 by the duty supervisor's approval (override); a witness "
+                 "is never placed with a suspect of the case")
         d = await self.intake({
             "subject": {"name": "赵六", "id_type": "passport", "id_number": "E66600001", "sex": "male",
                         "birth_date": "1985-05-05", "nationality": "CHN"},
             "role": "suspect", "case": {"case_no": "A-2026-0815", "case_kind": "criminal"},
             "legal_basis": "criminal_summons", "case_officer_ids": officers, "wristband_id": "band-0004"},
-            "wait-5", override_reason="其余候问室已满，临时安置")
-        for tag, room in (("band-0001", "wait-1"), ("band-0002", "wait-3"), ("band-0004", "wait-5")):
+            "wait-6", override_reason="成年人候问室待清洁，临时安置（无未成年人在区）")
+        for tag, room in (("band-0001", "wait-1"), ("band-0002", "wait-3"), ("band-0004", "wait-6")):
             await self.act(f"band-{room}", "tag_move", tag_id=tag)
         for no, tag in (("100001", "tag-off-1"), ("100002", "tag-off-2")):
             await self.call("POST", f"/api/v1/staff/{await self.sid(no)}/tag", {"tag_id": tag}, as_="300001")
@@ -182,7 +184,7 @@ class Day:
         await self.act("band-int-1", "tag_move", tag_id="tag-off-2")
         await self.call("POST", f"/api/v1/interviews/{iv['interview_id']}/end", {}, as_="100001")
         await self.act("band-wait-1", "tag_move", tag_id="band-0001")
-        await self.act("band-wait-5", "tag_move", tag_id="band-0004")
+        await self.act("band-wait-6", "tag_move", tag_id="band-0004")
         self.say("09:30 李芳 wanders into the drug-test room alone: unattended, and not where her stay allows")
         await self.act("band-activity", "tag_move", tag_id="band-0002")
         await self.advance(3)

@@ -185,10 +185,13 @@ ORDER = ["registered", "searched", "collected", "property_stored", "waiting"]
 _lockers = itertools.count(0)
 
 
-async def walk(api: Api, to: str = "waiting", body: dict[str, Any] | None = None, room: str = "wait-1",
+async def walk(api: Api, to: str = "waiting", body: dict[str, Any] | None = None, room: str | None = None,
                locker: str | None = None) -> dict[str, Any]:
-    """Registers a subject and takes the stay through the intake steps up to state ``to``."""
+    """Registers a subject and takes the stay through the intake steps up to state ``to`` (a witness or victim
+    skips the information collection and waits in a witness waiting room, by default ``wit-1``)."""
     reg = body or registration()
+    light = reg["role"] in ("witness", "victim")
+    room = room or ("wit-1" if light else "wait-1")
     status, stay = await api.post("/api/v1/stays", reg, as_="2001")
     assert status == 201, stay
     female = reg["subject"]["sex"] == "female"
@@ -200,8 +203,12 @@ async def walk(api: Api, to: str = "waiting", body: dict[str, Any] | None = None
                                 {"description": "现金", "quantity": 1, "category": "cash"}]}),
         ("placement", {"room_id": room}),
     ]
-    for (step, data), state in zip(steps, ORDER[1:], strict=True):
-        if ORDER.index(stay["state"]) >= ORDER.index(to):
+    order = ORDER
+    if light:
+        steps = [st for st in steps if st[0] != "collection"]
+        order = [o for o in ORDER if o != "collected"]
+    for (step, data), state in zip(steps, order[1:], strict=True):
+        if order.index(stay["state"]) >= order.index(to):
             break
         status, stay = await api.post(f"/api/v1/stays/{stay['id']}/{step}", data, as_="2001")
         assert status == 200, (step, stay)

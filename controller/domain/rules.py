@@ -219,12 +219,47 @@ PLACEMENT_MESSAGES = {
     "ROOM_SAME_CASE": ("同案人员不得同室", "subjects of the same case may not share a room"),
     "ROOM_SUSPECT_WITH_WITNESS": ("嫌疑人不得与证人、被害人同室", "a suspect may not share a room with a witness or victim"),
     "ROOM_RESTRICTED": ("不符合该房间的使用限制", "the room's restrictions do not allow this subject"),
+    "ROOM_HOLDING_FOR_WITNESS": ("证人、被害人不得安置在候问室或醒酒室", "a witness or victim is never placed in a holding "
+                                                                     "room"),
+    "ROOM_NOT_WITNESS_WAITING": ("该房间不是证人、被害人等候室", "not a witness waiting room"),
+    "ROOM_WITNESS_WITH_CASE_SUSPECT": ("证人、被害人不得与本案嫌疑人同处一室",
+                                       "a witness or victim may never be in a room with a suspect of their case"),
 }
+
+WITNESS_ROLES = frozenset({"witness", "victim"})
+HOLDING_KINDS = ("waiting", "sobering")
+WITNESS_ROOM_KINDS = ("witness_waiting",)
+
+# Refusals no approval can lift. Men and women, minors and adults are held apart without exception (《看守所条例》
+# 第14条: 男性和女性、成年和未成年人犯应当分别羁押, which the centre's holding rooms follow; 《刑事诉讼法》第280条第2款:
+# 未成年人与成年人应当分别关押、分别管理、分别教育). A witness or victim is never held as a suspect
+# (ROOM_HOLDING_FOR_WITNESS, see domain/stay.py LIGHT_ROLES) nor put beside the suspects of the case they speak to
+# (《刑事诉讼法》第63条: 公安机关应当保障证人及其近亲属的安全). A room that is not a holding room stays closed. The other
+# refusals (full, same case, restricted, a suspect beside another case's witness) keep the supervisor's exception.
+ABSOLUTE_PLACEMENT = frozenset({"ROOM_NOT_HOLDING", "ROOM_MIXED_SEX", "ROOM_MINOR_WITH_ADULT",
+                                "ROOM_HOLDING_FOR_WITNESS", "ROOM_NOT_WITNESS_WAITING",
+                                "ROOM_WITNESS_WITH_CASE_SUSPECT"})
+
+
+def case_suspect_conflict(subject: Occupant, others: Iterable[Occupant]) -> bool:
+    """A witness or victim beside a suspect of their own case (either way round)."""
+    for o in others:
+        if o.stay_id == subject.stay_id or o.case_no != subject.case_no:
+            continue
+        if (subject.role in WITNESS_ROLES and o.role == "suspect") or (
+                subject.role == "suspect" and o.role in WITNESS_ROLES):
+            return True
+    return False
 
 
 def placement_violations(subject: Occupant, room: RoomView) -> list[str]:
     """Every rule a placement breaks, in a stable order; empty when the placement is lawful."""
-    if room.kind not in ("waiting", "sobering"):
+    witness = subject.role in WITNESS_ROLES
+    if witness and room.kind in HOLDING_KINDS:
+        return ["ROOM_HOLDING_FOR_WITNESS"]
+    if witness and room.kind not in WITNESS_ROOM_KINDS:
+        return ["ROOM_NOT_WITNESS_WAITING"]
+    if not witness and room.kind not in HOLDING_KINDS:
         return ["ROOM_NOT_HOLDING"]
     out: list[str] = []
     others = [o for o in room.occupants if o.stay_id != subject.stay_id]
@@ -234,26 +269,36 @@ def placement_violations(subject: Occupant, room: RoomView) -> list[str]:
     if ("minors_only" in r and not subject.minor) or ("female_only" in r and subject.sex != "female") or (
             "male_only" in r and subject.sex != "male") or ("intoxicated_only" in r and not subject.intoxicated):
         out.append("ROOM_RESTRICTED")
-    if any(o.sex != subject.sex for o in others):
-        out.append("ROOM_MIXED_SEX")
-    if any(o.minor != subject.minor for o in others):
-        out.append("ROOM_MINOR_WITH_ADULT")
-    if any(o.case_no == subject.case_no for o in others):
-        out.append("ROOM_SAME_CASE")
-    witnessish = {"witness", "victim"}
-    if any((o.role == "suspect") != (subject.role == "suspect") or
-           (subject.role in witnessish) != (o.role in witnessish) for o in others):
+    if not witness:  # witnesses and victims among themselves: none of the suspects' separation rules
+        if any(o.sex != subject.sex for o in others):
+            out.append("ROOM_MIXED_SEX")
+        if any(o.minor != subject.minor for o in others):
+            out.append("ROOM_MINOR_WITH_ADULT")
+        if any(o.case_no == subject.case_no for o in others):
+            out.append("ROOM_SAME_CASE")
+        if any(o.role in WITNESS_ROLES for o in others):
+            out.append("ROOM_SUSPECT_WITH_WITNESS")
+    elif any(o.role == "suspect" for o in others):  # only with old records: no suspect is placed in these rooms
         out.append("ROOM_SUSPECT_WITH_WITNESS")
+    if case_suspect_conflict(subject, others):
+        out.append("ROOM_WITNESS_WITH_CASE_SUSPECT")
     return out
 
 
+def absolute(violations: Iterable[str]) -> list[str]:
+    return [v for v in violations if v in ABSOLUTE_PLACEMENT]
+
+
 def check_placement(subject: Occupant, room: RoomView, override: bool) -> list[str]:
-    """Refuses an unlawful placement unless a supervisor overrides; returns what was overridden."""
+    """Refuses an unlawful placement unless a supervisor overrides a refusal that allows it; returns what was
+    overridden. An absolute refusal is the one reported first, approval or not (nothing to ask a supervisor for)."""
     violations = placement_violations(subject, room)
-    if violations and (not override or "ROOM_NOT_HOLDING" in violations):
-        code = violations[0]
+    hard = absolute(violations)
+    if violations and (not override or hard):
+        code = (hard or violations)[0]
         zh, en = PLACEMENT_MESSAGES[code]
-        raise RuleViolation(code, zh, en, violations=violations, room_id=room.id)
+        raise RuleViolation(code, zh, en, violations=violations, room_id=room.id, absolute=hard,
+                            overridable=not hard)
     return violations
 
 

@@ -3,6 +3,10 @@
 REGISTERED -> SEARCHED -> COLLECTED -> PROPERTY_STORED -> WAITING <-> IN_INTERVIEW
 WAITING <-> IN_ACTIVITY;  WAITING -> ON_TEMPORARY_LEAVE -> RETURNED -> (search again) -> WAITING
 WAITING -> EXITING -> EXITED;  nothing leaves EXITED.
+
+A witness or victim (``LIGHT_ROLES``) takes the light path (``LIGHT_TRANSITIONS``): no information collection, an
+optional property step, and from the check (or from registration where the site requires no check) straight to
+their own waiting room, to an interview, or out.
 """
 
 from __future__ import annotations
@@ -59,11 +63,56 @@ _STEP_ZH = {
 }
 
 
-def next_state(current: StayState, command: str) -> StayState:
-    """The state ``command`` moves a stay in ``current`` to; refuses any move the machine does not draw."""
+# A witness or victim is under no coercive measure: 《刑事诉讼法》第124条 lets a witness be inquired where he is or at a
+# place he names, and 第127条 applies the same to a victim; nothing holds them. So they are not collected or held as
+# suspects are. After the check (or at registration where the site requires none) they may wait in their own room,
+# be inquired, store property, or leave.
+LIGHT_ROLES = frozenset({"witness", "victim"})
+# Steps for suspects only: 《刑事诉讼法》第132条 lets fingerprints and biological samples be taken by compulsion from a
+# suspect only (a victim only with consent, a witness not at all), so 信息采集 is no step of the light path.
+SUSPECT_ONLY_STEPS = {"collection": ("证人、被害人不进行信息采集", "a witness or victim is not subject to information "
+                                                                   "collection")}
+_LIGHT_FROM = (S.SEARCHED, S.PROPERTY_STORED)
+
+
+def light_transitions(check_required: bool) -> dict[str, dict[StayState, StayState]]:
+    """The light path's table; ``check_required`` is the site's choice (a light or full check before going on)."""
+    start: tuple[StayState, ...] = _LIGHT_FROM if check_required else (S.REGISTERED, *_LIGHT_FROM)
+    table = {cmd: dict(moves) for cmd, moves in TRANSITIONS.items() if cmd not in SUSPECT_ONLY_STEPS}
+    table["property"] = {s: S.PROPERTY_STORED for s in start if s is not S.PROPERTY_STORED}
+    table["placement"] = {**{s: S.WAITING for s in start}, S.WAITING: S.WAITING}
+    table["interview_start"] = {**{s: S.IN_INTERVIEW for s in start}, S.WAITING: S.IN_INTERVIEW}
+    table["exit"] = {**{s: S.EXITING for s in start}, S.WAITING: S.EXITING}
+    return table
+
+
+LIGHT_TRANSITIONS = light_transitions(True)
+LIGHT_EDGES: frozenset[tuple[StayState, StayState]] = frozenset(
+    (a, b) for moves in light_transitions(False).values() for a, b in moves.items()
+)
+
+
+def transitions_for(role: str, check_required: bool = True) -> dict[str, dict[StayState, StayState]]:
+    return light_transitions(check_required) if role in LIGHT_ROLES else TRANSITIONS
+
+
+def ensure_step_for_role(role: str, command: str, current: StayState | None = None) -> None:
+    """Refuses a suspect-only step (information collection, face capture) for a witness or victim."""
+    if role in LIGHT_ROLES and command in SUSPECT_ONLY_STEPS:
+        zh, en = SUSPECT_ONLY_STEPS[command]
+        raise RuleViolation("STEP_NOT_FOR_ROLE", zh, en, state=current.value if current else None, role=role,
+                            step=command)
+
+
+def next_state(current: StayState, command: str, role: str = "suspect", check_required: bool = True) -> StayState:
+    """The state ``command`` moves a stay in ``current`` to; refuses any move the machine does not draw.
+
+    ``role`` picks the machine (a witness or victim takes the light path); ``check_required`` is the site's choice
+    of whether a witness or victim is checked before going on."""
     if current is S.EXITED:
         raise RuleViolation("STAY_CLOSED", "该人员已出区，记录不可更改", "the stay is closed", state=current.value)
-    moves = TRANSITIONS[command]
+    ensure_step_for_role(role, command, current)
+    moves = transitions_for(role, check_required)[command]
     if current not in moves:
         raise RuleViolation(
             "STEP_OUT_OF_ORDER",

@@ -22,6 +22,7 @@ from devices.camera.quality import FaceDetector, FaceDetectorConfig, QualityThre
 
 from ..domain.actor import Actor
 from ..domain.errors import NotFound, RuleViolation, invalid
+from ..domain.stay import ensure_step_for_role
 from ..ops import private_dir, write_private
 from ..settings import CaptureConfig, SiteConfig
 from ..store.db import Database, UnitOfWork
@@ -92,6 +93,7 @@ def record_capture(uow: UnitOfWork, *, camera_id: str, stay_id: str | None, resu
         stay = load_stay(uow.session, stay_id)
         if stay.state not in OPEN:
             raise RuleViolation("STAY_CLOSED", "该在区记录已结束", "the stay is closed", stay_id=stay_id)
+        ensure_step_for_role(stay.role, "collection")  # no face capture of a witness or victim (domain/stay.py)
     row = Capture(id=f"cap-{uuid.uuid4().hex[:16]}", stay_id=stay_id, camera_id=camera_id, sha256=result.sha256,
                   path=rel_path, report=result.report.as_dict(), width=result.width, height=result.height,
                   taken_at=uow.now, taken_by=uow.actor.id)
@@ -169,7 +171,8 @@ class CaptureService:
     async def capture(self, actor: Actor, camera_id: str, stay_id: str | None,
                       window_s: float | None = None) -> tuple[Capture, CaptureResult]:
         if stay_id is not None:
-            await self.db.read(lambda s: load_stay(s, stay_id))  # refuse an unknown stay before using the camera
+            # refuse an unknown stay, or a witness's or victim's, before using the camera
+            await self.db.read(lambda s: ensure_step_for_role(load_stay(s, stay_id).role, "collection"))
         adapter = self.camera(camera_id)
         try:
             result: CaptureResult = await adapter.capture(window_s=window_s or self.config.window_s,

@@ -47,11 +47,12 @@ def snapshot(stay: Stay) -> dict[str, Any]:
             "version": stay.version}
 
 
-def move(uow: UnitOfWork, stay: Stay, command: str, action: str, data: dict[str, Any] | None = None,
-         **changes: Any) -> Stay:
-    """Moves ``stay`` by ``command`` and writes the audit and outbox entries, in the caller's transaction."""
+def move(uow: UnitOfWork, stay: Stay, command: str, action: str, data: dict[str, Any] | None = None, *,
+         check_required: bool = True, **changes: Any) -> Stay:
+    """Moves ``stay`` by ``command`` and writes the audit and outbox entries, in the caller's transaction.
+    The stay's role picks its machine; ``check_required`` is the site's witness check setting."""
     before = snapshot(stay)
-    stay.state = next_state(StayState(stay.state), command).value
+    stay.state = next_state(StayState(stay.state), command, stay.role, check_required).value
     for k, v in changes.items():
         setattr(stay, k, v)
     stay.version += 1

@@ -25,6 +25,11 @@ class SiteContext:
     def site_id(self) -> str:
         return self.config.site.id
 
+    @property
+    def witness_check_required(self) -> bool:
+        """Whether a witness or victim is checked before going on (site ``witnesses.security_check``)."""
+        return self.config.witnesses.security_check != "none"
+
     def room_of_kind(self, kind: str) -> str | None:
         """The site's first room of a kind (registration, search, collection): where that step happens."""
         return next((r.id for r in self.config.rooms if r.kind == kind), None)

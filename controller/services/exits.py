@@ -98,13 +98,13 @@ def extend(uow: UnitOfWork, ctx: SiteContext, stay_id: str, cmd: Extension) -> S
 
 def start_exit(uow: UnitOfWork, ctx: SiteContext, stay_id: str, cmd: StartExit) -> Stay:
     stay = load_stay(uow.session, stay_id)
-    next_state(StayState(stay.state), "exit")
+    next_state(StayState(stay.state), "exit", stay.role, ctx.witness_check_required)
     check_exit(stay.legal_basis, stay.role, cmd.disposition)  # the exit follows the current legal measure
     from .health import check_exit as check_health_before_exit
 
     check_health_before_exit(uow.session, stay, cmd.disposition)  # the five-item exam before a detention centre
     return move(uow, stay, "exit", "exit_started", {"disposition": cmd.disposition, "locker_id": stay.locker_id},
-                disposition=cmd.disposition, waiting_room_id=None)
+                check_required=ctx.witness_check_required, disposition=cmd.disposition, waiting_room_id=None)
 
 
 def complete_exit(uow: UnitOfWork, ctx: SiteContext, stay_id: str, cmd: CompleteExit) -> Stay:

@@ -25,6 +25,7 @@ from .context import SiteContext
 from .overrun import ensure_within_deadline
 from .ports import RecorderPort
 from .sightings import TagSightings
+from .steps import check_case_contact
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +49,8 @@ def _check(session: Session, ctx: SiteContext, stay_id: str, cmd: StartInterview
     """Every rule of an interview's start; returns the stay, the appropriate adult who attends (typed in, or the
     one recorded on the stay) and how each safeguard was met."""
     stay = load_stay(session, stay_id)
-    next_state(StayState(stay.state), "interview_start")  # rule 2: search and collection come first
+    # rule 2: search and collection come first; a witness or victim takes the light path (domain/stay.py)
+    next_state(StayState(stay.state), "interview_start", stay.role, ctx.witness_check_required)
     ensure_within_deadline(stay, now, "interview")
     room = ctx.room(cmd.room_id)
     for oid in dict.fromkeys(cmd.officer_ids):
@@ -74,6 +76,7 @@ def _check(session: Session, ctx: SiteContext, stay_id: str, cmd: StartInterview
                                   female_staff_id=female)
     check_safeguards(f)
     check_attendance(session, cmd)
+    check_case_contact(session, stay, room.id)  # a witness never in a room with a suspect of the case
     return stay, adult, how
 
 
@@ -97,7 +100,7 @@ async def start(db: Database, ctx: SiteContext, recorder: RecorderPort, actor: A
              {"interview_id": iv.id, "room_id": cmd.room_id, "recording_id": recording_id,
               "officer_ids": iv.officer_ids, "appropriate_adult": _adult_view(iv.appropriate_adult),
               "interpreter": iv.interpreter, **({"safeguards": how} if how else {})},
-             room_id=cmd.room_id, placed_at=uow.now)
+             check_required=ctx.witness_check_required, room_id=cmd.room_id, placed_at=uow.now)
         return {"interview_id": iv.id, "recording_id": recording_id}
 
     try:
@@ -213,7 +216,7 @@ def interview_view(iv: Interview) -> dict[str, Any]:
 def start_activity(uow: UnitOfWork, ctx: SiteContext, stay_id: str, cmd: StartActivity) -> dict[str, Any]:
     s = uow.session
     stay = load_stay(s, stay_id)
-    next_state(StayState(stay.state), "activity_start")
+    next_state(StayState(stay.state), "activity_start", stay.role, ctx.witness_check_required)
     if cmd.kind != "medical_check":  # the medical check is care, and the pre-transfer check an exit needs
         ensure_within_deadline(stay, uow.now, "activity")
     performer = staff(s, cmd.performed_by_id, field="performed_by_id")
@@ -221,6 +224,7 @@ def start_activity(uow: UnitOfWork, ctx: SiteContext, stay_id: str, cmd: StartAc
         check_sampler(stay.sex, performer.sex)
     if cmd.room_id:
         ctx.room(cmd.room_id)
+        check_case_contact(s, stay, cmd.room_id)
     act = Activity(id=f"act-{uuid.uuid4().hex[:12]}", stay_id=stay.id, kind=cmd.kind,
                    performed_by_id=performer.id, room_id=cmd.room_id, started_at=uow.now)
     move(uow, stay, "activity_start", "activity_started",

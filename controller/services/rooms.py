@@ -49,7 +49,8 @@ def list_rooms(session: Session, ctx: SiteContext) -> list[dict[str, Any]]:
         out.append({"id": r.id, "name": r.name, "name_en": r.name_en, "kind": r.kind, "capacity": r.capacity,
                     "restrictions": list(r.restrictions), "occupant_stay_ids": occupants,
                     "present_stay_ids": here, "away": away,
-                    "places_taken": len(held) if held or r.kind in ("waiting", "sobering") else len(here),
+                    "places_taken": len(held) if held or r.kind in ("waiting", "sobering", "witness_waiting")
+                    else len(here),
                     "next_welfare_check_due": due.isoformat() if due else None,
                     "welfare_interval": interval,
                     "recorder_id": r.recorder_id, "door_lock_id": r.door_lock_id})

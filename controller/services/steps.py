@@ -9,8 +9,11 @@ from sqlmodel import Session
 
 from ..domain.errors import NotFound, RuleViolation, invalid
 from ..domain.rules import (
+    PLACEMENT_MESSAGES,
+    WITNESS_ROLES,
     Occupant,
     RoomView,
+    case_suspect_conflict,
     check_custodian,
     check_placement,
     check_searcher,
@@ -21,7 +24,7 @@ from ..store.db import UnitOfWork
 from ..store.tables import Locker, PropertyItem, Stay
 from . import alarms, approvals
 from .commands import CollectionRecord, Placement, PropertyRecord, SearchRecord
-from .common import load_stay, move, occupants, staff
+from .common import OPEN, load_stay, move, occupants, staff
 from .context import SiteContext
 from .overrun import ensure_within_deadline
 
@@ -37,15 +40,44 @@ def room_view(session: Session, ctx: SiteContext, room_id: str) -> RoomView:
                     occupants=tuple(_occupant(s) for s in occupants(session, room_id)))
 
 
+def check_case_contact(session: Session, stay: Stay, room_id: str | None) -> None:
+    """Refuses taking ``stay`` into a room where a suspect of its case is (for a witness or victim), or a witness or
+    victim of its case is (for a suspect): present there now, or holding a place there. Absolute, no approval
+    (rules.ABSOLUTE_PLACEMENT, 《刑事诉讼法》第63条)."""
+    if room_id is None:
+        return
+    from sqlmodel import col, or_, select
+
+    here = session.exec(select(Stay).where(col(Stay.case_no) == stay.case_no, col(Stay.id) != stay.id,
+                                           col(Stay.state).in_(OPEN),
+                                           or_(col(Stay.room_id) == room_id, col(Stay.waiting_room_id) == room_id))
+                        ).all()
+    if case_suspect_conflict(_occupant(stay), [_occupant(o) for o in here]):
+        zh, en = PLACEMENT_MESSAGES["ROOM_WITNESS_WITH_CASE_SUSPECT"]
+        raise RuleViolation("ROOM_WITNESS_WITH_CASE_SUSPECT", zh, en, room_id=room_id, absolute=True,
+                            overridable=False)
+
+
+def security_scope(ctx: SiteContext, stay: Stay) -> str:
+    """What a check of this stay is: ``full`` for a suspect; for a witness or victim what the site sets (a check
+    recorded where the site requires none is a light one)."""
+    if stay.role not in WITNESS_ROLES:
+        return "full"
+    return "full" if ctx.config.witnesses.security_check == "full" else "light"
+
+
 def _place(uow: UnitOfWork, ctx: SiteContext, stay: Stay, room_id: str,
            approval_id: str | None) -> tuple[list[str], dict[str, Any] | None]:
     """Checks rule 5 for ``stay`` entering ``room_id``. A placement that breaks a separation rule needs a granted
     ``placement_override`` approval for that room (used up here); returns the overridden violations and the
     approval's audit reference."""
-    violations = placement_violations(_occupant(stay), room_view(uow.session, ctx, room_id))
+    subject, view = _occupant(stay), room_view(uow.session, ctx, room_id)
+    violations = placement_violations(subject, view)
+    if violations:  # refuses unless an approval is named and every violation allows one
+        check_placement(subject, view, approval_id is not None)
+    check_case_contact(uow.session, stay, room_id)  # also who is in the room now, not only who holds a place
     if not violations:
         return [], None
-    check_placement(_occupant(stay), room_view(uow.session, ctx, room_id), approval_id is not None)
     approval = approvals.consume(uow, approval_id, "placement_override", stay.id, "stay_placed",
                                  expect={"room_id": room_id})
     ref = approvals.audit_ref(approval, uow.session)
@@ -76,7 +108,8 @@ def search(uow: UnitOfWork, ctx: SiteContext, stay_id: str, cmd: SearchRecord,
         if cmd.gate_result != reported or sorted(cmd.gate_zones or []) != sorted(transit["zones"]):
             raise RuleViolation("GATE_RESULT_MISMATCH", "安检门结果与设备记录不符", "the gate result differs from the gate's report",
                                 reported=reported, zones=transit["zones"])
-    record = {**cmd.model_dump(), "gate_transit": transit, "at": uow.now.isoformat(), "by": uow.actor.id}
+    record = {**cmd.model_dump(), "gate_transit": transit, "at": uow.now.isoformat(), "by": uow.actor.id,
+              "scope": security_scope(ctx, stay)}
     if stay.state == StayState.RETURNED.value:
         if not cmd.room_id:
             raise invalid("ROOM_REQUIRED", "返回后复检须指定候问室", "a search after return must name the waiting room",
@@ -91,6 +124,9 @@ def search(uow: UnitOfWork, ctx: SiteContext, stay_id: str, cmd: SearchRecord,
 
 def collection(uow: UnitOfWork, ctx: SiteContext, stay_id: str, cmd: CollectionRecord) -> Stay:
     stay = load_stay(uow.session, stay_id)
+    from ..domain.stay import next_state
+
+    next_state(StayState(stay.state), "collection", stay.role)  # a witness or victim: STEP_NOT_FOR_ROLE
     record = {**cmd.model_dump(), "at": uow.now.isoformat(), "by": uow.actor.id}
     if cmd.capture_id is not None:
         from .captures import link_to_collection
@@ -120,7 +156,8 @@ def store_property(uow: UnitOfWork, ctx: SiteContext, stay_id: str, cmd: Propert
                  {"locker_id": locker.id, "custodian_id": custodian.id,
                   "items": [{"id": i.id, "description": i.description, "quantity": i.quantity,
                              "category": i.category} for i in items], "signature_id": cmd.signature_id},
-                 custodian_id=custodian.id, locker_id=locker.id, intake_signature_id=cmd.signature_id)
+                 check_required=ctx.witness_check_required, custodian_id=custodian.id, locker_id=locker.id,
+                 intake_signature_id=cmd.signature_id)
     locker.state, locker.stay_id = "assigned", stay.id
     s.add(locker)
     for i in items:
@@ -132,7 +169,8 @@ def placement(uow: UnitOfWork, ctx: SiteContext, stay_id: str, cmd: Placement) -
     stay = load_stay(uow.session, stay_id)
     from ..domain.stay import next_state
 
-    next_state(StayState(stay.state), "placement")  # refuse out-of-order before checking the room
+    # refuse out-of-order before checking the room (a witness or victim: the light path, domain/stay.py)
+    next_state(StayState(stay.state), "placement", stay.role, ctx.witness_check_required)
     if stay.state == StayState.WAITING.value:  # a move; the first placement leads on to the exit and stays allowed
         ensure_within_deadline(stay, uow.now, "placement_move")
     locker = uow.session.get(Locker, stay.locker_id) if stay.locker_id else None
@@ -148,5 +186,5 @@ def placement(uow: UnitOfWork, ctx: SiteContext, stay_id: str, cmd: Placement) -
         data["medical_check_waived"] = medical
     if overridden and ref:
         data.update(override={**ref, "violations": overridden}, approval=ref)
-    return move(uow, stay, "placement", "stay_placed", data, room_id=cmd.room_id, waiting_room_id=cmd.room_id,
-                placed_at=uow.now)
+    return move(uow, stay, "placement", "stay_placed", data, check_required=ctx.witness_check_required,
+                room_id=cmd.room_id, waiting_room_id=cmd.room_id, placed_at=uow.now)

@@ -11,6 +11,7 @@ from ..clock import utc
 from ..domain.alarms import AlarmState
 from ..store.tables import Activity, Alarm, CareRecord, Interview, Leave, PropertyItem, Stay
 from .common import OPEN
+from .context import SiteContext
 from .interviews import interview_view
 from .rooms import timeline
 
@@ -38,8 +39,29 @@ def stay_summary(stay: Stay) -> dict[str, Any]:
     }
 
 
-def stay_view(session: Session, stay: Stay, with_timeline: bool = True) -> dict[str, Any]:
+SUSPECT_STEPS = ("registration", "search", "collection", "property", "placement", "exit")
+
+
+def stay_path(stay: Stay, ctx: SiteContext) -> dict[str, Any]:
+    """The intake steps this stay goes through, for the kiosk's stepper: a suspect's full path, or a witness's or
+    victim's light path (domain/stay.py LIGHT_ROLES) with the check the site sets (``security_check``: none, light,
+    full) and no collection; their property step is optional and their wait is in a witness waiting room."""
+    from ..domain.stay import LIGHT_ROLES
+
+    if stay.role not in LIGHT_ROLES:
+        return {"light": False, "security_check": "full", "steps": list(SUSPECT_STEPS), "optional_steps": []}
+    check = ctx.config.witnesses.security_check
+    steps = ["registration", "search", "placement", "exit"] if check != "none" else ["registration", "placement",
+                                                                                    "exit"]
+    return {"light": True, "security_check": check, "steps": steps,
+            "optional_steps": ["property", "placement"] + (["search"] if check == "none" else [])}
+
+
+def stay_view(session: Session, stay: Stay, with_timeline: bool = True,
+              ctx: SiteContext | None = None) -> dict[str, Any]:
     out = stay_summary(stay)
+    if ctx is not None:
+        out["path"] = stay_path(stay, ctx)
     items = session.exec(select(PropertyItem).where(PropertyItem.stay_id == stay.id)).all()
     out.update(
         search=stay.search, searches=stay.searches, collection=stay.collection, exit=stay.exit_record,

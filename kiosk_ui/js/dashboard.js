@@ -11,6 +11,7 @@ import "./rooms_i18n.js";
 import "./password.js";
 import "./rights_i18n.js";
 import { intervalText } from "./welfare.js";
+import "./witness_i18n.js";
 import { devices, loadDevices, startPage, upsert } from "./page.js";
 import { can } from "./session.js";
 import { hideSync, loadSync, onSyncEvent, redrawSync } from "./sync_panel.js";
@@ -23,6 +24,7 @@ const HOLDING = ["waiting", "sobering"];
 const GROUPS = [
   ["floor.interview", ["interrogation", "inquiry"]],
   ["floor.holding", HOLDING],
+  ["floor.witness", ["witness_waiting"]],
   ["floor.intake", ["registration", "search", "collection"]],
   ["floor.other", ["medical", "activity"]],
 ];

@@ -3,6 +3,7 @@
 import { ApiError, get, post } from "./api.js";
 import { lang, t } from "./i18n.js";
 import { adultSection, allMet, breathLine, femaleSection, loadRequirements, requirementList } from "./safeguards.js";
+import { LIGHT_ROLES } from "./witness.js";
 import { deviceOnline, devices, startPage, upsert } from "./page.js";
 import { can, currentStaff, holdIdleLockWhile } from "./session.js";
 import { add, clear, countdown, debounce, errorBox, field, fmtDuration, fmtTime, h, officerChecks, serverNow } from "./util.js";
@@ -139,7 +140,8 @@ function endSummary(iv, end) {
 }
 
 function startForm(main) {
-  const waiting = S.stays.filter((s) => s.state === "waiting");
+  // a witness or victim is inquired straight after the check, without passing a holding room (issue 13)
+  const waiting = S.stays.filter((s) => s.state === "waiting" || (LIGHT_ROLES.includes(s.role) && ["searched", "property_stored"].includes(s.state)));
   const officers = S.staff.filter((p) => p.active !== false && p.roles.includes("case_officer"));
   const f = h("form#start-form.panel", { onsubmit: (e) => e.preventDefault() });
   if (!can("interview")) { add(main, h("div.panel", {}, h("h2", {}, t("iv.empty")), h("p.muted", {}, t("role.view_only")))); return; }
@@ -179,7 +181,7 @@ function startForm(main) {
       S.draft = {}; S.reqs = null;
       await load();
     } catch (err) { if (err instanceof ApiError && err.status !== 401) f.prepend(errorBox(err)); }
-  } }, t("iv.start"));
+  } }, S.room?.kind === "inquiry" ? t("witness.start_inquiry") : t("iv.start"));
   const blocked = h("p.small.muted#sg-blocked", {}, t("sg.start_blocked"));
   function update() {
     list?.refresh();

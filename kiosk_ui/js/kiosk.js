@@ -15,6 +15,7 @@ import { deviceNote, deviceOnline, deviceState, findDevice, startPage, upsert } 
 import "./responsibility_i18n.js";
 import "./health_i18n.js";
 import { welfarePanel } from "./welfare.js";
+import { checkRequired, isLight, pathSteps, stepLabel, stepProgress } from "./witness.js";
 import { can, currentStaff, gate } from "./session.js";
 import { add, changed, clear, forget, countdown, debounce, dismissToast, errorBox, field, fmtTime, h, officerChecks, select, toast } from "./util.js";
 
@@ -92,16 +93,12 @@ function renderLedger() {
 function panel() { return clear($("#work")); }
 
 /** The intake steps: done ones green, the one to do now highlighted. Once placed, nothing is "now" until the exit
- * begins (the subject waits, is interviewed, goes on leave: none of that is the next intake step). */
-function stepper(state) {
-  const INTAKE = ["registered", "searched", "collected", "property_stored"];
-  let done; let now;
-  if (state === "exited") { done = 6; now = -1; }
-  else if (state === "exiting") { done = 5; now = 5; }
-  else if (INTAKE.includes(state)) { done = INTAKE.indexOf(state) + 1; now = done; }
-  else { done = 5; now = -1; }
-  return h("ol.stepper", {}, ["registration", "search", "collection", "property", "placement", "exit"].map((k, i) =>
-    h("li", { class: i === now ? "now" : i < done ? "done" : "", "data-step": k }, t(`step.${k}`))));
+ * begins (the subject waits, is interviewed, goes on leave: none of that is the next intake step). A witness or
+ * victim has the light path's steps (witness.js): no collection, their own wait or an inquiry straight away. */
+function stepper(s) {
+  const [done, now] = stepProgress(s);
+  return h("ol.stepper", { "data-path": isLight(s) ? "light" : "suspect" }, pathSteps(s).map((k, i) =>
+    h("li", { class: i === now ? "now" : i < done ? "done" : "", "data-step": k }, stepLabel(s, k))));
 }
 
 function renderStayHead() {
@@ -118,7 +115,7 @@ function renderStayHead() {
       h("span.spacer"),
       h("span.muted.small", {}, t("stay.deadline")), countdown(s.deadline_at, { ended: s.state === "exited" ? s.exited_at || "exited" : null })),
     h("div.small.muted", {}, `${t("stay.case")} ${s.case.case_no} · ${t(`basis.${s.legal_basis}`)} · ${t("stay.entered")} ${fmtTime(s.entered_at)} · ${t("stay.room")} ${roomName(s.room_id)}`),
-    stepper(s.state), overdueNote(s), documentBar(s));
+    stepper(s), overdueNote(s), documentBar(s));
 }
 
 // A toast said about one step of a stay (已登记入区) goes once the stay has moved on to another step or another
@@ -144,6 +141,10 @@ function renderStay() {
     property_stored: S.lockerOpen ? lockerWait : placementForm, waiting: waitingActions, in_activity: activityNow,
     in_interview: interviewNow, on_temporary_leave: leaveNow, exiting: exitForm, exited: exitedView,
   };
+  if (isLight(s)) { // a witness or victim: the check the site sets, then their own wait, an inquiry, or the exit
+    views.searched = witnessNext; views.property_stored = witnessNext;
+    if (!checkRequired(s)) views.registered = witnessNext;
+  }
   (views[s.state] || (() => add(body, h("p", {}, s.state))))(body, s);
 }
 
@@ -217,6 +218,13 @@ async function registrationForm() {
       h("label.check", {}, h("input", { type: "checkbox", name: "flag", value: k }), t(`flag.${k}`)))),
     submitRow("reg.submit", () => submitRegistration(f)));
   add(p, f);
+  // a witness or victim is inquired (证人询问), never summoned: the role picks the basis, the server checks the pair
+  f.role.addEventListener("change", () => {
+    const light = ["witness", "victim"].includes(f.role.value);
+    if (light) f.legal_basis.value = "witness_inquiry";
+    else if (f.legal_basis.value === "witness_inquiry") f.legal_basis.value = "criminal_summons";
+    f.legal_basis.dispatchEvent(new Event("change"));
+  });
   watchPastStays(f);
 }
 
@@ -335,7 +343,8 @@ function searchForm(body, s) {
   const gateDev = findDevice("metal_gate");
   const gateBox = h("div#gate-status.info-box", {}, gateText(gateDev));
   const f = h("form#search-form", { onsubmit: (e) => e.preventDefault() },
-    h("h2", {}, s.state === "returned" ? t("search.title_return") : t("search.title")),
+    h("h2", {}, s.state === "returned" ? t("search.title_return") : isLight(s) ? t("witness.search_title") : t("search.title")),
+    isLight(s) ? h("p.small.muted#light-hint", {}, t("witness.search_hint")) : null,
     gateBox,
     h("div.grid3", {},
       // with a gate in service the result comes from the gate's own transit (or a deliberate choice): no default
@@ -595,11 +604,12 @@ async function placementForm(body, s) {
   };
   const lawful = options.filter((o) => o.lawful);
   const forbidden = options.filter((o) => !o.lawful);
+  const light = isLight(s);
   const f = h("form#placement-form", { onsubmit: (e) => e.preventDefault() },
-    h("h2", {}, t("place.title")),
+    h("h2", {}, t(light ? "witness.place_title" : "place.title")),
     lawful.length ? h("div.room-grid#room-grid", {}, lawful.map((o) => card(o, true)))
-      : h("p.info-box#no-lawful-room", {}, t("place.no_lawful")),
-    submitRow("place.submit", () => {
+      : h("p.info-box#no-lawful-room", {}, t(light ? "witness.no_room" : "place.no_lawful")),
+    submitRow(light ? "witness.place_submit" : "place.submit", () => {
       if (!chosen) { showLocalError(f, "place.need_room"); return null; }
       return act(f, `/stays/${s.id}/placement`, { room_id: chosen }, { onError: (err) => overrideBox(f, s, err, chosen) });
     }),
@@ -607,6 +617,18 @@ async function placementForm(body, s) {
       h("summary", {}, `${t("place.forbidden")}（${forbidden.length}）`),
       h("div.room-grid#forbidden-grid", {}, forbidden.map((o) => card(o, false)))) : null);
   add(body, f);
+}
+
+/** A witness or victim after the check (or at registration where the site requires none): a witness waiting room,
+ * an inquiry straight away (started at the inquiry room's terminal), or the exit. Never a holding room. */
+function witnessNext(body, s) {
+  add(body, h("h2", {}, t("witness.next_title")), h("p.info-box#witness-next", {}, t("witness.next_hint")),
+    s.state === "registered" ? h("p.small.muted", {}, t("witness.skip_search")) : null);
+  const placeArea = h("div#witness-place");
+  const exitArea = h("div#witness-exit", {}, h("h3", {}, t("witness.exit")));
+  add(body, placeArea, exitArea);
+  placementForm(placeArea, s);
+  exitStartForm(exitArea, s);
 }
 
 function overrideBox(f, s, err, chosenRoom = null) {
@@ -619,6 +641,7 @@ function overrideBox(f, s, err, chosenRoom = null) {
   }
   const v = err.details?.violations || [];
   if (!err.code.startsWith("ROOM_") || v.includes("ROOM_NOT_HOLDING") || !err.details?.room_id) return null;
+  if (err.details.overridable === false) return null; // an absolute rule: there is no exception to ask for
   const roomId = err.details.room_id;
   // the placement goes ahead only with a supervisor's approval for this room, granted by the supervisor himself
   return h("div#override.override", {}, approvalPanel({
@@ -637,8 +660,13 @@ function waitingActions(body, s) {
     ["care", "guard", careForm],
     ["notify", "intake", (area, st) => notificationForm(area, st, staffName)],
   ].filter(([, cap]) => can(cap));
+  const light = isLight(s);
+  if (light) { // a witness or victim: no leave, no measure, no activity; a witness waiting room, care, the exit
+    tabs.splice(0, tabs.length, ...tabs.filter(([k]) => ["exit", "care"].includes(k)));
+    if (can("intake")) tabs.unshift(["place", "intake", placementForm]);
+  }
   const area = h("div#action-area");
-  add(body, h("h2", {}, `${t("wait.title")} · ${roomName(s.room_id)}`),
+  add(body, h("h2", {}, `${light ? t("witness.next_title") : t("wait.title")} · ${roomName(s.room_id)}`),
     h("div.row.tabs", {}, tabs.map(([k, , fn]) => h("button", {
       type: "button", "data-tab": k,
       onclick: (e) => { body.querySelectorAll("[data-tab]").forEach((b) => b.setAttribute("aria-pressed", b === e.currentTarget ? "true" : "false")); fn(clear(area), s); },

@@ -113,7 +113,7 @@ async def test_changes_the_law_does_not_draw_are_refused(api):
 
 async def test_a_witness_is_never_held_nor_sent_to_the_detention_centre(api):
     w = await walk(api, body=registration(role="witness", basis="witness_inquiry", case_no="W-1",
-                                          officers=("off-1",)), room="wait-2")
+                                          officers=("off-1",)), room="wit-2")
     sid = w["id"]
     await refused(api, f"/api/v1/stays/{sid}/measure",
                   {"measure": "criminal_detention", "decided_at": w["entered_at"], "reason": "试试",

@@ -329,7 +329,7 @@ async def test_female_drug_test_sample_by_female_staff(api):
     (dict(case_no="A-1"), dict(birth="2010-01-01", case_no="B-1"), "ROOM_MINOR_WITH_ADULT"),
     (dict(case_no="SAME"), dict(case_no="SAME"), "ROOM_SAME_CASE"),
     (dict(case_no="A-1"), dict(role="witness", basis="witness_inquiry", case_no="B-1", officers=("off-1",)),
-     "ROOM_SUSPECT_WITH_WITNESS"),
+     "ROOM_HOLDING_FOR_WITNESS"),
 ])
 async def test_placement_separation(api, first, second, code):
     a = await walk(api, body=registration(**first), room="wait-5")

@@ -126,8 +126,8 @@ def test_full_stay_from_registration_to_exit(screens: Any, controller: Any) -> N
     expect(page.locator(".ledger-row", has_text="张三")).to_have_count(0)
 
 
-def test_mixed_sex_room_is_shown_forbidden_before_a_tap_and_the_exception_is_secondary(screens: Any,
-                                                                                       controller: Any) -> None:
+def test_mixed_sex_room_is_shown_forbidden_without_an_exception_and_an_exception_elsewhere_is_secondary(
+        screens: Any, controller: Any) -> None:
     controller.walk("周八", sex="male", room="wait-5", case_no="C-2026-201")
     her = controller.walk("郑丽", sex="female", room=None, case_no="C-2026-202")
     s = screens()
@@ -142,10 +142,14 @@ def test_mixed_sex_room_is_shown_forbidden_before_a_tap_and_the_exception_is_sec
     expect(suggested).to_contain_text("推荐")
     expect(suggested).to_have_attribute("aria-pressed", "true")
     form.locator(".forbidden-rooms summary").click()
-    room = form.locator("#forbidden-grid [data-room=wait-5]")
-    expect(room).to_contain_text("周八（男）")
-    expect(room).to_contain_text("不得男女混关")
+    mixed = form.locator("#forbidden-grid [data-room=wait-5]")
+    expect(mixed).to_contain_text("周八（男）")
+    expect(mixed).to_contain_text("不得男女混关")
+    # men and women are held apart without exception: nothing to ask a supervisor for
+    expect(mixed.get_by_role("button", name="申请例外审批")).to_have_count(0)
     expect(form.locator("button.danger")).to_have_count(0)  # no red override as the main action
+    room = form.locator("#forbidden-grid [data-room=wait-6]")  # a minors-only room: the exception path stays
+    expect(room).to_contain_text("不符合该房间的使用限制")
     s.shot("kiosk-placement-forbidden")
     room.get_by_role("button", name="申请例外审批").click()
     # the duty supervisor approves here by step-up: his own police number and password, checked by the server
@@ -160,7 +164,7 @@ def test_mixed_sex_room_is_shown_forbidden_before_a_tap_and_the_exception_is_sec
     override.locator("[name=su_password]").fill(PASSWORD)
     override.get_by_role("button", name="领导验证并批准").click()
     expect(page.locator("#stay-head .state")).to_have_text("候问中")
-    expect(page.locator("#stay-head")).to_contain_text("候问室5")
+    expect(page.locator("#stay-head")).to_contain_text("候问室6")
     placed = [e for e in controller.call("GET", f"/stays/{her['id']}", "200001")["timeline"]
               if e["action"] == "stay_placed"][-1]
     assert placed["actor_id"] == "cus-f"  # who placed her; the approval names who allowed it and how

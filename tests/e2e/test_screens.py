@@ -128,7 +128,7 @@ def test_dashboard_wall_mode_shows_every_room_without_scrolling_in_large_text(sc
     page = s.open("dashboard.html?wall=1")
     s.sign_in("300001")
     rooms = page.locator("#floor .room[data-room]")
-    expect(rooms).to_have_count(18)  # every room of the sample site
+    expect(rooms).to_have_count(20)  # every room of the sample site (with its two witness waiting rooms)
     fit = page.evaluate("""() => {
         const se = document.scrollingElement;
         const panel = document.querySelector('.floor-panel').getBoundingClientRect();

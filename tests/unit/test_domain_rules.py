@@ -199,9 +199,11 @@ def room(*occupants: Occupant, kind: str = "waiting", capacity: int = 4, restric
     (ADULT_MAN, room(Occupant("s2", "male", True, "suspect", "B")), ["ROOM_MINOR_WITH_ADULT"]),
     (ADULT_MAN, room(Occupant("s2", "male", False, "suspect", "A1")), ["ROOM_SAME_CASE"]),
     (ADULT_MAN, room(Occupant("s2", "male", False, "witness", "B")), ["ROOM_SUSPECT_WITH_WITNESS"]),
-    (Occupant("s1", "male", False, "witness", "A1"), room(Occupant("s2", "male", False, "victim", "B")), []),
+    (Occupant("s1", "male", False, "witness", "A1"), room(Occupant("s2", "male", False, "victim", "B"),
+                                                          kind="witness_waiting"), []),
     (ADULT_MAN, room(Occupant("s2", "female", True, "victim", "A1"), capacity=1),
-     ["ROOM_FULL", "ROOM_MIXED_SEX", "ROOM_MINOR_WITH_ADULT", "ROOM_SAME_CASE", "ROOM_SUSPECT_WITH_WITNESS"]),
+     ["ROOM_FULL", "ROOM_MIXED_SEX", "ROOM_MINOR_WITH_ADULT", "ROOM_SAME_CASE", "ROOM_SUSPECT_WITH_WITNESS",
+      "ROOM_WITNESS_WITH_CASE_SUSPECT"]),
 ])
 def test_placement_rule(subject: Occupant, view: RoomView, expected: list[str]) -> None:
     assert placement_violations(subject, view) == expected
@@ -211,8 +213,8 @@ def test_a_supervisor_may_override_a_placement_rule_but_not_the_room_kind() -> N
     shared = room(Occupant("s2", "male", False, "suspect", "A1"))
     with pytest.raises(RuleViolation) as err:
         check_placement(ADULT_MAN, shared, override=False)
-    assert err.value.code == "ROOM_SAME_CASE" and err.value.details == {"violations": ["ROOM_SAME_CASE"],
-                                                                        "room_id": "w1"}
+    assert err.value.code == "ROOM_SAME_CASE" and err.value.details == {
+        "violations": ["ROOM_SAME_CASE"], "room_id": "w1", "absolute": [], "overridable": True}
     assert check_placement(ADULT_MAN, shared, override=True) == ["ROOM_SAME_CASE"]
     assert check_placement(ADULT_MAN, room(), override=False) == []
     with pytest.raises(RuleViolation, match="ROOM_NOT_HOLDING"):

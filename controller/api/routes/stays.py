@@ -49,7 +49,7 @@ OfficerActor = Annotated[Actor, allow(*OFFICERS)]
 
 
 async def _stay_write(c: ContainerDep, actor: Actor, fn: Callable[[UnitOfWork], Stay]) -> dict[str, Any]:
-    return await c.db.write(actor, lambda uow: views.stay_view(uow.session, fn(uow)))
+    return await c.db.write(actor, lambda uow: views.stay_view(uow.session, fn(uow), ctx=c.ctx))
 
 
 async def _open_locker(c: ContainerDep, actor: Actor, locker_id: str, result: dict[str, Any]) -> dict[str, Any]:
@@ -79,7 +79,7 @@ async def list_stays(c: ContainerDep, actor: StaffActor,
 
 @router.get("/stays/{stay_id}", summary="One stay with timeline, deadline and location")
 async def get_stay(stay_id: str, c: ContainerDep, actor: StaffActor) -> dict[str, Any]:
-    view = await c.db.read(lambda s: views.stay_view(s, load_stay(s, stay_id)))
+    view = await c.db.read(lambda s: views.stay_view(s, load_stay(s, stay_id), ctx=c.ctx))
     return for_roles(actor.roles, view)  # type: ignore[no-any-return]
 
 
