@@ -30,7 +30,7 @@ async function loadHere() {
   S.stay = here ? await get(`/stays/${here.id}`) : null;
   S.interview = S.stay ? [...S.stay.interviews].reverse().find((iv) => iv.room_id === ROOM && iv.state !== "ended") : null;
   // the chosen subject's safeguards, fresh on every update (a visitor tag walking in changes them)
-  if (!S.interview && S.draft.stay_id && stays.some((s) => s.id === S.draft.stay_id && s.state === "waiting")) {
+  if (!S.interview && S.draft.stay_id && S.stays.some((s) => s.id === S.draft.stay_id && s.state === "waiting")) {
     S.reqs = await loadRequirements(S.draft.stay_id, ROOM).catch(() => S.reqs);
   }
   if (S.rec && S.interview && S.rec.recording_id && S.rec.recording_id !== S.interview.recording_id) S.rec = null;
@@ -214,6 +214,12 @@ function onEvent(ev) {
     return;
   }
   if (ev.type === "device_availability") { render(); return; }
+  // a tag reported in this room (an appropriate adult's visitor tag walking in) changes the chosen subject's
+  // safeguards: ask the server again (it alone decides what counts as present)
+  if ((ev.type === "location" && ev.zone === ROOM) || (ev.type === "presence.moved" && ev.room_id === ROOM)) {
+    if (!S.interview && S.draft.stay_id) reloadHere();
+    return;
+  }
   if (ev.type === "room.occupancy" && ev.room.id === ROOM) { S.room = ev.room; render(); return; }
   if (ev.type === "stay.updated" || ev.type === "stay.removed") {
     const id = ev.stay?.id || ev.stay_id;

@@ -195,9 +195,9 @@ def test_the_platform_socket_gets_no_delta_and_never_an_identity_number(client: 
             sock.until(of_type("room.occupancy", id="wait-4"))
             sock.until(of_type("presence.moved", stay_id=stay["id"]))
         # a last change after every delta above was delivered: when the platform has it, it has had the rest
-        r = client.post("/api/v1/rooms/wait-4/welfare-checks", json={"observation": "ok"}, headers=auth(staff))
-        assert r.status_code == 201, r.text
-        p.until(of_type("welfare_checked"))
+        r = client.post(f"/api/v1/stays/{stay['id']}/care", json={"kind": "water"}, headers=auth(staff))
+        assert r.status_code in (200, 201), r.text
+        p.until(of_type("care_recorded"))
     # custody staff: the stay's row in full
     assert number in s.text() and "stay.updated" in s.types()
     # the platform: the sync feed's changes only, never a delta, a location or a number

@@ -118,6 +118,25 @@ class Controller:
     def advance(self, seconds: float) -> None:
         self.call("POST", "/dev/clock/advance", json={"seconds": seconds})
 
+    def empty_room(self) -> str:
+        """A waiting room nobody holds a place in, without restrictions: the e2e tests share one controller, so a
+        fixed room may be taken by an earlier test's subject (and a minor may share no room with an adult)."""
+        rooms = self.call("GET", "/rooms", "300001")
+        return next(r["id"] for r in rooms
+                    if r["kind"] == "waiting" and not r["occupant_stay_ids"] and not r["restrictions"])
+
+    def release(self, sid: str) -> None:
+        """The subject leaves (released, things returned), so the room he took is free for the tests after."""
+        s = self.call("GET", f"/stays/{sid}", "200002")
+        if s["state"] == "exited":
+            return
+        if s["state"] != "exiting":
+            self.call("POST", f"/stays/{sid}/exit", "200002", {"disposition": "released"})
+        items = [{"item_id": i["id"], "disposition": "returned"} for i in (s.get("property") or {}).get("items", [])]
+        checker = "cus-f" if s["subject"]["sex"] == "female" else "cus-m"
+        self.call("POST", f"/stays/{sid}/exit/complete", "200002", {"exit_search": {"checker_id": checker},
+                                                                    "items": items})
+
     def walk(self, name: str, sex: str = "male", room: str | None = "wait-3", case_no: str = "B-2026-001",
              officers: tuple[str, ...] = ("off-1", "off-2")) -> dict[str, Any]:
         """Set-up through the API (as custody staff 陈静): a subject registered and taken to ``room`` (or only

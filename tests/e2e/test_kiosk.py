@@ -296,7 +296,7 @@ def test_the_registration_toast_goes_when_the_stay_moves_to_its_next_step(screen
     })();""")
     page = s.open("kiosk.html")
     s.sign_in("200001")
-    register(page, "钱十七", "male", 17, "A-2026-117")
+    register(page, "蒋十七", "male", 17, "A-2026-117")
     toast = page.locator("#toast")
     expect(toast).to_have_class(re.compile(r"\bshow\b"))
     expect(toast).to_have_text("已登记入区")

@@ -108,34 +108,37 @@ def test_a_minors_interview_waits_for_the_appropriate_adult_recorded_and_present
 
 
 def test_the_notification_form_counts_down_to_the_legal_deadline(screens: Any, controller: Any) -> None:
-    stay = minor_waiting(controller, "小红", "M-2026-702", sex="female", room="wait-6")
-    s = screens()
-    page = s.open("kiosk.html")
-    s.sign_in("200001")  # 陈静
-    page.locator(f"[data-stay={stay['id']}]").click()
-    page.locator("[data-tab=notify]").click()
-    form = page.locator("#notify-form")
-    due = form.locator("[data-purpose=guardian]")
-    expect(due).to_contain_text("通知未成年人的监护人")
-    expect(due).to_have_attribute("data-done", "false")
-    expect(due.locator(".cd")).to_have_text(re.compile(r"^(1:[0-5]\d:\d\d|2:00:00)$"))  # promptly: 2 h by default
-    expect(form).to_contain_text("尚无通知记录")
-    s.shot("kiosk-notification-countdown")
-    expect(form.locator("[name=party]")).to_have_value("guardian")
-    form.locator("[name=name]").fill("李秀兰")
-    form.locator("[name=relation]").select_option("parent")
-    form.locator("[name=method]").select_option("phone")
-    form.locator("[name=contact]").fill("13900000000")
-    form.get_by_role("button", name="记录通知").click()
-    expect(form.locator("[data-purpose=guardian]")).to_have_attribute("data-done", "true")
-    expect(form.locator("[data-purpose=guardian]")).to_contain_text("已通知")
-    expect(form.locator(".ntf-made")).to_contain_text("李秀兰（父母） · 电话")
-    expect(form.locator(".ntf-made")).to_contain_text("记录人 陈静")
-    s.shot("kiosk-notification-recorded")
-    text = form.inner_text()
-    assert stay["id"] not in text and "ntf-" not in text and "cus-f" not in text
-    recorded = controller.call("GET", f"/stays/{stay['id']}/notifications", "200001")
-    assert recorded["notifications"][0]["recorded_by"] == "cus-f" and recorded["due"][0]["done"] is True
+    stay = minor_waiting(controller, "小红", "M-2026-702", sex="female", room=controller.empty_room())
+    try:
+        s = screens()
+        page = s.open("kiosk.html")
+        s.sign_in("200001")  # 陈静
+        page.locator(f"[data-stay={stay['id']}]").click()
+        page.locator("[data-tab=notify]").click()
+        form = page.locator("#notify-form")
+        due = form.locator("[data-purpose=guardian]")
+        expect(due).to_contain_text("通知未成年人的监护人")
+        expect(due).to_have_attribute("data-done", "false")
+        expect(due.locator(".cd")).to_have_text(re.compile(r"^(1:[0-5]\d:\d\d|2:00:00)$"))  # promptly: 2 h by default
+        expect(form).to_contain_text("尚无通知记录")
+        s.shot("kiosk-notification-countdown")
+        expect(form.locator("[name=party]")).to_have_value("guardian")
+        form.locator("[name=name]").fill("李秀兰")
+        form.locator("[name=relation]").select_option("parent")
+        form.locator("[name=method]").select_option("phone")
+        form.locator("[name=contact]").fill("13900000000")
+        form.get_by_role("button", name="记录通知").click()
+        expect(form.locator("[data-purpose=guardian]")).to_have_attribute("data-done", "true")
+        expect(form.locator("[data-purpose=guardian]")).to_contain_text("已通知")
+        expect(form.locator(".ntf-made")).to_contain_text("李秀兰（父母） · 电话")
+        expect(form.locator(".ntf-made")).to_contain_text("记录人 陈静")
+        s.shot("kiosk-notification-recorded")
+        text = form.inner_text()
+        assert stay["id"] not in text and "ntf-" not in text and "cus-f" not in text
+        recorded = controller.call("GET", f"/stays/{stay['id']}/notifications", "200001")
+        assert recorded["notifications"][0]["recorded_by"] == "cus-f" and recorded["due"][0]["done"] is True
+    finally:  # the room is free again for the tests after this one
+        controller.release(stay["id"])
 
 
 def test_a_dangerous_item_is_returned_at_exit_with_a_supervisors_approval(screens: Any, controller: Any) -> None:

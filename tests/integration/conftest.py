@@ -93,12 +93,19 @@ class Centre:
             return stay
         locker = stay["property"]["locker_id"]
         bus_id, board, channel = self.bus.lockers[locker]
+
+        async def door_open() -> bool:
+            _, lockers = await self.api.get("/api/v1/lockers")
+            return bool(next(lk for lk in lockers if lk["id"] == locker)["door_open"])
+
+        # The board's report of the opening arrives after the step's answer (through the device's intake queue):
+        # wait for it, or "closed" below could be read before the door was ever seen open.
+        await self.until(door_open, what="locker door reported open")
         self.sim(bus_id).put_item(board, channel)
         self.sim(bus_id).close_door(board, channel)
 
         async def closed() -> bool:
-            _, lockers = await self.api.get("/api/v1/lockers")
-            return not next(lk for lk in lockers if lk["id"] == locker)["door_open"]
+            return not await door_open()
 
         await self.until(closed, what="locker door closed")
         status, stay = await self.api.post(f"/api/v1/stays/{stay['id']}/placement", {"room_id": room})

@@ -118,7 +118,9 @@ async def test_a_panic_flood_is_one_alarm_with_a_counter_and_the_centre_keeps_an
 
         alarms = await centre.until(counted, timeout=60, what="5,000 presses counted")
         assert len(alarms) == 1 and alarms[0]["device_id"] == "panic-wait-3"
-        assert centre.bus.alarm_gate.writes < 200  # folded, not one write per press
+        # folded, not one write per press: a write happens only when none is in flight, so their number follows how
+        # slow the machine is (about 1 in 25 on a loaded one), never the 5,000 presses
+        assert centre.bus.alarm_gate.writes < 500
     finally:
         button.close()
 
