@@ -29,17 +29,7 @@ def test_injury_on_the_body_diagram_sets_the_flags_and_placement_waits_for_the_d
     try:
         check_and_place(screens, controller, stay, tmp_path)
     finally:  # the waiting room he took is free again for the tests after this one
-        release(controller, stay["id"])
-
-
-def release(controller: Any, sid: str) -> None:
-    s = controller.call("GET", f"/stays/{sid}", "200002")
-    if s["state"] == "exited":
-        return
-    controller.call("POST", f"/stays/{sid}/exit", "200002", {"disposition": "released"})
-    items = [{"item_id": i["id"], "disposition": "returned"} for i in s["property"]["items"]]
-    controller.call("POST", f"/stays/{sid}/exit/complete", "200002", {"exit_search": {"checker_id": "cus-m"},
-                                                                       "items": items})
+        controller.release(stay["id"])
 
 
 def check_and_place(screens: Any, controller: Any, stay: dict[str, Any], tmp_path: Path) -> None:
