@@ -3,7 +3,8 @@
 One detector per camera (YuNet, the model bundled in ``models/`` or another configured file whose sha256 matches,
 or the Haar cascade that ships in the OpenCV 4.x wheel), and `assess(frame, detector, thresholds)` which runs it once and measures the gates
 on the face crop only, so the whole pipeline costs little more than the detection itself. Every gate reports its
-value and threshold; a failing frame names the first failing gate, in the order a person can fix it, with a hint.
+value and threshold (head roll, the one costly measure, only on a frame that passed the gates before it); a failing
+frame names the first failing gate, in the order a person can fix it, with a hint.
 """
 
 from __future__ import annotations
@@ -279,27 +280,33 @@ def _exposure_gate(grey: np.ndarray, t: QualityThresholds) -> GateResult:
     return _gate("exposure", True, mean, threshold, std=round(std, 1))
 
 
-def _pose_gate(detector: FaceDetector, crop: np.ndarray, face: Face, t: QualityThresholds) -> GateResult:
+def _pose_gate(detector: FaceDetector, crop: np.ndarray, face: Face, t: QualityThresholds,
+               measure_roll: bool = True) -> GateResult:
     """Roll from the eye line (eye cascade on the crop, else landmarks); yaw from the nose offset (landmarks only).
 
     The eye cascade is preferred for roll even with YuNet: YuNet's regressed eye landmarks under-read a tilted
-    head by a factor of two to three on our test images (a 22 degree tilt reads as about 7).
+    head by a factor of three to five on our test images (a 22 degree tilt reads as about 7, 30 as 5.5), so they
+    cannot stand in for it. The cascade is most of the pipeline's cost beyond the detection, so it runs only when
+    it can decide the frame (``measure_roll``): a frame that already failed an earlier gate reports roll as not
+    measured, which never changes the gate a person is told to fix first.
     """
     hint = ("请正对摄像头，头部摆正", "Look straight at the camera, head upright")
     roll: float | None = None
-    source = ""
-    near = None
-    if face.landmarks is not None:  # the landmark eyes, in crop coordinates, guide the eye search
-        fx, fy, fw, _ = face.box
-        k = crop.shape[1] / max(1, fw)
-        near = tuple(((px - fx) * k, (py - fy) * k) for px, py in face.landmarks[:2])
-    eyes = detector.eye_centres(crop, near)
-    if eyes is None and near is not None:  # landmarks too far off for the small search: search the eye band
-        eyes = detector.eye_centres(crop)
+    source = "" if measure_roll else "skipped"
+    eyes = None
+    if measure_roll:
+        near = None
+        if face.landmarks is not None:  # the landmark eyes, in crop coordinates, guide the eye search
+            fx, fy, fw, _ = face.box
+            k = crop.shape[1] / max(1, fw)
+            near = tuple(((px - fx) * k, (py - fy) * k) for px, py in face.landmarks[:2])
+        eyes = detector.eye_centres(crop, near)
+        if eyes is None and near is not None:  # landmarks too far off for the small search: search the eye band
+            eyes = detector.eye_centres(crop)
     if eyes is not None:
         (x1, y1), (x2, y2) = eyes
         roll, source = math.degrees(math.atan2(y2 - y1, x2 - x1)), "eyes"
-    elif face.landmarks is not None:
+    elif face.landmarks is not None and measure_roll:
         (rx, ry), (lx, ly) = face.landmarks[0], face.landmarks[1]
         roll, source = math.degrees(math.atan2(ly - ry, lx - rx)), "landmarks"
     yaw: float | None = None
@@ -360,7 +367,7 @@ def _assess(frame: np.ndarray, detector: FaceDetector, t: QualityThresholds) -> 
     else:
         size = _gate("face_size", True, ratio, (t.min_face_ratio, t.max_face_ratio))
     exposure = _exposure_gate(crop, t)
-    pose = _pose_gate(detector, crop, face, t)
+    pose = _pose_gate(detector, crop, face, t, measure_roll=size.ok and exposure.ok)
     sharp_value = float(cv2.meanStdDev(cv2.Laplacian(crop, cv2.CV_32F))[1][0][0]) ** 2
     sharp = _gate("sharpness", sharp_value >= t.min_sharpness, sharp_value, t.min_sharpness,
                   "请保持不动", "Hold still")

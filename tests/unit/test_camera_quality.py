@@ -206,3 +206,19 @@ def test_missing_model_file_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(DetectorConfigError, match="not readable"):
         FaceDetector(FaceDetectorConfig(model_path=tmp_path / "absent.onnx"))
     assert FaceDetector().backend == "haar"
+
+
+@pytest.mark.parametrize("name", ["dark", "far"])
+def test_roll_is_not_measured_once_an_earlier_gate_failed(detector: FaceDetector, name: str) -> None:
+    """The eye cascade (most of the cost beyond detection) runs only where it can decide the frame; the gate a
+    person is told to fix first is the same as with roll measured."""
+    frame = scene(name)
+    report = assess(frame, detector)
+    assert report.failing_gate in {"face_size", "exposure"}
+    pose = gate_of(report, "pose")
+    assert pose.detail.get("roll_from") in {"skipped", None} and pose.detail.get("roll_deg") is None
+    faces = detector.detect(frame)
+    x, y, w, h = faces[0].box
+    crop = cv2.resize(cv2.cvtColor(frame[y:y + h, x:x + w], cv2.COLOR_BGR2GRAY), (112, round(112 * h / w)))
+    measured = _pose_gate(detector, crop, faces[0], QualityThresholds())
+    assert measured.detail.get("roll_from") != "skipped"
