@@ -19,14 +19,14 @@ from typing import Any
 
 from sqlmodel import col, select
 
-from devices.base import Availability, AvailabilityChanged, DeviceError, DeviceEvent
+from devices.base import Availability, AvailabilityChanged, DeviceError, DeviceEvent, DeviceUnavailable
 from devices.registry import DeviceRegistry, DeviceSpec, RegistryContext
 
 from .domain import presence as rules8
 from .domain.alarms import AlarmState
 from .services import alarms, interviews
 from .services.common import OPEN
-from .services.ports import RecordingNotConfirmed
+from .services.ports import NoDevice, RecordingNotConfirmed
 from .store.db import Actor, UnitOfWork
 from .store.tables import Alarm, Interview, Locker, Staff, Stay
 
@@ -88,12 +88,12 @@ class DeviceLockerPort:
     async def open(self, locker_id: str) -> None:
         where = self.bus.lockers.get(locker_id)
         if where is None:
-            return
+            raise NoDevice(f"locker {locker_id} is on no lock board")
         bus_id, board, channel = where
         try:
             adapter: Any = self.bus.registry.get(bus_id)
         except KeyError:
-            return
+            raise DeviceUnavailable(f"lock board {bus_id} is not running", device_id=bus_id) from None
         self.bus.expected_open[locker_id] = self.bus.c.clock.now() + timedelta(seconds=60)
         await adapter.unlock(board, channel)
 

@@ -11,7 +11,8 @@ UI = ROOT / "kiosk_ui"
 
 
 def dictionary() -> dict[str, tuple[str, str]]:
-    text = (UI / "js" / "i18n.js").read_text(encoding="utf-8")
+    # the big dictionary and every feature module that adds its own strings with extend()
+    text = "\n".join(js.read_text(encoding="utf-8") for js in sorted((UI / "js").glob("*.js")))
     return {k: (zh, en) for k, zh, en in re.findall(r'^\s*"([^"]+)": \["([^"]*)", "([^"]*)"\],$', text, re.M)}
 
 

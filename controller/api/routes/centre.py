@@ -7,11 +7,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from devices.base import DeviceError
-
 from ... import auth
 from ...domain.errors import RuleViolation
-from ...services import alarms, rooms
+from ...services import alarms, lockers, rooms
 from ...services.commands import Empty, OpenLocker, ResolveAlarm, WelfareCheckIn
 from ...store import audit
 from ...store.db import Actor
@@ -139,14 +137,7 @@ async def list_lockers(c: ContainerDep, actor: Annotated[Actor, allow(*GUARD, "a
 @router.post("/lockers/{locker_id}/open", tags=["lockers"])
 async def open_locker(locker_id: str, body: OpenLocker, c: ContainerDep,
                       actor: Annotated[Actor, allow(*GUARD)]) -> dict[str, Any]:
-    result = await c.db.write(actor, lambda uow: rooms.record_locker_open(uow, locker_id, body))
-    try:
-        await c.lockers.open(locker_id)
-    except DeviceError as exc:
-        err = exc
-        await c.db.write(actor, lambda uow: rooms.record_locker_failure(uow, locker_id, err))
-        raise
-    return result
+    return await lockers.open_on_request(c.db, c.lockers, actor, locker_id, body)
 
 
 @router.get("/alarms", tags=["alarms"])
