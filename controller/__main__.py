@@ -43,11 +43,9 @@ def _logging(level: str) -> None:
 
 
 def migrate(settings: Settings) -> None:
-    from .store.migrate import upgrade
+    from .store.migrate import migrate as run
 
-    if settings.db_url().startswith("sqlite"):
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
-    upgrade(settings.db_url())
+    run(settings.db_url(), settings.data_dir)
 
 
 def seed_demo_staff(settings: Settings) -> list[tuple[str, str, str, str]]:
@@ -116,7 +114,7 @@ def serve(settings: Settings, *, simulator: bool = False) -> None:
 
     container = build(settings, with_devices=True)
     if simulator:  # before the devicebus, so the simulated devices exist when the adapters connect
-        container.extras.setdefault("lifecycle", []).insert(0, SimulatorProcess(settings.site_file))
+        container.lifecycle.insert(0, SimulatorProcess(settings.site_file))
     app = create_app(container)
     config = uvicorn.Config(app, host=settings.host, port=settings.port, log_level=settings.log_level.lower(),
                             access_log=False, lifespan="on", log_config=None)  # uvicorn logs via our JSON handler

@@ -14,7 +14,7 @@ from fastapi.staticfiles import StaticFiles
 from .api import errors, security, ws
 from .api.deps import iter_routes, route_roles
 from .api.ratelimit import LoginLimiter
-from .api.routes import captures, centre, stays, ui
+from .api.routes import captures, centre, stays, sync, ui
 from .container import Container
 from .domain.errors import RuleViolation
 
@@ -24,7 +24,7 @@ KIOSK_DIR = Path(__file__).resolve().parent.parent / "kiosk_ui"
 def create_app(container: Container, *, start_background: bool = True) -> FastAPI:
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        hooks = container.extras.get("lifecycle", [])
+        hooks = list(container.lifecycle)
         for h in hooks:
             await h.start()
         if start_background:
@@ -47,8 +47,7 @@ def create_app(container: Container, *, start_background: bool = True) -> FastAP
     app.include_router(ui.router)
     app.include_router(captures.router)
     app.include_router(ws.router)
-    for extra in container.extras.get("routers", []):
-        app.include_router(extra)
+    app.include_router(sync.router)
 
     @app.get("/healthz", tags=["ops"])
     async def healthz() -> dict[str, Any]:

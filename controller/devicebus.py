@@ -11,7 +11,6 @@ import asyncio
 import contextlib
 import json
 import logging
-import uuid
 from collections import deque
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -24,23 +23,14 @@ from devices.registry import DeviceRegistry, DeviceSpec, RegistryContext
 
 from .domain import presence as rules8
 from .domain.alarms import AlarmState
-from .services import alarms, interviews
+from .services import alarms, interviews, lockers
 from .services.common import OPEN
 from .services.ports import NoDevice, RecordingNotConfirmed
-from .store.db import Actor, UnitOfWork
-from .store.tables import Alarm, Interview, Locker, Staff, Stay
+from .store.db import Actor
+from .store.tables import Alarm, Interview, Staff, Stay
 
 log = logging.getLogger(__name__)
 SYSTEM = Actor.system("devicebus")
-
-
-def raise_unless_open(uow: UnitOfWork, kind: str, key: str, **kw: Any) -> Alarm | None:
-    """One open alarm per condition: raises again only after the previous one was resolved."""
-    open_ = uow.session.exec(select(Alarm.id).where(Alarm.kind == kind, col(Alarm.dedup_key).startswith(key + "@"),
-                                                    Alarm.state != AlarmState.RESOLVED.value)).first()
-    if open_ is not None:
-        return None
-    return alarms.raise_alarm(uow, kind, f"{key}@{uuid.uuid4().hex[:12]}", **kw)
 
 
 @dataclass
@@ -231,7 +221,7 @@ class DeviceBus:
         await asyncio.sleep(self.c.site.timing.device_offline_grace_s)
         if self.availability.get(device_id) != Availability.OFFLINE:
             return
-        await self.c.db.write(SYSTEM, lambda uow: raise_unless_open(
+        await self.c.db.write(SYSTEM, lambda uow: alarms.raise_unless_open(
             uow, "device_offline", f"device_offline:{device_id}", room_id=room_id, device_id=device_id,
             device_kind=kind, detail=detail))
 
@@ -272,31 +262,13 @@ class DeviceBus:
         now = self.c.clock.now()
         expected = self.expected_open.get(locker_id)
         authorised = ev.cause == "unlock" or (expected is not None and expected >= now)
-        data = {"locker_id": locker_id, "open": ev.open, "item_present": ev.item_present, "cause": ev.cause}
-        self._live(ev, "locker_changed", data)
+        self._live(ev, "locker_changed", {"locker_id": locker_id, "open": ev.open, "item_present": ev.item_present,
+                                          "cause": ev.cause})
 
-        def write(uow: UnitOfWork) -> None:
-            lk = uow.session.get(Locker, locker_id)
-            if lk is None:
-                return
-            changed = (lk.door_open, lk.item_present) != (ev.open, ev.item_present)
-            lk.door_open, lk.item_present = ev.open, ev.item_present
-            uow.session.add(lk)
-            if ev.cause == "initial" and not ev.open:
-                return
-            if changed:
-                uow.record("locker_state_changed", entity="locker", entity_id=lk.id, stay_id=lk.stay_id,
-                           after={**data, "authorised": authorised})
-            if ev.open and not authorised and ev.cause in ("forced", "initial"):
-                raise_unless_open(uow, "locker_forced", f"locker_forced:{lk.id}", stay_id=lk.stay_id,
-                                  device_id=ev.device_id, locker_id=lk.id, cause=ev.cause)
-            if not ev.open and lk.stay_id is None and ev.item_present and lk.state == "free":
-                raise_unless_open(uow, "locker_not_empty", f"locker_not_empty:{lk.id}", device_id=ev.device_id,
-                                  locker_id=lk.id)
-
+        report = lockers.DoorReport(locker_id, ev.device_id, ev.open, ev.item_present, ev.cause, authorised)
         if not ev.open:
             self.expected_open.pop(locker_id, None)
-        self._spawn(self.c.db.write(SYSTEM, write))
+        self._spawn(self.c.db.write(SYSTEM, lambda uow: lockers.record_door(uow, report)))
 
     def _on_PanicPressed(self, ev: Any) -> None:
         room = ev.room_id or self._room_of(ev.device_id)
@@ -309,7 +281,7 @@ class DeviceBus:
 
     def _on_DoorForcedOpen(self, ev: Any) -> None:
         self._live(ev, "door_forced_open", {}, ev.room_id)
-        self._spawn(self.c.db.write(SYSTEM, lambda uow: raise_unless_open(
+        self._spawn(self.c.db.write(SYSTEM, lambda uow: alarms.raise_unless_open(
             uow, "door_forced", f"door_forced:{ev.device_id}", room_id=ev.room_id, device_id=ev.device_id)))
 
     def _on_DoorStateChanged(self, ev: Any) -> None:
@@ -357,7 +329,7 @@ class DeviceBus:
                 self._dirty_rooms.add(old.zone)
             if owner is None and ev.tag_id not in self._unknown_alarmed:
                 self._unknown_alarmed.add(ev.tag_id)  # one DB round trip per unknown tag, not one per report
-                self._spawn(self.c.db.write(SYSTEM, lambda uow: raise_unless_open(
+                self._spawn(self.c.db.write(SYSTEM, lambda uow: alarms.raise_unless_open(
                     uow, "unknown_tag", f"unknown_tag:{ev.tag_id}", room_id=ev.zone, device_id=ev.device_id,
                     tag_id=ev.tag_id)))
             self._schedule_check()
@@ -373,7 +345,7 @@ class DeviceBus:
         owner = self.tag_owner.get(ev.tag_id)
         stay_id = owner[1] if owner and owner[0] == "stay" else None
         self._live(ev, "tag_removed", {"tag_id": ev.tag_id, "reason": ev.reason, "stay_id": stay_id}, ev.zone)
-        self._spawn(self.c.db.write(SYSTEM, lambda uow: raise_unless_open(
+        self._spawn(self.c.db.write(SYSTEM, lambda uow: alarms.raise_unless_open(
             uow, "tag_removed", f"tag_removed:{ev.tag_id}", stay_id=stay_id, room_id=ev.zone, device_id=ev.device_id,
             tag_id=ev.tag_id, reason=ev.reason)))
 
@@ -432,7 +404,7 @@ class DeviceBus:
             tracker = self._grace.setdefault(room_id, rules8.GraceTracker())
             due += tracker.update(rules8.findings(view), now)
         for f in due:
-            await self.c.db.write(SYSTEM, lambda uow, f=f: raise_unless_open(
+            await self.c.db.write(SYSTEM, lambda uow, f=f: alarms.raise_unless_open(
                 uow, f.kind, f.key, stay_id=f.stay_id, room_id=f.room_id, **f.details))
         return due
 

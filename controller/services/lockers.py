@@ -19,8 +19,9 @@ from typing import Any
 from devices.base import DeviceError
 
 from ..domain.errors import RuleViolation
-from ..store.db import Actor, Database
-from . import rooms
+from ..store.db import Actor, Database, UnitOfWork
+from ..store.tables import Locker
+from . import alarms, rooms
 from .commands import OpenLocker
 from .ports import LockerPort
 
@@ -84,3 +85,40 @@ async def open_on_request(db: Database, port: LockerPort, actor: Actor, locker_i
     if not opening.ok:
         raise LockerNotOpened(opening)
     return view
+
+
+@dataclass(frozen=True)
+class DoorReport:
+    """What the lock board reports for one compartment; ``authorised`` when an opening was commanded or expected."""
+
+    locker_id: str
+    device_id: str
+    open: bool
+    item_present: bool
+    cause: str  # "unlock", "poll", "forced", "initial"
+    authorised: bool
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"locker_id": self.locker_id, "open": self.open, "item_present": self.item_present, "cause": self.cause}
+
+
+def record_door(uow: UnitOfWork, report: DoorReport) -> None:
+    """The board's view of a compartment: its door and item sensors on the record, and the alarms it calls for:
+    a door open with no commanded opening (forced), or an item left in a free compartment."""
+    lk = uow.session.get(Locker, report.locker_id)
+    if lk is None:
+        return
+    changed = (lk.door_open, lk.item_present) != (report.open, report.item_present)
+    lk.door_open, lk.item_present = report.open, report.item_present
+    uow.session.add(lk)
+    if report.cause == "initial" and not report.open:
+        return
+    if changed:
+        uow.record("locker_state_changed", entity="locker", entity_id=lk.id, stay_id=lk.stay_id,
+                   after={**report.as_dict(), "authorised": report.authorised})
+    if report.open and not report.authorised and report.cause in ("forced", "initial"):
+        alarms.raise_unless_open(uow, "locker_forced", f"locker_forced:{lk.id}", stay_id=lk.stay_id,
+                                 device_id=report.device_id, locker_id=lk.id, cause=report.cause)
+    if not report.open and lk.stay_id is None and report.item_present and lk.state == "free":
+        alarms.raise_unless_open(uow, "locker_not_empty", f"locker_not_empty:{lk.id}", device_id=report.device_id,
+                                 locker_id=lk.id)

@@ -186,7 +186,7 @@ async def read_clock(c: ContainerDep, actor: StaffActor) -> dict[str, Any]:
 @router.post("/dev/bench/insert", tags=["dev"], include_in_schema=False)
 async def bench_insert(c: ContainerDep, actor: Annotated[Actor, allow("admin")]) -> dict[str, Any]:
     """The bare one-row insert the core benchmark compares a state transition against (bench mode only)."""
-    if not c.extras.get("bench"):
+    if not c.bench:
         raise RuleViolation("NOT_FOUND", "资源不存在", "not found", status=404)
 
     def write(uow):  # type: ignore[no-untyped-def]
@@ -201,7 +201,7 @@ async def bench_insert(c: ContainerDep, actor: Annotated[Actor, allow("admin")])
 @router.get("/devices", tags=["devices"])
 async def list_devices(c: ContainerDep, actor: StaffActor) -> list[dict[str, Any]]:
     """Availability and last seen of every configured device."""
-    bus = c.extras.get("devicebus")
+    bus = c.devices
     if bus is None:
         return [{"id": d.id, "kind": d.kind, "room_id": d.room_id, "availability": "unknown", "last_seen": None,
                  "detail": "devices not attached"} for d in c.site.devices]
@@ -212,7 +212,7 @@ async def list_devices(c: ContainerDep, actor: StaffActor) -> list[dict[str, Any
 async def last_read(device_id: str, c: ContainerDep,
                     actor: Annotated[Actor, allow("custody_staff", "case_officer", "supervisor")]) -> dict[str, Any]:
     """The last card an ID reader read, or the last transits of a gate (for a kiosk that joined late)."""
-    bus = c.extras.get("devicebus")
+    bus = c.devices
     if bus is None or not any(d.id == device_id for d in c.site.devices):
         raise RuleViolation("NOT_FOUND", "设备不存在", f"no device {device_id}", status=404)
     return {"card": bus.cards.get(device_id), "transits": list(bus.transits.get(device_id, []))}

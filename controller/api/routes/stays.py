@@ -59,7 +59,7 @@ async def get_stay(stay_id: str, c: ContainerDep, actor: StaffActor) -> dict[str
 
 @router.post("/stays", status_code=201, summary="Registration (入区登记)")
 async def register(body: RegisterStay, c: ContainerDep, actor: IntakeActor) -> dict[str, Any]:
-    bus = c.extras.get("devicebus")
+    bus = c.devices
     card = None
     if body.identity_source == "id_card" and body.id_reader_id and bus is not None:
         card = bus.cards.get(body.id_reader_id)
@@ -70,7 +70,7 @@ async def register(body: RegisterStay, c: ContainerDep, actor: IntakeActor) -> d
 async def search(stay_id: str, body: SearchRecord, c: ContainerDep, actor: IntakeActor) -> dict[str, Any]:
     transit = None
     if body.gate_device_id is not None:
-        bus = c.extras.get("devicebus")
+        bus = c.devices
         transit = bus.gate_transit(body.gate_device_id, body.gate_counter or 0) if bus is not None else None
         if transit is None:
             raise invalid("GATE_TRANSIT_UNKNOWN", "未找到该次安检门通过记录", "no such gate transit",
