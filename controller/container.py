@@ -77,7 +77,8 @@ def build(settings: Settings, site: SiteConfig | None = None, clock: Clock | Non
         bus = DeviceBus(c)
         c.devices = bus
         c.lifecycle.append(bus)
-        c.recorder, c.lockers = DeviceRecorderPort(bus), DeviceLockerPort(bus)
+        c.recorder = DeviceRecorderPort(site, bus.registry)
+        c.lockers = DeviceLockerPort(bus.registry, bus.positions, clock)
     from .services.captures import CaptureService
 
     c.captures = CaptureService(db, site, settings.data_dir, c.devices)
