@@ -1,7 +1,7 @@
 """Camera benchmark: the quality pipeline's per-frame cost against the bare detector call, and capture latency.
 
-``python -m bench.bench_camera`` writes bench/results/camera.json. For each detector (Haar always, YuNet when
-``../shared/models/`` holds the model):
+``python -m bench.bench_camera`` writes bench/results/camera.json. For each detector (Haar, and the YuNet model
+bundled in ``devices/camera/models/``):
 
 - ``quality_pipeline_<detector>``: per-frame time of ``assess()`` (downscale, detect, every gate) against the bare
   OpenCV detection call on the same, already prepared, input, over the simulator's real-image scenes; the two are
@@ -24,9 +24,9 @@ from bench.report import figure, write
 from devices.base import Availability
 from devices.camera import CameraAdapter, FaceDetector, FaceDetectorConfig, QualityThresholds, assess
 from devices.camera.adapter import open_video
+from devices.camera.quality import BUNDLED_YUNET
 from hw_sim.camera import SCENARIOS, SimCamera, scene
 
-YUNET = Path(__file__).resolve().parents[1].parent / "shared" / "models" / "face_detection_yunet.onnx"
 FPS = 15.0
 
 
@@ -100,9 +100,7 @@ async def capture_latency(model: Path | None, runs: int = 8) -> dict:
 
 
 def main() -> None:
-    models: list[Path | None] = [None] + ([YUNET] if YUNET.is_file() else [])
-    if not YUNET.is_file():
-        print(f"YuNet model not found at {YUNET}: Haar only")
+    models: list[Path | None] = [None, BUNDLED_YUNET]
     figures = [pipeline_vs_detector(FaceDetector(FaceDetectorConfig(model_path=m))) for m in models]
     for m in models:
         figures.append(asyncio.run(capture_latency(m)))

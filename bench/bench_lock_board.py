@@ -23,12 +23,9 @@ from devices.transport.serial import wire_time
 
 BAUD = 19200
 BOARDS = [p.BoardSpec(a, 16) for a in range(16)]
-UNLOCK_BYTES = len(p.encode_unlock(0, 0)) + len(
-    p.Reply(0, p.CMD_UNLOCK, p.unlock_data(True, p.LockLevel(True, False))).encode()
-)
-POLL_BYTES = len(p.encode_status_all(0)) + len(
-    p.Reply(0, p.CMD_STATUS_ALL, p.status_all_data(p.BoardLevels((False,) * 16, (False,) * 16))).encode()
-)
+_REPLY = p.Reply(0, p.BoardLevels((False,) * 16, (False,) * 16)).encode()  # every answer is the 9-byte 0x35 frame
+UNLOCK_BYTES = len(p.encode_unlock(0, 0)) + len(_REPLY)
+POLL_BYTES = len(p.encode_status(0)) + len(_REPLY)
 
 
 async def serve(link: Path) -> None:

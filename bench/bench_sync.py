@@ -33,8 +33,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from controller.clock import SystemClock  # noqa: E402
+from controller.domain.actor import Actor  # noqa: E402
 from controller.settings import SyncConfig  # noqa: E402
-from controller.store.db import Actor, Database  # noqa: E402
+from controller.store.db import Database  # noqa: E402
 from controller.store.migrate import upgrade  # noqa: E402
 from controller.store.tables import KeyValue  # noqa: E402
 from controller.sync import feed  # noqa: E402

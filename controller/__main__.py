@@ -2,7 +2,8 @@
 (init, kiosk, devices credentials, sync rotate-key, backup, restore, user card).
 
 ``run`` migrates the database, then serves the API; ``demo`` does the same on a local SQLite file with the demo
-site, seeded demo staff (printed with their passwords), every device simulated, and the test clock running.
+site, seeded demo staff (printed with their passwords), every device simulated, the simulated central platform
+(``hw_sim.central``) receiving the change feed, and the test clock running.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from .settings import Settings, SiteConfigError, load_site
+from .settings import Settings, SiteConfig, SiteConfigError, load_site
 
 log = logging.getLogger("controller")
 
@@ -52,7 +53,8 @@ def seed_demo_staff(settings: Settings) -> list[tuple[str, str, str, str]]:
     """Creates the demo staff once; their passwords live in a 0600 file in the data dir, never in the repo."""
     from .auth import create_staff
     from .clock import SystemClock
-    from .store.db import Actor, Database
+    from .domain.actor import Actor
+    from .store.db import Database
 
     path = settings.data_dir / "demo-staff.json"
     if path.exists():
@@ -61,7 +63,9 @@ def seed_demo_staff(settings: Settings) -> list[tuple[str, str, str, str]]:
     out = []
     try:
         for police_no, name, sex, roles in DEMO_STAFF:
-            password = secrets.token_urlsafe(6)
+            password = secrets.token_urlsafe(9)  # 12 characters: within the policy (passwords.py)
+            while police_no in password:  # a random draw may, very rarely, contain the police number
+                password = secrets.token_urlsafe(9)
             def add(uow: Any, p: str = police_no, n: str = name, s: str = sex, r: list[str] = roles,
                     pw: str = password) -> Any:
                 return create_staff(uow, police_no=p, name=n, sex=s, roles=r, password=pw, staff_id=f"staff-{p}")
@@ -75,18 +79,36 @@ def seed_demo_staff(settings: Settings) -> list[tuple[str, str, str, str]]:
     return out
 
 
-class SimulatorProcess:
-    """hw_sim as a child of the demo, started and stopped with the app's lifespan (uvicorn re-raises SIGTERM after
-    shutdown, so a ``finally`` in main would never run); PR_SET_PDEATHSIG ends it even if we are SIGKILLed."""
+DEMO_PLATFORM_PORT = 18098  # beside the simulator's control port (18099)
 
-    def __init__(self, site_file: Path) -> None:
-        self.site_file = site_file
+
+class ChildProcess:
+    """A simulator as a child of the demo, started and stopped with the app's lifespan (uvicorn re-raises SIGTERM
+    after shutdown, so a ``finally`` in main would never run); PR_SET_PDEATHSIG ends it even if we are SIGKILLed.
+    ``ready_url``: wait (bounded) until it answers there; else give it ``settle_s`` to open its ptys and broker."""
+
+    def __init__(self, argv: list[str], *, settle_s: float = 0.0, ready_url: str | None = None) -> None:
+        self.argv, self.settle_s, self.ready_url = argv, settle_s, ready_url
         self.proc: subprocess.Popen[bytes] | None = None
 
     async def start(self) -> None:
-        self.proc = subprocess.Popen([sys.executable, "-m", "hw_sim", "--site", str(self.site_file),  # noqa: ASYNC220
-                                      "--run-dir", "var/sim"], preexec_fn=_die_with_parent)
-        await asyncio.sleep(1.5)  # give the ptys and the broker a moment, so the adapters find them at once
+        self.proc = subprocess.Popen(self.argv, preexec_fn=_die_with_parent)  # noqa: ASYNC220
+        if self.ready_url is None:
+            await asyncio.sleep(self.settle_s)
+            return
+        import httpx
+
+        async with httpx.AsyncClient(timeout=1.0) as client:
+            for _ in range(100):  # up to about 10 s; the demo goes on without it (the pusher retries)
+                if self.proc.poll() is not None:
+                    log.warning("demo child exited: %s", " ".join(self.argv))
+                    return
+                try:
+                    if (await client.get(self.ready_url)).status_code == 200:
+                        return
+                except httpx.HTTPError:
+                    pass
+                await asyncio.sleep(0.1)
 
     async def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
@@ -95,6 +117,49 @@ class SimulatorProcess:
                 await asyncio.to_thread(self.proc.wait, 10)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
+
+
+def simulator_process(site_file: Path, credentials: Path) -> ChildProcess:
+    """hw_sim for every device of the site, each device signing in with its own account and key from
+    ``credentials`` (the broker it starts enforces the generated passwords and ACL); the ptys and the broker get a
+    moment so the adapters find them."""
+    return ChildProcess([sys.executable, "-m", "hw_sim", "--site", str(site_file), "--run-dir", "var/sim",
+                         "--credentials", str(credentials)], settle_s=1.5)
+
+
+def demo_credentials(settings: Settings, site: SiteConfig) -> tuple[SiteConfig, Path]:
+    """The demo runs its broker as a site does: one account and signing key per device (`devices credentials`,
+    issued once into ``<data dir>/mqtt``, 0600, kept across restarts), the generated ACL, no anonymous clients; the
+    controller signs in as ``controller`` and checks every recorder confirmation with the recorder's key. The open
+    bench mode stays for benchmarks only (``hw_sim --open-bench``)."""
+    from . import ops
+
+    out = settings.data_dir / "mqtt"
+    ops.issue_credentials(site, out)
+    mqtt = site.mqtt.model_copy(update={"username": "controller", "password_file": out / "controller.password",
+                                        "device_keys_dir": out / "keys"})
+    return site.model_copy(update={"mqtt": mqtt}), out
+
+
+def demo_platform(settings: Settings, site: SiteConfig, port: int = DEMO_PLATFORM_PORT
+                  ) -> tuple[SiteConfig, ChildProcess | None]:
+    """The demo's central platform: ``hw_sim.central`` on ``port`` with its own database, and the site's sync
+    pointed at it with a 0600 key in the data dir, so the change feed visibly drains. A site that names its own
+    platform keeps it (and no receiver is started)."""
+    if site.sync.platform_url is not None:
+        return site, None
+    from devices.central_platform.protocol import new_key_file
+
+    key = settings.data_dir / "sync.key"
+    if not key.exists():
+        new_key_file(key)
+    child = ChildProcess([sys.executable, "-m", "hw_sim.central", "--port", str(port),
+                          "--db", str(settings.data_dir / "central.db"), "--key-file", str(key),
+                          "--key-id", site.sync.site_key_id],
+                         ready_url=f"http://127.0.0.1:{port}/healthz")
+    sync = site.sync.model_copy(update={"platform_url": f"http://127.0.0.1:{port}/api/v1/sync/batches",
+                                        "key_file": key})
+    return site.model_copy(update={"sync": sync}), child
 
 
 def _die_with_parent() -> None:
@@ -106,18 +171,37 @@ def _die_with_parent() -> None:
         pass
 
 
-def serve(settings: Settings, *, simulator: bool = False) -> None:
+def uvicorn_config(app: Any, settings: Settings, site: Any = None) -> Any:
+    """The server's settings; with ``tls.mode = "uvicorn"`` it serves HTTPS with the site's certificate."""
     import uvicorn
 
+    tls: dict[str, Any] = {}
+    if site is not None and site.tls.mode == "uvicorn":
+        tls = {"ssl_certfile": str(site.tls.cert_file), "ssl_keyfile": str(site.tls.key_file)}
+    return uvicorn.Config(app, host=settings.host, port=settings.port, log_level=settings.log_level.lower(),
+                          access_log=False, lifespan="on", log_config=None,  # uvicorn logs via our JSON handler
+                          proxy_headers=False,  # X-Forwarded-For: only from HCC_TRUSTED_PROXIES (api/limits.py)
+                          **tls)
+
+
+def serve(settings: Settings, *, simulator: bool = False, platform: bool = False) -> None:
     from .app import create_app
     from .container import build
 
-    container = build(settings, with_devices=True)
-    if simulator:  # before the devicebus, so the simulated devices exist when the adapters connect
-        container.lifecycle.insert(0, SimulatorProcess(settings.site_file))
+    site = load_site(settings.site_file)
+    receiver = None
+    if platform:
+        site, receiver = demo_platform(settings, site)
+    credentials = None
+    if simulator:
+        site, credentials = demo_credentials(settings, site)
+    container = build(settings, site, with_devices=True)
+    if credentials is not None:  # before the devicebus, so the simulated devices exist when the adapters connect
+        container.lifecycle.insert(0, simulator_process(settings.site_file, credentials))
+    if receiver is not None:  # before the pusher's first batch
+        container.lifecycle.insert(0, receiver)
     app = create_app(container)
-    config = uvicorn.Config(app, host=settings.host, port=settings.port, log_level=settings.log_level.lower(),
-                            access_log=False, lifespan="on", log_config=None)  # uvicorn logs via our JSON handler
+    config = uvicorn_config(app, settings, container.site)
     from .systemd import notifying_server
 
     server = notifying_server(config, f"serving on {settings.host}:{settings.port}")
@@ -152,8 +236,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
     for police_no, name, roles, password in staff:
         print(f"    {police_no}  {name}  {roles:<14} {password}")
     print("  模拟设备控制 Simulator control: http://127.0.0.1:18099/devices   "
-          "scripted day: python -m hw_sim.demo_day", flush=True)
-    serve(settings, simulator=not args.no_sim)
+          "scripted day: python -m hw_sim.demo_day")
+    if not args.no_sim:
+        print(f"  模拟管控平台 Central platform: http://127.0.0.1:{DEMO_PLATFORM_PORT}/control/state   "
+              "(看板“平台同步” / dashboard panel \"Platform sync\")")
+    print(flush=True)
+    serve(settings, simulator=not args.no_sim, platform=not args.no_sim)
     return 0
 
 
@@ -171,6 +259,11 @@ def cmd_check_config(args: argparse.Namespace) -> int:
         for key, msg in exc.problems:
             print(f"  {key}: {msg}", file=sys.stderr)
         return 2
+    if site.tls.mode == "uvicorn":
+        missing = [str(p) for p in (site.tls.cert_file, site.tls.key_file) if p is not None and not p.is_file()]
+        if missing:
+            print(f"tls: certificate or key file missing: {', '.join(missing)}", file=sys.stderr)
+            return 2
     print(f"ok: {site.site.id}: {len(site.rooms)} rooms, {len(site.locker_ids())} lockers, {len(site.devices)} devices")
     return 0
 
@@ -180,7 +273,8 @@ def cmd_user(args: argparse.Namespace) -> int:
 
     from .auth import create_staff, set_active
     from .clock import SystemClock
-    from .store.db import Actor, Database
+    from .domain.actor import Actor
+    from .store.db import Database
 
     settings = Settings()
     migrate(settings)
@@ -205,7 +299,7 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="cmd", required=True)
     sub.add_parser("run", help="migrate then serve").set_defaults(fn=cmd_run)
     demo = sub.add_parser("demo", help="demo: SQLite, demo site, simulated devices, seeded staff")
-    demo.add_argument("--no-sim", action="store_true", help="do not start hw_sim")
+    demo.add_argument("--no-sim", action="store_true", help="do not start hw_sim nor the central platform")
     demo.set_defaults(fn=cmd_demo)
     sub.add_parser("migrate", help="apply database migrations").set_defaults(fn=cmd_migrate)
     chk = sub.add_parser("check-config", help="validate a site file")

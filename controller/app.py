@@ -11,10 +11,14 @@ from fastapi import FastAPI, Request
 from fastapi.responses import PlainTextResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
-from .api import errors, security, ws
+from .api import errors, limits, openapi, security, ws
 from .api.deps import iter_routes, route_roles
-from .api.ratelimit import LoginLimiter
-from .api.routes import captures, centre, stays, sync, ui
+from .api.ratelimit import LoginLimiter, SignInBackoff
+from .api.routes import accounts, approvals, captures, centre, custody, health, measures, stays, sync, ui
+from .api.routes import documents as documents_routes
+from .api.routes import notifications as notification_routes
+from .api.routes import reports as reports_routes
+from .api.routes import search as search_routes
 from .container import Container
 from .domain.errors import RuleViolation
 
@@ -40,14 +44,25 @@ def create_app(container: Container, *, start_background: bool = True) -> FastAP
                   lifespan=lifespan, **security.docs_kwargs(container.site.site.production))
     app.state.container = container
     app.state.login_limiter = LoginLimiter()
+    app.state.sign_in_backoff = SignInBackoff()
     errors.install(app)
-    security.install(app)
+    security.install(app, container.site.tls.hsts_max_age)
+    limits.install(app, container.settings.trusted_proxies)
     app.include_router(stays.router)
     app.include_router(centre.router)
     app.include_router(ui.router)
     app.include_router(captures.router)
+    app.include_router(approvals.router)
+    app.include_router(measures.router)
+    app.include_router(notification_routes.router)
     app.include_router(ws.router)
     app.include_router(sync.router)
+    app.include_router(documents_routes.router)
+    app.include_router(search_routes.router)
+    app.include_router(reports_routes.router)
+    app.include_router(accounts.router)
+    app.include_router(custody.router)
+    app.include_router(health.router)
 
     @app.get("/healthz", tags=["ops"])
     async def healthz() -> dict[str, Any]:
@@ -75,6 +90,7 @@ def create_app(container: Container, *, start_background: bool = True) -> FastAP
         async def root() -> RedirectResponse:
             return RedirectResponse("/ui/")
 
+    openapi.install(app)
     _check_every_route_guarded(app)
     return app
 

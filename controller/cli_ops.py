@@ -34,7 +34,7 @@ def cmd_init(args: argparse.Namespace) -> int:
 
     from . import ops
     from .auth import create_staff
-    from .store.db import Actor
+    from .domain.actor import Actor
     from .store.tables import Staff
 
     settings = Settings()
@@ -68,7 +68,7 @@ def cmd_kiosk(args: argparse.Namespace) -> int:
 
     from . import ops
     from .auth import enrol_kiosk, revoke_kiosk
-    from .store.db import Actor
+    from .domain.actor import Actor
     from .store.tables import Kiosk
 
     settings = Settings()
@@ -95,7 +95,7 @@ def cmd_kiosk(args: argparse.Namespace) -> int:
 
 def cmd_card(args: argparse.Namespace) -> int:
     from .auth import set_card
-    from .store.db import Actor
+    from .domain.actor import Actor
 
     settings = Settings()
     _migrate(settings)

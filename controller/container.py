@@ -7,13 +7,14 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
 from .clock import Clock, FakeClock, SystemClock
+from .domain.actor import Actor
 from .hub import Hub
 from .scheduler import Scheduler
 from .services import rooms
 from .services.context import SiteContext
 from .services.ports import LockerPort, NoLockerBoard, NoRecorder, RecorderPort
 from .settings import Settings, SiteConfig, load_site
-from .store.db import Actor, Database
+from .store.db import Database
 
 if TYPE_CHECKING:
     from .devicebus import DeviceBus
@@ -87,4 +88,8 @@ def build(settings: Settings, site: SiteConfig | None = None, clock: Clock | Non
 
         c.sync_pusher = build_pusher(db, site.site.id, site.sync, clock, hub)
         c.lifecycle.append(c.sync_pusher)
+    from .services import reports
+
+    reporter = Actor.system("reports")
+    scheduler.extra.append(lambda: db.write(reporter, lambda uow: reports.generate_due(uow, ctx)))  # daily report
     return c

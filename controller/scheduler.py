@@ -9,9 +9,10 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from .clock import FakeClock
-from .services import alarms
+from .domain.actor import Actor
+from .services import alarms, case_property, notifications
 from .services.context import SiteContext
-from .store.db import Actor, Database
+from .store.db import Database
 
 log = logging.getLogger(__name__)
 SYSTEM = Actor.system("scheduler")
@@ -29,7 +30,9 @@ class Scheduler:
 
     async def sweep(self) -> int:
         async with self._lock:
-            n = await self.db.write(SYSTEM, lambda uow: alarms.sweep(uow, self.ctx))
+            n = await self.db.write(SYSTEM, lambda uow: alarms.sweep(uow, self.ctx)
+                                    + notifications.sweep(uow, self.ctx, uow.now))
+            n += await self.db.write(SYSTEM, lambda uow: case_property.sweep(uow, self.ctx))
             for fn in list(self.extra):
                 await fn()
             self.sweeps += 1

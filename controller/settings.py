@@ -10,10 +10,18 @@ import tomllib
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from devices.camera.quality import YUNET_2023MAR_SHA256, QualityThresholds
+from devices.camera.quality import BUNDLED_YUNET, YUNET_2023MAR_SHA256, QualityThresholds
 
 Ident = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")]
 
@@ -56,9 +64,9 @@ class LockerBank(_Strict):
 
     bus: Ident
     address: int = Field(ge=0, le=15)
-    channels: int = Field(ge=1, le=48)
+    channels: int = Field(ge=1, le=16)  # a KR-CU16 board; no public CU48 frames were found
     size: Literal["small", "medium", "large"] = "medium"
-    latch_polarity: Literal["high_is_open", "low_is_open"] = "high_is_open"
+    latch_polarity: Literal["high_is_open", "low_is_open"] = "low_is_open"  # KR-CU16: hook bit set = locked
     id_prefix: str = Field(default="", pattern=r"^[a-z0-9-]{0,16}$")
 
 
@@ -76,6 +84,8 @@ class MqttConfig(_Strict):
     username: str | None = None
     password_file: Path | None = None
     tls_ca_file: Path | None = None
+    # <dir>/<device id>.key from `devices credentials`: the keys a device's signed replies are checked with
+    device_keys_dir: Path | None = None
 
 
 class RuleOverride(_Strict):
@@ -84,6 +94,30 @@ class RuleOverride(_Strict):
     basis: str
     base_hours: float | None = Field(default=None, gt=0, le=72)
     max_hours: float | None = Field(default=None, gt=0, le=72)
+
+    @field_validator("basis")
+    @classmethod
+    def _known(cls, basis: str) -> str:
+        from .domain.rules import DEFAULT_CLOCKS
+
+        if basis not in DEFAULT_CLOCKS:
+            raise ValueError(f"unknown legal basis {basis!r} (known: {', '.join(DEFAULT_CLOCKS)})")
+        return basis
+
+    @field_validator("base_hours", "max_hours")
+    @classmethod
+    def _only_shortens(cls, hours: float | None, info: ValidationInfo) -> float | None:
+        """A site may make a statutory limit stricter, never longer: the law's hours are maxima."""
+        from .domain.rules import DEFAULT_CLOCKS
+
+        rule = DEFAULT_CLOCKS.get(info.data.get("basis", ""))
+        if hours is None or rule is None:
+            return hours
+        limit = rule.base_hours if info.field_name == "base_hours" else rule.max_hours
+        if hours > limit:
+            raise ValueError(f"{hours:g} h would lengthen the statutory {limit:g} h of {rule.basis} "
+                             f"({rule.source[:40]}…); a site may only shorten it")
+        return hours
 
 
 class TimingConfig(_Strict):
@@ -97,6 +131,15 @@ class TimingConfig(_Strict):
     session_idle_minutes: int = Field(default=30, ge=1, le=480)
     session_absolute_hours: float = Field(default=12, gt=0, le=24)
     device_offline_grace_s: float = Field(default=10, ge=0, le=600)
+    # 《公安机关涉案财物管理若干规定》art. 10: seized property reaches the property custodian within 24 h
+    case_property_transfer_hours: float = Field(default=24, gt=0, le=240)
+    # how long a pending approval waits for a supervisor, and a granted one for its step (services/approvals.py)
+    approval_expiry_minutes: int = Field(default=30, ge=1, le=720)
+    daily_report_hour: int | None = Field(default=None, ge=0, le=23)  # local hour of the daily report; None: off
+    # a new summons on the same case within this time of the last one ending needs an approval (连续传唤)
+    repeated_summons_hours: float = Field(default=24, ge=0, le=168)
+    # what "at once / promptly" means for notifying family or a minor's guardian (services/notifications.py)
+    notify_promptly_hours: float = Field(default=2, gt=0, le=24)
 
 
 class SyncConfig(_Strict):
@@ -132,15 +175,30 @@ class SyncConfig(_Strict):
 
 
 class CaptureConfig(_Strict):
-    """Face capture (人像采集): the quality gates' limits, the capture window, and the optional YuNet model.
+    """Face capture (人像采集): the quality gates' limits, the capture window, and the face detector.
 
-    ``model_path`` is resolved against the site file's folder; without it the Haar cascade of the wheel is used.
+    ``detector = "yunet"`` (the default) uses ``model_path`` when given (resolved against the site file's folder),
+    else the YuNet model bundled in the repository; ``detector = "haar"`` uses the Haar cascade of the OpenCV wheel.
     """
 
     thresholds: QualityThresholds = QualityThresholds()
     window_s: float = Field(default=3.0, gt=0, le=30)
+    detector: Literal["yunet", "haar"] = "yunet"
     model_path: Path | None = None
     model_sha256: str = Field(default=YUNET_2023MAR_SHA256, pattern=r"^[0-9a-f]{64}$")
+
+    @model_validator(mode="after")
+    def _model_only_for_yunet(self) -> CaptureConfig:
+        if self.detector == "haar" and self.model_path is not None:
+            raise ValueError('capture.model_path names a YuNet model: it needs detector = "yunet"')
+        return self
+
+    @property
+    def model_file(self) -> Path | None:
+        """The YuNet model to load (the configured one, else the bundled one); None for the Haar cascade."""
+        if self.detector == "haar":
+            return None
+        return self.model_path or BUNDLED_YUNET
 
 
 class SecurityConfig(_Strict):
@@ -150,6 +208,74 @@ class SecurityConfig(_Strict):
 
     kiosk_enrolment: Literal["required", "optional"] = "required"
     staff_card_login: bool = False
+
+
+class ApprovalsConfig(_Strict):
+    """Who holds each approving level the law names (e.g. 继续盘问 to 48 h: a county-level organ, People's Police Law
+    art. 9). A grant that says a level must name one listed here; the approval records its holder."""
+
+    levels: dict[str, str] = {"county": "县级以上公安机关负责人"}
+
+
+class TlsConfig(_Strict):
+    """HTTPS for the API and UI (README "Security"). ``uvicorn``: the controller serves TLS itself with the site's
+    certificate; ``reverse_proxy``: the shipped nginx config (``deploy/nginx/hcc-controller.conf``) terminates TLS
+    on this PC and the controller listens on loopback behind it; ``none``: plain HTTP, demo and test benches only.
+    HSTS is sent on every HTTPS response."""
+
+    mode: Literal["none", "uvicorn", "reverse_proxy"] = "none"
+    cert_file: Path | None = None
+    key_file: Path | None = None
+    hsts_max_age: int = Field(default=31536000, ge=300)
+
+    @model_validator(mode="after")
+    def _files(self) -> TlsConfig:
+        if self.mode == "uvicorn" and (self.cert_file is None or self.key_file is None):
+            raise ValueError("tls: mode \"uvicorn\" needs cert_file and key_file")
+        return self
+
+
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+
+
+def production_problems(site: SiteConfig) -> list[str]:
+    """What a production site may not do: serve plain HTTP, or talk to a remote broker anonymously or in clear."""
+    from urllib.parse import urlsplit
+
+    problems = []
+    if site.tls.mode == "none":
+        problems.append("tls.mode: a production site serves HTTPS (\"uvicorn\" with its certificate, or "
+                        "\"reverse_proxy\")")
+    broker = urlsplit(site.mqtt.url)
+    if broker.hostname not in LOOPBACK_HOSTS:
+        if not site.mqtt.username or site.mqtt.password_file is None:
+            problems.append("mqtt: a broker off this PC needs username and password_file")
+        if broker.scheme != "mqtts":
+            problems.append("mqtt.url: a broker off this PC needs TLS (mqtts://)")
+    elif not site.mqtt.username or site.mqtt.password_file is None:
+        # The broker on this PC also serves the devices on the centre's network: a production broker has no
+        # anonymous clients (`devices credentials` issues the accounts and the ACL), the controller's included.
+        problems.append("mqtt: a production site signs in to its broker (username and password_file from "
+                        "`devices credentials`)")
+    if site.mqtt.device_keys_dir is None:
+        # Without the devices' keys a recorder's confirmation could not be checked, and a forged one would start
+        # an interview with no recording behind it (rule 3).
+        problems.append("mqtt.device_keys_dir: a production site checks its recorders' signed confirmations "
+                        "(the keys/ folder of `devices credentials`)")
+    return problems
+
+
+class StorageLocation(_Strict):
+    """Where case property (涉案财物) or case files (卷宗) are kept: an evidence locker or file cabinet that is a
+    compartment of a locker bank (``locker_id``, opened by the lock board only for a recorded handover), or a
+    storage room without a lock we drive."""
+
+    id: Ident
+    name: str = Field(min_length=1)
+    name_en: str = ""
+    kind: Literal["evidence_locker", "storage_room", "file_cabinet"]
+    holds: Literal["case_property", "case_file"] = "case_property"
+    locker_id: str | None = None
 
 
 class SiteConfig(_Strict):
@@ -163,11 +289,16 @@ class SiteConfig(_Strict):
     sync: SyncConfig = SyncConfig()
     capture: CaptureConfig = CaptureConfig()
     security: SecurityConfig = SecurityConfig()
+    approvals: ApprovalsConfig = ApprovalsConfig()
+    tls: TlsConfig = TlsConfig()
+    storage_locations: list[StorageLocation] = []
 
     @model_validator(mode="after")
     def _references(self) -> SiteConfig:
         if self.site.production and self.security.kiosk_enrolment != "required":
             raise ValueError("security.kiosk_enrolment: a production site requires enrolled kiosks")
+        if self.site.production and (problems := production_problems(self)):
+            raise ValueError("; ".join(problems))
         room_ids = [r.id for r in self.rooms]
         _unique("rooms", room_ids)
         device_ids = [d.id for d in self.devices]
@@ -189,6 +320,14 @@ class SiteConfig(_Strict):
             if (bank.bus, bank.address) in seen:
                 raise ValueError(f"locker_banks.{i}.address: board {bank.address} on {bank.bus} listed twice")
             seen.add((bank.bus, bank.address))
+        _unique("storage_locations", [loc.id for loc in self.storage_locations])
+        compartments = {lid for lid, _b, _c in self.locker_ids()}
+        for i, loc in enumerate(self.storage_locations):
+            if loc.kind != "storage_room" and loc.locker_id is None:
+                raise ValueError(f"storage_locations.{i}.locker_id: a {loc.kind} needs its locker compartment")
+            if loc.locker_id is not None and loc.locker_id not in compartments:
+                raise ValueError(f"storage_locations.{i}.locker_id: no locker {loc.locker_id!r} in locker_banks")
+        _unique("storage_locations.locker_id", [loc.locker_id for loc in self.storage_locations if loc.locker_id])
         return self
 
     def locker_ids(self) -> list[tuple[str, LockerBank, int]]:
@@ -202,6 +341,9 @@ class SiteConfig(_Strict):
 
     def room(self, room_id: str) -> RoomConfig | None:
         return next((r for r in self.rooms if r.id == room_id), None)
+
+    def storage(self, location_id: str) -> StorageLocation | None:
+        return next((loc for loc in self.storage_locations if loc.id == location_id), None)
 
 
 def _unique(what: str, ids: list[str]) -> None:
@@ -268,6 +410,8 @@ class Settings(BaseSettings):
     metrics_token_file: Path | None = None  # a remote Prometheus's bearer token (0600); loopback needs none
     log_level: str = "INFO"
     bench_endpoints: bool = False  # serves the bare-insert baseline of `make bench`; never on a real site
+    # Proxies whose X-Forwarded-For is believed (comma-separated addresses or CIDRs); none by default.
+    trusted_proxies: str = ""
 
     def db_url(self) -> str:
         if self.database_url:

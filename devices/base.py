@@ -46,6 +46,13 @@ class DeviceRejected(DeviceError):
     message_zh = "设备拒绝执行"
 
 
+class DeviceUnverified(DeviceRejected):
+    """A reply that could not be proven to come from the device asked (missing or wrong signature)."""
+
+    code = "DEVICE_UNVERIFIED"
+    message_zh = "设备应答未通过验证"
+
+
 class DeviceUnavailable(DeviceError):
     """The link to the device is down (port gone, broker unreachable, device offline)."""
 
@@ -64,6 +71,25 @@ class DeviceEvent:
     device_id: str
     kind: str
     ts: float = field(default_factory=time.time)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReplyForged(DeviceEvent):
+    """A reply refused as not from the device that was asked: on another device's reply topic
+    (``wrong_device``), naming another request (``wrong_request_id``), or unsigned/badly signed
+    (``bad_signature``). ``device_id`` is the client whose topic carried it."""
+
+    reason: str
+    request_id: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class UnknownSource(DeviceEvent):
+    """Messages under the site's tree from a device id the site does not list, or on a malformed topic.
+    ``device_id`` names the source (``<kind>/<id>`` or the topic's first levels); ``count`` is how many so far."""
+
+    topic: str
+    count: int
 
 
 @dataclass(frozen=True, slots=True)

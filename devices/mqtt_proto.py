@@ -6,7 +6,10 @@ Topics (DESIGN.md, "MQTT topics")::
     hcc/<site>/<kind>/<id>/state                 retained JSON snapshot
     hcc/<site>/<kind>/<id>/event/<name>          QoS 1, carries event_id and ts
     hcc/<site>/<kind>/<id>/cmd/<name>            QoS 1, carries request_id, reply_to, expires_at
-    hcc/<site>/controller/reply/<request_id>     {v, request_id, ok, code, detail, data}
+    hcc/<site>/<kind>/<id>/reply/<request_id>    {v, request_id, ok, code, detail, data}
+
+A reply travels under the asked device's own prefix, which the broker's ACL lets that device alone write: a reply is
+accepted only on the topic of the device that was asked and only when it names the request id it answers.
 
 Payload policy (applies to every kind, both roles):
 
@@ -82,7 +85,20 @@ def controller_topic(site: str, *rest: str) -> str:
 
 
 def reply_topic(site: str, request_id: str) -> str:
+    """The old shared reply topic; only simulators' tests address it directly. The controller asks for
+    :func:`device_reply_topic`."""
     return controller_topic(site, "reply", request_id)
+
+
+def device_reply_topic(device_prefix: str, request_id: str) -> str:
+    """``<device prefix>/reply/<request_id>``: writable by that device alone (the generated ACL)."""
+    return f"{device_prefix}/reply/{request_id}"
+
+
+def reply_filter(site: str) -> str:
+    """Every device's replies: ``hcc/<site>/+/+/reply/+``."""
+    check_id(site, "site")
+    return "/".join((TOPIC_ROOT, site, "+", "+", "reply", "+"))
 
 
 def new_id() -> str:

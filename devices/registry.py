@@ -18,11 +18,13 @@ import importlib
 import logging
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from devices import mqtt_proto as proto
 from devices.base import Adapter, Availability, EventSink
 from devices.transport.mqtt import MqttLink
+from devices.trust import DEFAULT_THRESHOLD, SourceWatch, parse_key
 
 log = logging.getLogger(__name__)
 
@@ -76,8 +78,10 @@ def _build(style: str, cls: Any, spec: DeviceSpec, ctx: RegistryContext) -> Adap
         adapter: Adapter = cls(spec.id, ctx.link_for(spec.url), ctx.sink, room_id=spec.room_id, options=spec.options)
         return adapter
     if style == "serial":
-        return cls(spec.id, spec.url, spec.options, on_event=ctx.sink)
-    return cls(spec.id, spec.url, on_event=ctx.sink)
+        adapter = cls(spec.id, spec.url, spec.options, on_event=ctx.sink)
+    else:
+        adapter = cls(spec.id, spec.url, on_event=ctx.sink)
+    return adapter
 
 
 class DeviceRegistry:
@@ -94,8 +98,15 @@ class DeviceRegistry:
         mqtt_password: str | None = None,
         factories: Mapping[str, Factory] | None = None,
         mqtt_options: Mapping[str, Any] | None = None,
+        device_keys_dir: Path | None = None,
+        require_keys: bool = False,
+        unknown_threshold: int = DEFAULT_THRESHOLD,
     ) -> None:
         self.site = proto.check_id(site, "site")
+        self._device_keys_dir = device_keys_dir
+        self._require_keys = require_keys  # a production site: a signing device without its key is not trusted
+        # Counts what no configured device sends; ``known`` grows as the specs are read below.
+        self.watch = SourceWatch(self.site, (), sink, threshold=unknown_threshold)
         self._sink = sink
         self._mqtt_auth = (mqtt_username, mqtt_password)
         self._mqtt_options = dict(mqtt_options or {})
@@ -110,6 +121,7 @@ class DeviceRegistry:
             if spec.id in self._specs:
                 raise ValueError(f"device {spec.id!r} is listed twice")
             self._specs[spec.id] = spec
+            self.watch.known.add((spec.kind, spec.id))
             try:
                 factory = overrides.get(spec.kind) or self._factory(spec.kind)
             except LookupError as exc:
@@ -118,9 +130,26 @@ class DeviceRegistry:
                 continue
             try:
                 self._adapters[spec.id] = factory(spec, ctx)
-            except (ValueError, TypeError, KeyError) as exc:
+                self._give_key(self._adapters[spec.id])
+            except (ValueError, TypeError, KeyError, OSError) as exc:
+                self._adapters.pop(spec.id, None)
                 self.skipped[spec.id] = f"bad configuration: {exc}"
                 log.error("device %s (%s) not started: bad configuration: %s", spec.id, spec.kind, exc)
+
+    def _give_key(self, adapter: Adapter) -> None:
+        """A signing adapter (one with ``device_key``) gets ``<device_keys_dir>/<id>.key`` when there is one."""
+        if not hasattr(adapter, "device_key"):
+            return
+        if hasattr(adapter, "require_signature"):
+            adapter.require_signature = self._require_keys
+        if self._device_keys_dir is None:
+            return
+        path = self._device_keys_dir / f"{adapter.device_id}.key"
+        if path.exists():
+            adapter.device_key = parse_key(path.read_text(encoding="utf-8"))
+        else:
+            log.warning("device %s has no key in %s: its confirmations cannot be verified", adapter.device_id,
+                        self._device_keys_dir)
 
     @staticmethod
     def _factory(kind: str) -> Factory:
@@ -148,6 +177,9 @@ class DeviceRegistry:
                             availability_topic=proto.controller_topic(self.site, "availability"),
                             username=username, password=password, **self._mqtt_options)
             self._links[url] = link
+            # the whole site tree, to count what no adapter listens to; replies refused by the link are reported
+            link.subscribe(f"{proto.TOPIC_ROOT}/{self.site}/#", self.watch.on_message)
+            link.add_forgery_listener(self.watch.on_forged_reply)
         return link
 
     # --- access --------------------------------------------------------------------------------------------

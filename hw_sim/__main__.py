@@ -1,5 +1,10 @@
 """``python -m hw_sim --site <file>`` (console script ``hcc-hw-sim``): play every device of a site.
 
+``--credentials <dir>`` (the output of ``python -m controller devices credentials``) runs the devices as a site
+does: each signs in with its own broker account and signs with its own key, and the broker started here enforces
+the generated passwords and ACL. ``--open-bench`` is the explicitly named bench mode: an open broker, anonymous
+devices, no signatures; one of the two must be given.
+
 Starts the MQTT broker when asked (``--broker auto`` starts one unless something already listens on the site's
 broker port; Mosquitto where installed, else the embedded broker), every simulated MQTT device, the serial devices
 on ptys under ``--run-dir`` and the capture camera, then serves the control interface (``hw_sim/control.py``) on
@@ -33,6 +38,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--run-dir", type=Path, default=Path("var/sim"), help="where pty links and broker files go")
     ap.add_argument("--broker", choices=("auto", "mosquitto", "embedded", "none"), default="auto",
                     help="start an MQTT broker on the site's MQTT port (auto: unless one already listens)")
+    auth = ap.add_mutually_exclusive_group(required=True)
+    auth.add_argument("--credentials", type=Path, default=None,
+                      help="output folder of `python -m controller devices credentials`: every device signs in with "
+                           "its own account and key, and the broker started here uses its passwords and ACL")
+    auth.add_argument("--open-bench", action="store_true",
+                      help="bench mode: an open broker with anonymous clients and unsigned devices (benchmarks only)")
     ap.add_argument("--control-port", type=int, default=18099, help="control interface port on 127.0.0.1")
     ap.add_argument("--log-level", default="INFO")
     return ap.parse_args(argv)
@@ -54,7 +65,7 @@ async def _port_open(host: str, port: int) -> bool:
     return True
 
 
-async def _maybe_broker(mode: str, url: str, run_dir: Path) -> BrokerHandle | None:
+async def _maybe_broker(mode: str, url: str, run_dir: Path, auth_dir: Path | None = None) -> BrokerHandle | None:
     if mode == "none":
         return None
     parts = urlsplit(url)
@@ -65,7 +76,8 @@ async def _maybe_broker(mode: str, url: str, run_dir: Path) -> BrokerHandle | No
     if mode == "auto" and await _port_open("127.0.0.1", port):
         log.info("a broker already listens on %s; using it", url)
         return None
-    broker = await start_broker(port, prefer="embedded" if mode == "embedded" else "mosquitto", run_dir=run_dir)
+    broker = await start_broker(port, prefer="embedded" if mode == "embedded" else "mosquitto", run_dir=run_dir,
+                                auth_dir=auth_dir)
     log.info("MQTT broker (%s) on %s", broker.kind, broker.url)
     return broker
 
@@ -77,9 +89,12 @@ async def run(args: argparse.Namespace) -> int:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    site = SimSite(raw, run_dir)
+    creds: Path | None = args.credentials
+    if creds is None:
+        log.warning("open bench mode: anonymous broker, devices without accounts or keys (never a real site)")
+    site = SimSite(raw, run_dir, credentials=creds / "credentials.json" if creds else None)
     site.build()
-    broker = await _maybe_broker(args.broker, site.mqtt_url, run_dir)
+    broker = await _maybe_broker(args.broker, site.mqtt_url, run_dir, creds)
     control = ControlServer(site, port=args.control_port)
     try:
         await site.start()

@@ -2,7 +2,7 @@
 
 ``await start_broker(port)`` returns a :class:`BrokerHandle` once the broker accepts connections; ``await
 handle.stop()`` ends it. Mosquitto runs from a generated config (listener on 127.0.0.1, persistence off, anonymous
-access unless a username/password is given). The embedded broker is a deliberately small MQTT 3.1.1 broker on the
+access only in the open bench mode: with the site's generated accounts and ACL, ``auth_dir``, it runs as production). The embedded broker is a deliberately small MQTT 3.1.1 broker on the
 asyncio loop (CONNECT with will, SUBSCRIBE with ``+``/``#``, PUBLISH QoS 0/1 with PUBACK, retained messages, the will
 on abnormal disconnect, PINGREQ, DISCONNECT); QoS 2 is refused and subscriptions are granted at most QoS 1. It is
 only for machines without Mosquitto (``make demo`` fallback) and is not meant for production.
@@ -91,23 +91,30 @@ async def start_broker(
     username: str | None = None,
     password: str | None = None,
     timeout_s: float = 5.0,
+    auth_dir: Path | None = None,
 ) -> BrokerHandle:
     """Start a broker on 127.0.0.1:``port`` (0: a free port). ``prefer="mosquitto"`` falls back to the embedded
-    broker when the executable is absent; ``prefer="embedded"`` always uses the embedded one."""
+    broker when the executable is absent; ``prefer="embedded"`` always uses the embedded one.
+
+    ``auth_dir``: the output of `devices credentials` (``mosquitto.passwd``, ``mosquitto.acl``): the broker then runs
+    as production does, every client with its own account and the generated ACL. The embedded broker has neither
+    accounts nor an ACL, so it serves only the open bench mode and refuses to start with ``auth_dir``."""
     if prefer == "mosquitto":
         exe = find_mosquitto()
         if exe is not None:
-            return await _start_mosquitto(exe, port or free_port(), run_dir, username, password, timeout_s)
+            return await _start_mosquitto(exe, port or free_port(), run_dir, username, password, timeout_s,
+                                          auth_dir)
         log.warning("mosquitto not found; using the embedded Python MQTT broker on port %d", port)
-    if username or password:
-        raise BrokerError("the embedded broker does not support credentials; install mosquitto")
+    if username or password or auth_dir:
+        raise BrokerError("the embedded broker is for the open bench mode only (no accounts, no ACL); "
+                          "install mosquitto")
     server = EmbeddedBroker()
     await server.start("127.0.0.1", port)
     return BrokerHandle(port=server.port, kind="embedded", _server=server)
 
 
 def write_mosquitto_config(conf_dir: Path, port: int, password_file: Path | None = None,
-                           extra: tuple[str, ...] = ()) -> Path:
+                           extra: tuple[str, ...] = (), acl_file: Path | None = None) -> Path:
     """A config for one listener on 127.0.0.1:``port``, persistence off, logging to stderr; ``extra`` lines
     are appended (e.g. ``max_queued_messages 0`` for a benchmark)."""
     lines = [f"listener {port} 127.0.0.1", "persistence false", "log_dest stderr",
@@ -119,6 +126,8 @@ def write_mosquitto_config(conf_dir: Path, port: int, password_file: Path | None
         lines.append("user root")
     if password_file is not None:
         lines += ["allow_anonymous false", f"password_file {password_file}"]
+        if acl_file is not None:
+            lines.append(f"acl_file {acl_file}")
     else:
         lines.append("allow_anonymous true")
     lines += extra
@@ -130,7 +139,8 @@ def write_mosquitto_config(conf_dir: Path, port: int, password_file: Path | None
 class MosquittoProcess:
     """A mosquitto process managed synchronously: pytest fixtures, and tests that restart the broker."""
 
-    def __init__(self, port: int = 0, conf_dir: Path | None = None, extra_config: tuple[str, ...] = ()) -> None:
+    def __init__(self, port: int = 0, conf_dir: Path | None = None, extra_config: tuple[str, ...] = (),
+                 auth_dir: Path | None = None) -> None:
         exe = find_mosquitto()
         if exe is None:
             raise BrokerError("mosquitto is not installed")
@@ -138,7 +148,10 @@ class MosquittoProcess:
         self.port = port or free_port()
         self._tmp = tempfile.TemporaryDirectory(prefix="hcc-mosquitto-") if conf_dir is None else None
         self.conf_dir = Path(self._tmp.name) if self._tmp else Path(conf_dir or ".")
-        self.conf = write_mosquitto_config(self.conf_dir, self.port, extra=extra_config)
+        self.conf = write_mosquitto_config(
+            self.conf_dir, self.port, extra=extra_config,
+            password_file=auth_dir / "mosquitto.passwd" if auth_dir else None,
+            acl_file=auth_dir / "mosquitto.acl" if auth_dir else None)
         self.log_path = self.conf_dir / f"mosquitto-{self.port}.log"
         self.proc: subprocess.Popen[bytes] | None = None
 
@@ -181,7 +194,8 @@ class MosquittoProcess:
 
 
 async def _start_mosquitto(
-    exe: str, port: int, run_dir: Path | None, username: str | None, password: str | None, timeout_s: float
+    exe: str, port: int, run_dir: Path | None, username: str | None, password: str | None, timeout_s: float,
+    auth_dir: Path | None = None,
 ) -> BrokerHandle:
     tmp: tempfile.TemporaryDirectory[str] | None = None
     if run_dir is None:
@@ -201,7 +215,10 @@ async def _start_mosquitto(
         _, err = await pw.communicate()
         if pw.returncode != 0:
             raise BrokerError(f"mosquitto_passwd failed: {err.decode(errors='replace').strip()}")
-    conf = write_mosquitto_config(conf_dir, port, pw_file)
+    acl_file = None
+    if auth_dir is not None:
+        pw_file, acl_file = auth_dir / "mosquitto.passwd", auth_dir / "mosquitto.acl"
+    conf = write_mosquitto_config(conf_dir, port, pw_file, acl_file=acl_file)
     log_path = conf_dir / f"mosquitto-{port}.log"
     log_fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
     try:

@@ -58,16 +58,22 @@ class IdReaderSim(SerialSim):
             self.send(self._answer(cmd).encode())
 
     def _answer(self, cmd: tuple[int, int]) -> p.Response:
+        # the SAM's own commands answer for the module, with or without a card on the reader
+        if cmd in (p.CMD_SAM_RESET, p.CMD_SAM_STATUS):
+            return p.Response(p.SW_OK)
+        if cmd == p.CMD_SAM_ID:
+            return p.Response(p.SW_OK, bytes(range(1, p.SAM_ID_LEN + 1)))
+        if cmd not in (p.CMD_FIND, p.CMD_SELECT, p.CMD_READ):
+            return p.Response(p.SW_BAD_COMMAND)
         if self.card is None:
             return p.Response(p.SW_NO_CARD)
         if cmd == p.CMD_FIND:
             return p.Response(p.SW_FOUND, bytes(4))
         if cmd == p.CMD_SELECT:
             return p.Response(p.SW_OK, bytes(8))
-        if cmd == p.CMD_READ:
-            if self.fault_active(READ_FAILED):
-                self._use(READ_FAILED)
-                return p.Response(p.SW_READ_FAILED)
-            self.reads += 1
-            return p.Response(p.SW_OK, p.read_data(p.encode_text(self.card), PHOTO))
-        return p.Response(0x21)  # unknown command
+        # what is left is CMD_READ
+        if self.fault_active(READ_FAILED):
+            self._use(READ_FAILED)
+            return p.Response(p.SW_READ_FAILED)
+        self.reads += 1
+        return p.Response(p.SW_OK, p.read_data(p.encode_text(self.card), PHOTO))

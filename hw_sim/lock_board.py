@@ -1,4 +1,5 @@
-"""A simulated RS-485 lock bus: several Kerong-style boards behind one pty, speaking devices/lock_board/protocol.py.
+"""A simulated RS-485 lock bus: several Kerong KR-CU16 boards behind one pty, speaking the published frames of
+devices/lock_board/protocol.py (every request is answered with the board's 9-byte 0x35 status frame).
 
 Each board has its channels' doors and items. An unlock pulses the latch and the door springs open; the simulated
 person closes it again with :meth:`LockBusSim.close_door`. :meth:`LockBusSim.open_by_hand` forces a door open with no
@@ -31,8 +32,13 @@ class SimBoard:
         self.doors_open = [False] * self.spec.channels
         self.items = [False] * self.spec.channels
 
-    def lock_level(self, ch: int) -> p.LockLevel:
-        return p.LockLevel(self.spec.level(self.doors_open[ch]), self.items[ch])
+    def levels(self) -> p.BoardLevels:
+        """What the board's sensors read; an unwired channel reads as a closed, empty compartment."""
+        unwired = p.MAX_CHANNELS - self.spec.channels
+        return p.BoardLevels(
+            tuple(self.spec.level(o) for o in self.doors_open) + (self.spec.level(False),) * unwired,
+            tuple(self.items) + (False,) * unwired,
+        )
 
 
 class LockBusSim(SerialSim):
@@ -90,21 +96,15 @@ class LockBusSim(SerialSim):
             if board is None:
                 continue  # nobody at that address: the bus stays quiet
             self.requests_seen += 1
-            reply = self._answer(board, req)
-            if reply is not None:
-                self.send(p.Reply(req.addr_byte, req.cmd_byte, reply).encode(), board=req.board)
+            self._answer(board, req)
+            self.send(p.Reply(req.addr_byte, board.levels()).encode(), board=req.board)
 
-    def _answer(self, board: SimBoard, req: p.Request) -> bytes | None:
-        if req.base == p.CMD_STATUS_ALL:
-            levels = tuple(board.spec.level(o) for o in board.doors_open)
-            return p.status_all_data(p.BoardLevels(levels, tuple(board.items)))
-        if req.lock >= board.spec.channels:
-            return p.unlock_data(False, p.LockLevel(False, False)) if req.base == p.CMD_UNLOCK else None
-        if req.base == p.CMD_UNLOCK:
-            if self.fault_active(STUCK_LATCH, board=req.board, channel=req.lock):
-                self._use(STUCK_LATCH)
-            else:
-                board.doors_open[req.lock] = True
-                self.actuations.append((req.board, req.lock))
-            return p.unlock_data(True, board.lock_level(req.lock))
-        return p.status_data(board.lock_level(req.lock))
+    def _answer(self, board: SimBoard, req: p.Request) -> None:
+        """Act on an unlock; the reply (the status frame) is read afterwards, as the real board reports it."""
+        if req.base != p.CMD_UNLOCK or req.lock >= board.spec.channels:
+            return
+        if self.fault_active(STUCK_LATCH, board=req.board, channel=req.lock):
+            self._use(STUCK_LATCH)
+        else:
+            board.doors_open[req.lock] = True
+            self.actuations.append((req.board, req.lock))

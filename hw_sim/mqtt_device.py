@@ -47,8 +47,13 @@ class MqttSimDevice:
         room_id: str | None = None,
         options: Mapping[str, Any] | None = None,
         clock: Callable[[], float] = time.time,
+        credentials: Mapping[str, str] | None = None,
     ) -> None:
         self.device_id = proto.check_id(device_id, "device id")
+        # The device's own broker account (username = device id) and signing key, from `devices credentials`;
+        # None only on an open bench broker.
+        creds = dict(credentials or {})
+        self.key: bytes | None = bytes.fromhex(creds["key"]) if creds.get("key") else None
         self.url = url
         self.site = site
         self.room_id = room_id
@@ -56,7 +61,8 @@ class MqttSimDevice:
         self.clock = clock
         self.link = MqttLink(url, site=site, client_id=f"sim-{site}-{device_id}",
                              availability_topic=proto.availability_topic(site, self.kind, device_id),
-                             backoff_max=1.0)
+                             backoff_max=1.0, username=device_id if "password" in creds else None,
+                             password=creds.get("password"))
         self.faults: dict[str, dict[str, Any]] = {}
         self.bad_input = BadInputCounter()
         self.executed: collections.Counter[str] = collections.Counter()

@@ -63,7 +63,8 @@ class RecorderSim(MqttSimDevice):
             self._publish()
             if RECORDING_FAILURE in self.faults:
                 self._arm_failure()
-            return self.ok(cmd, recording_id=self.recording_id, room_id=cmd.room_id, started_at=self.since)
+            mac = p.sign_start(self.key, cmd.request_id, self.recording_id) if self.key else None
+            return self.ok(cmd, recording_id=self.recording_id, room_id=cmd.room_id, started_at=self.since, mac=mac)
         assert isinstance(cmd, p.StopCmd)
         if self.recording_id is None or cmd.recording_id != self.recording_id:
             return self.refuse(cmd, "NOT_RECORDING", f"not recording {cmd.recording_id}")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib
+import json
 import logging
 from pathlib import Path
 from typing import Any
@@ -32,8 +33,12 @@ MQTT_SIMS: dict[str, type[MqttSimDevice]] = {
 class SimSite:
     """The simulated devices of a site, by id. ``sims`` holds anything with start/stop/set_fault/clear_fault/info."""
 
-    def __init__(self, raw: dict[str, Any], run_dir: Path) -> None:
+    def __init__(self, raw: dict[str, Any], run_dir: Path, credentials: Path | None = None) -> None:
+        """``credentials``: the ``credentials.json`` of `devices credentials`; every MQTT device then signs in
+        with its own account and signs with its own key (without it: an open bench broker)."""
         self.raw = raw
+        self.credentials: dict[str, Any] = (
+            json.loads(credentials.read_text(encoding="utf-8"))["clients"] if credentials is not None else {})
         self.run_dir = run_dir
         self.site_id = str(raw.get("site", {}).get("id", "site"))
         self.tag_field = TagField()
@@ -54,7 +59,8 @@ class SimSite:
                 continue
             kw: dict[str, Any] = {"tag_field": self.tag_field} if cls is WristbandReaderSim else {}
             self.sims[device_id] = cls(device_id, url=dev.get("url") or self.mqtt_url, site=self.site_id,
-                                       room_id=dev.get("room_id"), options=dev.get("options", {}), **kw)
+                                       room_id=dev.get("room_id"), options=dev.get("options", {}),
+                                       credentials=self.credentials.get(device_id), **kw)
         self._build_serial()
         self._build_cameras()
 

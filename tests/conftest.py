@@ -16,8 +16,8 @@ from controller.app import create_app
 from controller.auth import create_staff
 from controller.clock import FakeClock
 from controller.container import Container, build
+from controller.domain.actor import Actor
 from controller.settings import Settings, load_site
-from controller.store.db import Actor
 from controller.store.migrate import upgrade
 
 pytest_plugins = ["tests.logscan"]  # every log record of the suite is scanned for identity numbers
@@ -213,3 +213,14 @@ async def audit_count(api: Api) -> int:
     status, body = await api.get("/api/v1/audit/verify", as_="9001")
     assert status == 200 and body["ok"], body
     return body["entries"]
+
+
+async def approved(api: Api, kind: str, stay_id: str, as_: str = "2001", reason: str = "测试审批",
+                   **terms: Any) -> str:
+    """Asks for an approval as ``as_`` and has the supervisor (3001, signed in) grant it; returns its id."""
+    status, a = await api.post("/api/v1/approvals", {"kind": kind, "stay_id": stay_id, "reason": reason, **terms},
+                               as_=as_)
+    assert status == 201, a
+    status, g = await api.post(f"/api/v1/approvals/{a['id']}/grant", {}, as_="3001")
+    assert status == 200 and g["state"] == "granted", g
+    return str(a["id"])

@@ -12,8 +12,9 @@ from fastapi import Depends, Request
 
 from ..auth import actor_for, authenticate
 from ..container import Container
+from ..domain.actor import Actor
 from ..domain.errors import RuleViolation
-from ..store.db import Actor
+from .scope import check_stay, scoped, stay_of
 
 STAFF = ("custody_staff", "case_officer", "supervisor", "admin")
 
@@ -44,10 +45,18 @@ def allow(*roles: str, query_token: bool = False) -> Any:
     async def dep(request: Request, c: ContainerDep) -> Actor:
         token = bearer(request, query_token)
         now = c.clock.now()
-        person, _sess = await c.db.read(lambda s: authenticate(s, token, now))
-        if not set(person.roles) & set(roles):
-            raise RuleViolation("FORBIDDEN_ROLE", "无权进行此操作", "your role may not do this", status=403,
-                                allowed_roles=list(roles))
+        params = dict(request.path_params)
+
+        def check(s: Any) -> Any:
+            person, _sess = authenticate(s, token, now)
+            if not set(person.roles) & set(roles):
+                raise RuleViolation("FORBIDDEN_ROLE", "无权进行此操作", "your role may not do this", status=403,
+                                    allowed_roles=list(roles))
+            if scoped(person):  # a case officer: only the stays of his cases (scope.py)
+                check_stay(s, person, stay_of(s, params))
+            return person
+
+        person = await c.db.read(check)
         request.state.token = token
         return actor_for(person, roles)
 
@@ -79,3 +88,37 @@ def route_roles(route: Any) -> tuple[str, ...] | None:
         if roles is not None:
             return roles
     return None
+
+
+async def step_up(request: Request, c: Container, cred: Any, role: str = "supervisor") -> tuple[Actor, str]:
+    """Verifies step-up credentials (``auth.StepUpIn``) in their own transaction, so a wrong PIN's failure count
+    commits even though the step is refused; returns the proven actor and the method (card_pin | password).
+    Rate-limited per address like sign-in."""
+    from ..auth import verify_step_up
+    from .ratelimit import LoginLimiter
+
+    # its own per-address budget (the account lockout is the guard against guessing one person's PIN): a busy
+    # kiosk's step-ups do not use up the sign-in budget of the staff behind the same address
+    limiter = getattr(request.app.state, "step_up_limiter", None)
+    if limiter is None:
+        limiter = request.app.state.step_up_limiter = LoginLimiter()
+    client = request.client.host if request.client else "?"
+    now = c.clock.now()
+    limiter.check(client, now)
+    # a wrong PIN or password counts toward the same per-account-and-source back-off as a failed sign-in
+    account = f"card:{cred.card_id}" if cred.card_id is not None else str(cred.police_no or "")
+    backoff = request.app.state.sign_in_backoff
+    backoff.check(account, client, now)
+    result = await c.db.write(Actor.system("auth"), lambda uow: verify_step_up(uow, cred, role=role))
+    if result.error is not None and result.error.code == "BAD_CREDENTIALS":
+        backoff.failed(account, client, now)
+        limiter.failed(client, now)
+    elif result.error is None:
+        backoff.succeeded(account, client)
+    if result.error is not None:
+        err = result.error
+        if err.status == 401:  # the caller's own session is fine: a 401 would sign the kiosk user out
+            raise RuleViolation(err.code, err.message, err.message_en, status=403, step_up=True, **err.details)
+        raise err
+    assert result.actor is not None
+    return result.actor, result.method

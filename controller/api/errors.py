@@ -49,6 +49,18 @@ def storage_full(exc: BaseException) -> bool:
     return False
 
 
+def _allowed(req: Request) -> list[str]:
+    from starlette.routing import Match
+
+    from .deps import iter_routes
+
+    methods: set[str] = set()
+    for route in iter_routes(list(req.app.routes)):
+        if getattr(route, "methods", None) and route.matches(req.scope)[0] != Match.NONE:
+            methods |= set(route.methods)
+    return sorted(methods | ({"HEAD"} if "GET" in methods else set()))
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(RuleViolation)
     async def _rule(_req: Request, exc: RuleViolation) -> JSONResponse:
@@ -57,6 +69,10 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _validation(_req: Request, exc: RequestValidationError) -> JSONResponse:
         code, fields = _field_errors(exc)
+        if any(f["type"] == "approval_required" for f in fields):  # a body naming an approver (commands.py)
+            return JSONResponse(error_body("APPROVAL_REQUIRED", "须经值班领导批准：请提交已批准的审批，而不是填写批准人",
+                                           "name a granted approval, not an approver", {"fields": fields}),
+                                status_code=409)
         if code == "MALFORMED_JSON":
             return JSONResponse(error_body(code, "请求内容不是有效的JSON", "the request body is not valid JSON",
                                            {"fields": fields}), status_code=400)
@@ -65,11 +81,14 @@ def install(app: FastAPI) -> None:
                                        {"fields": fields}), status_code=422)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_req: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(req: Request, exc: StarletteHTTPException) -> JSONResponse:
         mapping = {404: ("NOT_FOUND", "资源不存在", "not found"), 405: ("METHOD_NOT_ALLOWED", "不支持的请求方法",
                                                                         "method not allowed")}
         code, zh, en = mapping.get(exc.status_code, ("HTTP_ERROR", "请求失败", str(exc.detail)))
-        return JSONResponse(error_body(code, zh, en), status_code=exc.status_code)
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:  # Allow lists every method of the path, not only the first route's (RFC 9110)
+            headers["Allow"] = ", ".join(_allowed(req))
+        return JSONResponse(error_body(code, zh, en), status_code=exc.status_code, headers=headers)
 
     @app.exception_handler(DeviceError)
     async def _device(_req: Request, exc: DeviceError) -> JSONResponse:

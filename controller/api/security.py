@@ -18,7 +18,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
        "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; "
-       "frame-ancestors 'none'")
+       "frame-ancestors 'none'; frame-src blob:")  # frame-src: a PDF the kiosk fetched itself, shown for printing
 HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
@@ -32,8 +32,9 @@ DOC_PATHS = ("/docs", "/redoc")  # Swagger UI loads its assets from a CDN; serve
 class SecurityHeaders:
     """Pure ASGI middleware (streams such as the camera preview pass through untouched) adding the headers."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, hsts_max_age: int = 31536000) -> None:
         self.app = app
+        self.hsts = f"max-age={hsts_max_age}; includeSubDomains"
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -45,6 +46,8 @@ class SecurityHeaders:
             extra["Content-Security-Policy"] = CSP
         if path.startswith("/api/"):
             extra["Cache-Control"] = "no-store"
+        if scope.get("scheme") == "https":  # HSTS only means something over TLS (RFC 6797 §7.2)
+            extra["Strict-Transport-Security"] = self.hsts
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -57,8 +60,8 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
-def install(app: FastAPI) -> None:
-    app.add_middleware(SecurityHeaders)
+def install(app: FastAPI, hsts_max_age: int = 31536000) -> None:
+    app.add_middleware(SecurityHeaders, hsts_max_age=hsts_max_age)
 
 
 def is_loopback(host: str | None) -> bool:

@@ -9,6 +9,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import uuid
 from collections import deque
 from collections.abc import Callable
 from datetime import datetime
@@ -18,7 +19,7 @@ from typing import Any, TypeVar, cast
 from sqlmodel import select
 
 from devices import mqtt_proto
-from devices.base import Availability, AvailabilityChanged, DeviceEvent
+from devices.base import Availability, AvailabilityChanged, DeviceEvent, ReplyForged, UnknownSource
 from devices.breathalyser.adapter import BreathResult
 from devices.door_lock.adapter import DoorForcedOpen, DoorStateChanged
 from devices.id_reader.adapter import CardRead, CardReadFailed, CardRemoved
@@ -29,8 +30,8 @@ from devices.recorder.adapter import RecorderHeartbeatMissed, RecorderStatus, Re
 from devices.registry import DeviceRegistry, DeviceSpec, RegistryContext
 from devices.wristband_reader.adapter import TagAbsent, TagPresent, TagRemoved
 
+from ..domain.actor import Actor
 from ..services import alarms, interviews, lockers
-from ..store.db import Actor
 from ..store.tables import Interview
 from .ports import LockerPositions
 from .presence import PresenceTracker, Tag
@@ -67,13 +68,18 @@ class DeviceBus:
         self.positions = LockerPositions(container.site)
         self.cards: dict[str, dict[str, Any]] = {}  # reader id -> last card read (kept in memory only)
         self.transits: dict[str, deque[dict[str, Any]]] = {}
+        self.breaths: dict[str, dict[str, Any]] = {}  # breathalyser id -> its last reading
         self.events_in = 0
         self.availability: dict[str, Availability] = {}
         self._starting: asyncio.Task[None] | None = None
         self.registry = DeviceRegistry(container.site.devices, self.on_device_event, site=container.site.site.id,
                                        factories={"lock_board": self._lock_board_factory},
                                        mqtt_username=container.site.mqtt.username,
-                                       mqtt_password=_read_secret(container.site.mqtt.password_file))
+                                       mqtt_password=_read_secret(container.site.mqtt.password_file),
+                                       device_keys_dir=container.site.mqtt.device_keys_dir,
+                                       require_keys=container.site.site.production)
+        # device alarms under a flood: one write in flight per device condition (services/alarms.py)
+        self.alarm_gate = alarms.AlarmGate(lambda fn: self.c.db.write(SYSTEM, fn))
         self.presence = PresenceTracker(container.site, container.db, container.clock, container.hub, self.tasks.spawn)
         self.reactions = Reactions(container.site, container.db, self.registry, self.presence, self.tasks.spawn)
         self.dispatch = Dispatch()
@@ -83,7 +89,7 @@ class DeviceBus:
         d.on(CardRemoved, lambda ev: self._live(ev, "card_removed", {}))
         d.on(CardReadFailed, lambda ev: self._live(ev, "card_read_failed", {"reason": ev.reason}))
         d.on(GateTransit, self._gate_transit)
-        d.on(BreathResult, lambda ev: self._live(ev, "breath_result", {"value_mg_100ml": ev.value_mg_100ml}))
+        d.on(BreathResult, self._breath_result)
         d.on(LockerChanged, self._locker_changed)
         d.on(PanicPressed, self._panic)
         d.on(DoorForcedOpen, self._door_forced)
@@ -95,6 +101,8 @@ class DeviceBus:
         d.on(TagPresent, self.presence.on_present)
         d.on(TagAbsent, self.presence.on_absent)
         d.on(TagRemoved, self._tag_removed)
+        d.on(ReplyForged, self._reply_forged)
+        d.on(UnknownSource, self._unknown_source)
 
     # --- what tests and the API read -------------------------------------------------------------------------
 
@@ -145,6 +153,7 @@ class DeviceBus:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self._starting
         await self.registry.stop_all()
+        await self.alarm_gate.drain()
         await self.tasks.cancel_all()
         # the scheduler may run once more; keep tick harmless after stop
         with contextlib.suppress(ValueError):
@@ -218,6 +227,12 @@ class DeviceBus:
         self.transits.setdefault(ev.device_id, deque(maxlen=50)).append(data)
         self._live(ev, "gate_transit", data)
 
+    def _breath_result(self, ev: BreathResult) -> None:
+        # kept (in memory) so the stay can store the device's own reading, never a number typed in
+        self.breaths[ev.device_id] = {"event_id": str(uuid.uuid4()), "value_mg_100ml": ev.value_mg_100ml,
+                                      "device_ts": ev.device_ts, "received_at": self.c.clock.now().isoformat()}
+        self._live(ev, "breath_result", {"value_mg_100ml": ev.value_mg_100ml})
+
     def _locker_changed(self, ev: LockerChanged) -> None:
         locker_id = self.positions.locker_at(ev.device_id, ev.board, ev.channel)
         if locker_id is None:
@@ -233,15 +248,23 @@ class DeviceBus:
     def _panic(self, ev: PanicPressed) -> None:
         room = ev.room_id or self._room_of(ev.device_id)
         stay_ids = self.presence.stays_in(room)
-        self._live(ev, "panic", {"room_id": room}, room)
-        self.tasks.spawn(self.c.db.write(SYSTEM, lambda uow: alarms.raise_alarm(
-            uow, "panic", f"panic:{ev.device_id}:{ev.event_id}", room_id=room, device_id=ev.device_id,
-            stay_id=stay_ids[0] if stay_ids else None, stay_ids=stay_ids)))
+        # one open alarm per button, counting the presses (a flood is one alarm, not one write per message)
+        if self.alarm_gate.note("panic", f"panic:{ev.device_id}", room_id=room, device_id=ev.device_id,
+                                stay_id=stay_ids[0] if stay_ids else None, stay_ids=stay_ids):
+            self._live(ev, "panic", {"room_id": room}, room)
 
     def _door_forced(self, ev: DoorForcedOpen) -> None:
-        self._live(ev, "door_forced_open", {}, ev.room_id)
-        self.tasks.spawn(self.c.db.write(SYSTEM, lambda uow: alarms.raise_unless_open(
-            uow, "door_forced", f"door_forced:{ev.device_id}", room_id=ev.room_id, device_id=ev.device_id)))
+        if self.alarm_gate.note("door_forced", f"door_forced:{ev.device_id}", room_id=ev.room_id,
+                                device_id=ev.device_id):
+            self._live(ev, "door_forced_open", {}, ev.room_id)
+
+    def _reply_forged(self, ev: ReplyForged) -> None:
+        self.alarm_gate.note("device_forged", f"device_forged:{ev.device_id}", device_id=ev.device_id,
+                             room_id=self._room_of(ev.device_id), reason=ev.reason)
+
+    def _unknown_source(self, ev: UnknownSource) -> None:
+        self.alarm_gate.note("device_unknown", f"device_unknown:{ev.device_id}", count=self.registry.watch.threshold,
+                             source=ev.device_id, topic=ev.topic)
 
     def _recording_lost(self, recording_id: str | None, room_id: str | None, detail: str) -> None:
         async def run() -> None:

@@ -19,11 +19,12 @@ from devices.wristband_reader.adapter import TagAbsent, TagPresent, TagRemoved
 
 from ..clock import Clock
 from ..domain import presence as rules8
+from ..domain.actor import Actor
 from ..hub import Hub
 from ..services import alarms
 from ..services.common import OPEN
 from ..settings import SiteConfig
-from ..store.db import Actor, Database, UnitOfWork
+from ..store.db import Database, UnitOfWork
 from ..store.tables import Alarm, Staff, Stay
 
 SYSTEM = Actor.system("devicebus")

@@ -33,6 +33,11 @@ ALARM_KINDS: dict[str, tuple[str, str, str]] = {
     "alarm_escalated": ("critical", "报警未确认已升级", "alarm escalated"),
     "door_forced": ("critical", "门被强行打开", "door forced open"),
     "locker_not_empty": ("warning", "储物柜清空后仍有物品", "locker not empty after exit"),
+    "custody_overdue": ("warning", "涉案财物/卷宗逾期未归还", "case property or file not returned on time"),
+    "custody_transfer_late": ("warning", "涉案财物逾期未移交管理中心", "case property not transferred in time"),
+    "device_forged": ("critical", "设备应答未通过验证", "device reply failed verification"),
+    "device_unknown": ("warning", "未登记设备发送消息", "messages from an unlisted device"),
+    "notification_due": ("warning", "未按时通知家属", "notification of the measure is late"),
 }
 
 SEVERITY_ORDER = {"info": 0, "warning": 1, "critical": 2}

@@ -17,7 +17,7 @@ class RuleViolation(Exception):
 
 class NotFound(RuleViolation):
     def __init__(self, what: str, ident: str, what_zh: str = "记录") -> None:
-        super().__init__("NOT_FOUND", f"{what_zh}不存在：{ident}", f"{what} not found: {ident}", status=404,
+        super().__init__("NOT_FOUND", f"{what_zh}不存在", f"{what} not found: {ident}", status=404,
                          entity=what, id=ident)
 
 

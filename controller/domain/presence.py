@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 GUARDED_KINDS = frozenset({"interrogation", "inquiry", "activity", "medical", "search", "collection", "registration"})
 INTERVIEW_KINDS = frozenset({"interrogation", "inquiry"})
@@ -37,7 +38,7 @@ class Finding:
     key: str  # identifies the condition (one open alarm per key)
     stay_id: str | None
     room_id: str
-    details: dict = field(default_factory=dict)
+    details: dict[str, Any] = field(default_factory=dict)
 
 
 def findings(room: RoomPresence) -> list[Finding]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from .errors import RuleViolation, invalid
 
@@ -181,7 +182,7 @@ def check_searcher(subject_sex: str, checker_sex: str) -> None:
 
 
 def check_sampler(subject_sex: str, sampler_sex: str) -> None:
-    # 《吸毒检测程序规定》第7条：检测样本为尿液的，采集女性被检测人尿液时应当由女性工作人员进行
+    # 《吸毒检测程序规定》第8条第1款：采集女性被检测人尿液检测样本，应当由女性工作人员进行
     if subject_sex == "female" and sampler_sex != "female":
         raise RuleViolation("SAMPLER_SEX", "女性被检测人的样本须由女性工作人员采集",
                             "a female subject's sample must be taken by female staff")
@@ -278,6 +279,35 @@ def check_interview(role: str, room_kind: str, officer_ids: Sequence[str], minor
                             "a minor's interview needs an appropriate adult present")
 
 
+# 《刑事诉讼法》第281条: the legal representative, or else another adult relative, a representative of the school,
+# the work unit, the grassroots organisation or a youth-protection organisation; a code, never free text like "—"
+ADULT_RELATIONS = ("parent", "guardian", "other_relative", "teacher", "community_representative",
+                   "youth_representative")
+
+
+def check_vulnerable(minor: bool, sex: str, needs_interpreter: bool, adult: dict[str, Any] | None,
+                     officer_sexes: Sequence[str], interpreter: str | None) -> None:
+    """The protections a vulnerable subject has at an interview's start (issue 13)."""
+    if minor and adult is not None:
+        missing = [k for k in ("name", "relation", "id_number", "contact") if not str(adult.get(k) or "").strip()]
+        if adult.get("relation") and adult["relation"] not in ADULT_RELATIONS:
+            missing.append("relation")
+        if missing:
+            # 《刑事诉讼法》第281条: the adult present must be identified (who, in what capacity, how to reach them)
+            raise invalid("APPROPRIATE_ADULT_INCOMPLETE", "合适成年人须登记姓名、身份（关系）、身份证号码和联系方式",
+                          "the appropriate adult needs a name, a relation from the list, an identity number and a "
+                          "contact", fields=sorted(set(missing)), relations=list(ADULT_RELATIONS))
+        validate_resident_id(str(adult["id_number"]))
+    if minor and sex == "female" and "female" not in officer_sexes:
+        # 《刑事诉讼法》第281条第3款: 讯问女性未成年犯罪嫌疑人，应当有女工作人员在场
+        raise RuleViolation("FEMALE_STAFF_REQUIRED", "讯问/询问女性未成年人须有女工作人员在场",
+                            "a female minor's interview needs a female staff member present")
+    if needs_interpreter and not (interpreter or "").strip():
+        # 《刑事诉讼法》第9条、第121条: 不通晓当地语言文字的、聋哑人，应当为其翻译 / 有通晓聋哑手势的人参加
+        raise RuleViolation("INTERPRETER_REQUIRED", "该人员需要翻译（含手语翻译），须先登记翻译人员",
+                            "this subject needs an interpreter: record one before the interview starts")
+
+
 def check_custodian(custodian_id: str, case_officer_ids: Sequence[str]) -> None:
     # 《公安机关涉案财物管理若干规定》：办案人员与保管人员相分离
     if custodian_id in case_officer_ids:
@@ -288,10 +318,25 @@ def check_custodian(custodian_id: str, case_officer_ids: Sequence[str]) -> None:
 ITEM_DISPOSITIONS = ("returned", "handed_to_family", "seized", "travels_with_subject")
 
 
-def check_item_disposition(disposition: str | None, receiver: dict | None, document_no: str | None) -> None:
+def check_item_disposition(disposition: str | None, receiver: dict[str, Any] | None, document_no: str | None) -> None:
     if disposition is None:
         raise RuleViolation("PROPERTY_UNRESOLVED", "有物品未处置", "an item has no disposition")
     if disposition == "handed_to_family" and not (receiver and receiver.get("name") and receiver.get("id_number")):
         raise invalid("RECEIVER_REQUIRED", "交家属须登记领取人姓名和证件号码", "a family receiver needs name and identity number")
     if disposition == "seized" and not document_no:
         raise invalid("DOCUMENT_NO_REQUIRED", "扣押须填写扣押文书编号", "a seizure needs its document number")
+    if disposition == "destroyed" and not document_no:
+        raise invalid("DOCUMENT_NO_REQUIRED", "销毁须填写销毁记录编号", "a destruction needs its record number")
+
+
+# Items the law does not let go back out by default: prohibited or dangerous articles and what is evidence or
+# instrument of the offence are collected or seized (《治安管理处罚法》第11条; 《刑事诉讼法》第141条;
+# 《公安机关涉案财物管理若干规定》), so giving one back needs a recorded decision.
+DECISION_CATEGORIES = ("dangerous", "case_related")
+GIVES_BACK = ("returned", "handed_to_family")
+
+
+def item_needs_approval(category: str, disposition: str) -> bool:
+    """A dangerous or case-related item given back (to the subject or the family) needs a granted approval;
+    seizure (with its document) and destruction (with its record) are decisions in themselves."""
+    return category in DECISION_CATEGORIES and disposition in GIVES_BACK

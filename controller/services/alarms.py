@@ -6,7 +6,11 @@ overdue alarms, late welfare checks, unacknowledged escalation), so restarting t
 
 from __future__ import annotations
 
+import asyncio
+import functools
+import logging
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
@@ -31,6 +35,7 @@ def alarm_view(a: Alarm) -> dict[str, Any]:
             "acknowledged_at": a.acknowledged_at and utc(a.acknowledged_at).isoformat(),
             "resolved_by": a.resolved_by, "resolved_at": a.resolved_at and utc(a.resolved_at).isoformat(),
             "note": a.note, "escalated": a.escalated_at is not None, "repeat_count": a.repeat_count,
+            "occurrences": a.occurrences,
             "details": a.details}
 
 
@@ -48,6 +53,95 @@ def raise_alarm(uow: UnitOfWork, kind: str, dedup_key: str, *, stay_id: str | No
     uow.session.flush()
     uow.record("alarm_raised", entity="alarm", entity_id=alarm.id, stay_id=stay_id, after=alarm_view(alarm))
     return alarm
+
+
+def raise_or_count(uow: UnitOfWork, kind: str, key: str, count: int = 1, *, stay_id: str | None = None,
+                   room_id: str | None = None, device_id: str | None = None, **details: Any) -> Alarm:
+    """One open alarm per device condition ``key``: the first occurrence raises it, later ones (``count`` at once)
+    add to its ``occurrences`` until it is resolved; after that the condition raises a new alarm."""
+    open_ = uow.session.exec(select(Alarm).where(Alarm.kind == kind, col(Alarm.dedup_key).startswith(key + "@"),
+                                                 Alarm.state != AlarmState.RESOLVED.value)).first()
+    if open_ is not None:
+        before = open_.occurrences
+        open_.occurrences = before + count
+        uow.session.add(open_)
+        uow.record("alarm_repeated", entity="alarm", entity_id=open_.id, stay_id=open_.stay_id,
+                   before={"occurrences": before}, after=alarm_view(open_))
+        return open_
+    alarm = raise_alarm(uow, kind, f"{key}@{uuid.uuid4().hex[:12]}", stay_id=stay_id, room_id=room_id,
+                        device_id=device_id, **details)
+    assert alarm is not None  # a fresh dedup key
+    if count > 1:
+        alarm.occurrences = count
+        uow.session.add(alarm)
+    return alarm
+
+
+log = logging.getLogger(__name__)
+Writer = Callable[[Callable[[UnitOfWork], Any]], Awaitable[Any]]
+
+
+def _count_into(uow: UnitOfWork, *, kind: str, key: str, count: int, args: dict[str, Any]) -> Alarm:
+    return raise_or_count(uow, kind, key, count, **args)
+
+
+class AlarmGate:
+    """Device alarms under a flood: at most one database write in flight per device condition.
+
+    ``note(kind, key)`` counts an occurrence in memory; the first starts a write of :func:`raise_or_count`, and
+    occurrences arriving while it runs are folded into one more write with their count. 5,000 presses of one panic
+    button are one alarm with ``occurrences`` 5000 and a handful of writes, not 5,000 writes queued in front of
+    every other request. The pending map holds one entry per condition (duplicates are merged, never queued), so
+    its size is bounded by the site's devices and kinds; past ``max_conditions`` distinct conditions a new one is
+    still written (it may be the critical one) but the oldest pending duplicate count is shed into the log.
+    """
+
+    def __init__(self, write: Writer, *, max_conditions: int = 4096) -> None:
+        self._write = write
+        self._max = max_conditions
+        self._pending: dict[str, tuple[str, int, dict[str, Any]]] = {}  # key -> (kind, count, raise args)
+        self._busy: set[str] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
+        self.noted = 0
+        self.writes = 0
+
+    def note(self, kind: str, key: str, count: int = 1, **args: Any) -> bool:
+        """Counts ``count`` occurrences of condition ``key``; True when this one starts a new write (the caller
+        may then announce it live), False when it was folded into one already under way."""
+        self.noted += count
+        pending = self._pending.get(key)
+        if pending is not None:
+            self._pending[key] = (kind, pending[1] + count, pending[2])
+            return False
+        if len(self._pending) >= self._max:
+            old_key = next(iter(self._pending))
+            old = self._pending.pop(old_key)
+            log.warning("alarm gate full: %d further occurrences of %s only logged", old[1], old_key)
+        self._pending[key] = (kind, count, args)
+        if key in self._busy:
+            return False
+        self._busy.add(key)
+        task = asyncio.get_running_loop().create_task(self._flush(key))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return True
+
+    async def _flush(self, key: str) -> None:
+        try:
+            while key in self._pending:
+                kind, count, args = self._pending.pop(key)
+                self.writes += 1
+                try:
+                    await self._write(functools.partial(_count_into, kind=kind, key=key, count=count, args=args))
+                except Exception:
+                    log.exception("alarm %s (%d occurrences) not written", key, count)
+        finally:
+            self._busy.discard(key)
+
+    async def drain(self) -> None:
+        """Waits until every noted occurrence is written (tests, shutdown)."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
 
 def _load(session: Session, alarm_id: str) -> Alarm:

@@ -20,10 +20,11 @@ from sqlmodel import Session
 from devices.camera.adapter import CaptureFailed, CaptureResult
 from devices.camera.quality import FaceDetector, FaceDetectorConfig, QualityThresholds
 
+from ..domain.actor import Actor
 from ..domain.errors import NotFound, RuleViolation, invalid
 from ..ops import private_dir, write_private
 from ..settings import CaptureConfig, SiteConfig
-from ..store.db import Actor, Database, UnitOfWork
+from ..store.db import Database, UnitOfWork
 from ..store.tables import Capture, Stay
 from .common import OPEN, load_stay
 
@@ -74,7 +75,7 @@ def load_capture(session: Session, capture_id: str) -> Capture:
 def camera_config(site: SiteConfig, camera_id: str) -> None:
     """Refuses an id that is not a capture camera of this site."""
     if not any(d.id == camera_id and d.kind == "capture_camera" for d in site.devices):
-        raise RuleViolation("NOT_FOUND", f"人像采集摄像机不存在：{camera_id}", f"no capture camera {camera_id}", status=404,
+        raise RuleViolation("NOT_FOUND", "人像采集摄像机不存在", f"no capture camera {camera_id}", status=404,
                             entity="camera", id=camera_id)
 
 
@@ -106,7 +107,7 @@ def link_to_collection(uow: UnitOfWork, stay: Stay, capture_id: str) -> Capture:
     """The collection step's check: the capture exists and is this stay's; an unlinked capture becomes this stay's."""
     row = uow.session.get(Capture, capture_id)
     if row is None:
-        raise invalid("CAPTURE_NOT_FOUND", f"人像采集记录不存在：{capture_id}", f"no capture {capture_id}",
+        raise invalid("CAPTURE_NOT_FOUND", "人像采集记录不存在", f"no capture {capture_id}",
                       field="capture_id")
     if row.stay_id is not None and row.stay_id != stay.id:
         raise invalid("CAPTURE_OTHER_STAY", "该人像属于另一在区记录", "the capture belongs to another stay",
@@ -141,10 +142,10 @@ class CaptureService:
         return self.config.thresholds
 
     def detector(self) -> FaceDetector:
-        """The site's detector (YuNet when configured and its sha256 matches), built once and shared."""
+        """The site's detector (YuNet unless the site chose Haar; its sha256 is checked), built once and shared."""
         if self._detector is None:
             cfg = self.config
-            self._detector = FaceDetector(FaceDetectorConfig(model_path=cfg.model_path,
+            self._detector = FaceDetector(FaceDetectorConfig(model_path=cfg.model_file,
                                                              model_sha256=cfg.model_sha256))
         return self._detector
 

@@ -1,4 +1,4 @@
-"""The commands services accept: pydantic models that are also the API's request bodies (API.md names).
+"""The commands services accept: pydantic models that are also the API's request bodies (docs/API.md names).
 
 Unknown fields are refused (``extra="forbid"``) so a misspelt field never silently does nothing.
 """
@@ -6,11 +6,17 @@ Unknown fields are refused (``extra="forbid"``) so a misspelt field never silent
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic_core import PydanticCustomError
 
+from ..domain.identity import OFFENCE_CATEGORIES
 from ..domain.rules import LEGAL_BASES
+
+# The largest sequence number or counter a request may name: far beyond any real one, and inside SQLite's 64-bit
+# integers (2**63 overflowed the driver: a 500) and JavaScript's exact integers.
+MAX_SEQ = 2**53 - 1
 
 
 def _aware(v: datetime | None) -> datetime | None:
@@ -35,14 +41,28 @@ class SubjectIn(_Cmd):
     sex: Literal["male", "female"]
     birth_date: date
     nationality: Annotated[str, Field(min_length=2, max_length=40)] = "CHN"
-    ethnicity: str | None = None
+    ethnicity: Annotated[str, Field(max_length=40)] | None = None
     address: Annotated[str, Field(max_length=200)] | None = None
 
 
+def normalise_case_no(value: str) -> str:
+    """One spelling per case number, so same-case separation (rule 5) never depends on two officers typing the
+    same string: full-width characters as half-width (NFKC), no surrounding or repeated spaces, Latin letters in
+    upper case ("ｂ－２０２６－００１ " and "B-2026-001" are one case)."""
+    import unicodedata
+
+    text = " ".join(unicodedata.normalize("NFKC", value).split())
+    return "".join(ch.upper() if ch.isascii() else ch for ch in text)
+
+
 class CaseIn(_Cmd):
-    case_no: Annotated[str, Field(min_length=1, max_length=64)]
+    case_no: Annotated[str, Field(min_length=1, max_length=64), AfterValidator(normalise_case_no)]
     case_kind: Literal["criminal", "administrative"]
     summary: Annotated[str, Field(max_length=2000)] | None = None
+    # Criminal Law art. 17: for a suspect under 16 the listed offence, and for one aged 12-13 the Supreme People's
+    # Procuratorate's approval to prosecute (its document number); see controller/domain/identity.py
+    offence_category: Literal[OFFENCE_CATEGORIES] | None = None  # type: ignore[valid-type]
+    spp_approval_no: Annotated[str, Field(min_length=2, max_length=64)] | None = None
 
 
 class Flags(_Cmd):
@@ -70,6 +90,7 @@ class RegisterStay(_Cmd):
     manual_entry_reason: Annotated[str, Field(max_length=200)] | None = None
     id_reader_id: Id | None = None  # the reader the card was read on (checked against what it read)
     card_problem_reason: Annotated[str, Field(min_length=2, max_length=200)] | None = None
+    approval_id: Id | None = None  # a repeated summons: the granted approval (services/registration.py)
 
 
 class Findings(_Cmd):
@@ -84,7 +105,7 @@ class SearchRecord(_Cmd):
     gate_result: Literal["pass", "alarm", "not_used"]
     gate_zones: list[Annotated[int, Field(ge=1, le=32)]] | None = None
     gate_device_id: Id | None = None  # with gate_counter: the gate transit this record is about
-    gate_counter: Annotated[int, Field(ge=0)] | None = None
+    gate_counter: Annotated[int, Field(ge=0, le=MAX_SEQ)] | None = None
     handheld_result: Literal["clear", "found", "not_used"] | None = None
     findings: Findings = Findings()
     room_id: Id | None = None
@@ -108,21 +129,42 @@ class PropertyRecord(_Cmd):
     custodian_id: Id
     locker_id: Id
     items: Annotated[list[ItemIn], Field(max_length=200)]
+    signature_id: Id | None = None  # the subject signs the property list at intake (POST /ui/signatures)
 
 
-class Override(_Cmd):
-    supervisor_id: Id
-    reason: Annotated[str, Field(min_length=2, max_length=500)]
+class _NeedsApproval(_Cmd):
+    """A step a supervisor must allow: it names a granted approval (``approval_id``), never a person. A body that
+    instead names someone (an unknown ``…_id`` field, or an object holding one) is refused as
+    ``APPROVAL_REQUIRED`` (the error handler maps this error type), not as a mere unknown field."""
+
+    approval_id: Id | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_named_authority(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("approval_id") is None:
+            unknown = [k for k in data if k not in cls.model_fields]
+            if any(str(k).endswith("_id") or (isinstance(data[k], dict) and any(str(x).endswith("_id")
+                                                                                for x in data[k]))
+                   for k in unknown):
+                raise PydanticCustomError("approval_required",
+                                          "name a granted approval (approval_id), not a person")
+        return data
 
 
-class Placement(_Cmd):
+class Placement(_NeedsApproval):
+    """A placement that breaks a separation rule needs a granted ``placement_override`` approval for the room."""
+
     room_id: Id
-    override: Override | None = None
+    # an injured or ill subject with no medical check yet needs a granted "placement_without_medical_check"
+    medical_approval_id: Id | None = None
 
 
 class AppropriateAdult(_Cmd):
     name: Annotated[str, Field(min_length=1, max_length=60)]
-    relation: Annotated[str, Field(min_length=1, max_length=40)]
+    relation: Annotated[str, Field(min_length=1, max_length=40)]  # one of rules.ADULT_RELATIONS (checked there)
+    id_number: Annotated[str, Field(max_length=18)] | None = None
+    contact: Annotated[str, Field(max_length=40)] | None = None
 
 
 class StartInterview(_Cmd):
@@ -146,9 +188,8 @@ class EndActivity(_Cmd):
     result: Annotated[str, Field(max_length=1000)] | None = None
 
 
-class StartLeave(_Cmd):
+class StartLeave(_NeedsApproval):
     reason: Literal["scene_identification", "recover_goods", "hospital", "other"]
-    approver_id: Id
     escort_ids: Annotated[list[Id], Field(min_length=1, max_length=10)]
     note: Annotated[str, Field(max_length=500)] | None = None
 
@@ -157,8 +198,7 @@ class Empty(_Cmd):
     pass
 
 
-class Extension(_Cmd):
-    approver_id: Id
+class Extension(_NeedsApproval):
     until: AwareDatetime
     reason: Annotated[str, Field(min_length=2, max_length=500)]
     ground: str | None = None
@@ -166,7 +206,7 @@ class Extension(_Cmd):
 
 class StartExit(_Cmd):
     disposition: Literal["released", "to_detention_centre", "to_detention_house", "bail",
-                         "residential_surveillance", "handed_over", "to_hospital"]
+                         "residential_surveillance", "handed_over", "to_hospital", "to_rehab_centre"]
 
 
 class ExitSearch(_Cmd):
@@ -181,9 +221,10 @@ class Receiver(_Cmd):
 
 class ItemDisposition(_Cmd):
     item_id: Id
-    disposition: Literal["returned", "handed_to_family", "seized", "travels_with_subject"]
+    disposition: Literal["returned", "handed_to_family", "seized", "travels_with_subject", "destroyed"]
     receiver: Receiver | None = None
-    document_no: Annotated[str, Field(max_length=64)] | None = None
+    document_no: Annotated[str, Field(max_length=64)] | None = None  # seizure document / destruction record number
+    approval_id: Id | None = None  # a dangerous or case-related item returned only with a granted ``item_return``
 
 
 class CompleteExit(_Cmd):
@@ -213,8 +254,8 @@ class ResolveAlarm(_Cmd):
 class Correction(_Cmd):
     """Rule 10: a correction is a new entry pointing at the entry it corrects; the original stays."""
 
-    corrects_seq: Annotated[int, Field(ge=1)]
+    corrects_seq: Annotated[int, Field(ge=1, le=MAX_SEQ)]
     field: Literal["subject.name", "subject.address", "subject.ethnicity", "case.summary", "case.case_no",
-                   "flags", "search.findings", "collection.notes"]
-    value: str | dict | None
+                   "flags", "search.findings", "collection.notes", "subject.sex", "subject.birth_date"]
+    value: str | dict[str, Any] | None
     reason: Annotated[str, Field(min_length=2, max_length=500)]

@@ -22,16 +22,20 @@ def load_stay(session: Session, stay_id: str) -> Stay:
     return stay
 
 
+ROLE_ZH = {"custody_staff": "看管人员", "case_officer": "办案民警", "supervisor": "值班领导", "admin": "系统管理员",
+           "platform": "管控平台"}
+
+
 def staff(session: Session, staff_id: str, *, role: str | None = None, field: str = "staff_id") -> Staff:
     person = session.get(Staff, staff_id)
     if person is None or not person.active:
-        raise RuleViolation("UNKNOWN_STAFF", f"工作人员不存在或已停用：{staff_id}", f"unknown or disabled staff: {staff_id}",
+        raise RuleViolation("UNKNOWN_STAFF", "所选工作人员不存在或已停用", f"unknown or disabled staff: {staff_id}",
                             status=422, field=field, id=staff_id)
     if role is not None and role not in person.roles:
         if role == "supervisor":
             raise RuleViolation("NEEDS_SUPERVISOR", "须由值班领导/办案部门负责人批准", "a supervisor must approve this",
                                 field=field, id=staff_id)
-        raise RuleViolation("FORBIDDEN_ROLE", f"该人员无“{role}”职责", f"staff {staff_id} lacks the role {role}",
+        raise RuleViolation("FORBIDDEN_ROLE", f"所选人员无“{ROLE_ZH.get(role, '相应')}”职责", f"staff {staff_id} lacks the role {role}",
                             status=422, field=field, id=staff_id, role=role)
     return person
 

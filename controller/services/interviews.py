@@ -4,22 +4,34 @@ from __future__ import annotations
 
 import logging
 import uuid
+from datetime import datetime
 from typing import Any
 
 from sqlmodel import Session, select
 
+from ..domain.actor import Actor
 from ..domain.errors import NotFound, RuleViolation
-from ..domain.rules import check_interview, check_sampler
+from ..domain.rules import check_interview, check_sampler, check_vulnerable
 from ..domain.stay import StayState, next_state
-from ..store.db import Actor, Database, UnitOfWork
+from ..store.db import Database, UnitOfWork
 from ..store.tables import Activity, Interview, Stay
 from . import alarms
+from .attendance import check_attendance
 from .commands import EndActivity, InterviewNote, StartActivity, StartInterview
 from .common import load_stay, move, staff
 from .context import SiteContext
+from .overrun import ensure_within_deadline
 from .ports import RecorderPort
 
 log = logging.getLogger(__name__)
+
+
+def _adult_view(adult: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The appropriate adult as shown and audited: never the full identity number (the BRIEF's rule)."""
+    if not adult:
+        return adult
+    n = str(adult.get("id_number") or "")
+    return {**adult, "id_number": f"{n[:3]}***********{n[-4:]}" if n else None}
 
 
 def _room_busy(session: Session, room_id: str) -> bool:
@@ -27,24 +39,29 @@ def _room_busy(session: Session, room_id: str) -> bool:
                                                    Interview.state != "ended")).first() is not None
 
 
-def _check(session: Session, ctx: SiteContext, stay_id: str, cmd: StartInterview) -> Stay:
+def _check(session: Session, ctx: SiteContext, stay_id: str, cmd: StartInterview, now: datetime) -> Stay:
     stay = load_stay(session, stay_id)
     next_state(StayState(stay.state), "interview_start")  # rule 2: search and collection come first
+    ensure_within_deadline(stay, now, "interview")
     room = ctx.room(cmd.room_id)
-    for oid in dict.fromkeys(cmd.officer_ids):
-        staff(session, oid, role="case_officer", field="officer_ids")
+    officers = [staff(session, oid, role="case_officer", field="officer_ids") for oid in dict.fromkeys(cmd.officer_ids)]
     check_interview(stay.role, room.kind, cmd.officer_ids, stay.is_minor, cmd.appropriate_adult is not None,
                     _room_busy(session, room.id))
+    check_vulnerable(stay.is_minor, stay.sex, bool((stay.flags or {}).get("needs_interpreter")),
+                     cmd.appropriate_adult.model_dump() if cmd.appropriate_adult else None,
+                     [o.sex for o in officers], cmd.interpreter)
+    check_attendance(session, cmd)
     return stay
 
 
 async def start(db: Database, ctx: SiteContext, recorder: RecorderPort, actor: Actor, stay_id: str,
                 cmd: StartInterview) -> dict[str, Any]:
-    await db.read(lambda s: _check(s, ctx, stay_id, cmd))
+    now = db.clock.now()
+    await db.read(lambda s: _check(s, ctx, stay_id, cmd, now))
     recording_id = await recorder.start(cmd.room_id, stay_id)  # rule 3: no confirmation, no interview
 
     def write(uow: UnitOfWork) -> dict[str, Any]:
-        stay = _check(uow.session, ctx, stay_id, cmd)
+        stay = _check(uow.session, ctx, stay_id, cmd, uow.now)
         iv = Interview(id=f"iv-{uuid.uuid4().hex[:12]}", stay_id=stay.id, room_id=cmd.room_id,
                        officer_ids=list(dict.fromkeys(cmd.officer_ids)),
                        appropriate_adult=cmd.appropriate_adult.model_dump() if cmd.appropriate_adult else None,
@@ -52,7 +69,8 @@ async def start(db: Database, ctx: SiteContext, recorder: RecorderPort, actor: A
         uow.session.add(iv)
         move(uow, stay, "interview_start", "interview_started",
              {"interview_id": iv.id, "room_id": cmd.room_id, "recording_id": recording_id,
-              "officer_ids": iv.officer_ids, "appropriate_adult": iv.appropriate_adult},
+              "officer_ids": iv.officer_ids, "appropriate_adult": _adult_view(iv.appropriate_adult),
+              "interpreter": iv.interpreter},
              room_id=cmd.room_id, placed_at=uow.now)
         return {"interview_id": iv.id, "recording_id": recording_id}
 
@@ -102,6 +120,8 @@ async def resume(db: Database, recorder: RecorderPort, actor: Actor, interview_i
     iv = await db.read(lambda s: _interview(s, interview_id))
     if iv.state != "paused":
         raise RuleViolation("INTERVIEW_NOT_PAUSED", "讯问/询问未暂停", "the interview is not paused", state=iv.state)
+    now = db.clock.now()
+    await db.read(lambda s: ensure_within_deadline(load_stay(s, iv.stay_id), now, "interview"))
     new_recording = None
     if iv.recording_id is None:  # the recording failed: nothing resumes until a recorder confirms again
         new_recording = await recorder.start(iv.room_id, iv.stay_id)
@@ -110,6 +130,7 @@ async def resume(db: Database, recorder: RecorderPort, actor: Actor, interview_i
         cur = _interview(uow.session, interview_id)
         if cur.state != "paused":
             raise RuleViolation("INTERVIEW_NOT_PAUSED", "讯问/询问未暂停", "the interview is not paused")
+        ensure_within_deadline(load_stay(uow.session, cur.stay_id), uow.now, "interview")
         gaps = list(cur.gaps or [])
         if gaps and gaps[-1]["to"] is None:
             gaps[-1] = {**gaps[-1], "to": uow.now.isoformat()}
@@ -157,7 +178,7 @@ def interview_view(iv: Interview) -> dict[str, Any]:
     from ..clock import utc
 
     return {"id": iv.id, "stay_id": iv.stay_id, "room_id": iv.room_id, "officer_ids": iv.officer_ids,
-            "appropriate_adult": iv.appropriate_adult, "interpreter": iv.interpreter,
+            "appropriate_adult": _adult_view(iv.appropriate_adult), "interpreter": iv.interpreter,
             "recording_id": iv.recording_id, "state": iv.state, "started_at": utc(iv.started_at).isoformat(),
             "ended_at": iv.ended_at and utc(iv.ended_at).isoformat(), "gaps": iv.gaps,
             "recording_span": iv.recording_span}
@@ -166,6 +187,9 @@ def interview_view(iv: Interview) -> dict[str, Any]:
 def start_activity(uow: UnitOfWork, ctx: SiteContext, stay_id: str, cmd: StartActivity) -> dict[str, Any]:
     s = uow.session
     stay = load_stay(s, stay_id)
+    next_state(StayState(stay.state), "activity_start")
+    if cmd.kind != "medical_check":  # the medical check is care, and the pre-transfer check an exit needs
+        ensure_within_deadline(stay, uow.now, "activity")
     performer = staff(s, cmd.performed_by_id, field="performed_by_id")
     if cmd.kind == "drug_test":
         check_sampler(stay.sex, performer.sex)

@@ -5,8 +5,8 @@ reason, and is on the record before the board is driven. The board is driven aft
 open (no board, board offline, a stuck latch) the failure is recorded too and the caller gets a
 :class:`LockerOpening` that says so in Chinese, never a silent success:
 
-- a step that opens a locker as a consequence (property stored, exit started) keeps the step and returns the
-  failed opening beside it, so the kiosk shows it and offers a retry;
+- a step that opens a locker as a consequence (property stored, exit started, a case-property handover) keeps
+  the step and returns the failed opening beside it, so the kiosk shows it and offers a retry;
 - the explicit opening (``POST /lockers/{id}/open``) raises :class:`LockerNotOpened` (HTTP 503) with the same
   code and messages.
 """
@@ -18,8 +18,9 @@ from typing import Any
 
 from devices.base import DeviceError
 
+from ..domain.actor import Actor
 from ..domain.errors import RuleViolation
-from ..store.db import Actor, Database, UnitOfWork
+from ..store.db import Database, UnitOfWork
 from ..store.tables import Locker
 from . import alarms, rooms
 from .commands import OpenLocker
@@ -38,8 +39,9 @@ class LockerOpening:
 
     def as_dict(self) -> dict[str, Any]:
         if self.ok:
-            return {"ok": True}
-        return {"ok": False, "code": self.code, "message": self.message, "message_en": self.message_en}
+            return {"ok": True, "locker_id": self.locker_id}
+        return {"ok": False, "locker_id": self.locker_id, "code": self.code, "message": self.message,
+                "message_en": self.message_en}
 
 
 class LockerNotOpened(RuleViolation):

@@ -6,6 +6,7 @@ refusal: no recorder means no interrogation (rule 3), never a silent pass.
 
 from __future__ import annotations
 
+import re
 from typing import Any, Protocol
 
 from devices.base import DeviceUnavailable
@@ -22,8 +23,10 @@ class NoDevice(DeviceUnavailable):
 
 class RecordingNotConfirmed(RuleViolation):
     def __init__(self, detail: str, **details: Any) -> None:
-        super().__init__("RECORDING_NOT_CONFIRMED", f"同步录音录像未确认开始：{detail}",
-                         f"the recorder did not confirm recording: {detail}", **details)
+        # callers pass "中文 / English" or a device's raw text: a person reads only the Chinese part
+        detail_zh = "：" + detail.split(" / ")[0] if re.search(r"[\u4e00-\u9fff]", detail) else ""
+        super().__init__("RECORDING_NOT_CONFIRMED", f"同步录音录像未确认开始{detail_zh}",
+                         f"the recorder did not confirm recording: {detail}", detail=detail, **details)
 
 
 class RecorderPort(Protocol):

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 from typing import Any
 
 from sqlmodel import col, select
 
+from ..clock import utc
 from ..domain.errors import RuleViolation, invalid
+from ..domain.identity import check_criminal_responsibility, check_sex_matches
 from ..domain.rules import initial_deadline, is_minor, validate_resident_id
 from ..domain.stay import StayState
 from ..store.db import UnitOfWork
 from ..store.tables import Stay
+from . import approvals
 from .commands import RegisterStay
 from .common import OPEN, snapshot, staff
 from .context import SiteContext
@@ -36,6 +40,31 @@ def check_card(cmd: RegisterStay, card: dict[str, Any] | None) -> list[str]:
     return problems
 
 
+SUMMONS = ("criminal_summons", "compelled_appearance", "admin_summons", "verbal_summons")
+
+
+def _repeated_summons(uow: UnitOfWork, ctx: SiteContext, cmd: RegisterStay, number: str) -> dict[str, Any] | None:
+    """不得以连续传唤、拘传的形式变相拘禁 (《刑事诉讼法》第119条第3款; 《治安管理处罚法》 likewise): a summons of the same
+    person on the same case within ``timing.repeated_summons_hours`` of the last one ending needs a supervisor's
+    approval (kind ``repeated_summons``, asked about the ended stay) and is flagged. Returns the flag's record."""
+    if cmd.legal_basis not in SUMMONS or ctx.timing.repeated_summons_hours <= 0:
+        return None
+    since = uow.now - timedelta(hours=ctx.timing.repeated_summons_hours)
+    prev = uow.session.exec(select(Stay).where(
+        Stay.id_number == number, Stay.case_no == cmd.case.case_no, Stay.state == StayState.EXITED.value,
+        col(Stay.exited_at) >= since).order_by(col(Stay.exited_at).desc())).first()
+    if prev is None:
+        return None
+    if cmd.approval_id is None:
+        raise RuleViolation("REPEATED_SUMMONS", "同一案件对同一人连续传唤须经值班领导批准（不得以连续传唤变相拘禁）",
+                            "a repeated summons on the same case needs a supervisor's approval",
+                            previous_stay_id=prev.id, ended_at=utc(prev.exited_at).isoformat() if prev.exited_at
+                            else None, interval_hours=ctx.timing.repeated_summons_hours)
+    approval = approvals.consume(uow, cmd.approval_id, "repeated_summons", prev.id, "stay_registered")
+    return {"previous_stay_id": prev.id, "ended_at": prev.exited_at, "approval": approvals.audit_ref(approval,
+                                                                                                     uow.session)}
+
+
 def register(uow: UnitOfWork, ctx: SiteContext, cmd: RegisterStay, card: dict[str, Any] | None = None) -> Stay:
     s, now = uow.session, uow.now
     subj = cmd.subject
@@ -45,6 +74,10 @@ def register(uow: UnitOfWork, ctx: SiteContext, cmd: RegisterStay, card: dict[st
     number = subj.id_number.strip().upper()
     if subj.id_type == "resident_id":
         validate_resident_id(number, subj.birth_date)
+        check_sex_matches(number, subj.sex)
+    check_criminal_responsibility(role=cmd.role, legal_basis=cmd.legal_basis, birth_date=subj.birth_date,
+                                  today=now.date(), offence_category=cmd.case.offence_category,
+                                  spp_approval_no=cmd.case.spp_approval_no)
     if cmd.identity_source == "manual" and subj.id_type == "resident_id" and not cmd.manual_entry_reason:
         raise invalid("MANUAL_ENTRY_REASON_REQUIRED", "手工录入身份信息须说明原因（如未携带身份证）",
                       "manual identity entry needs a reason (e.g. no card)", field="manual_entry_reason")
@@ -69,6 +102,7 @@ def register(uow: UnitOfWork, ctx: SiteContext, cmd: RegisterStay, card: dict[st
     if cmd.wristband_id and s.exec(select(Stay.id).where(Stay.wristband_id == cmd.wristband_id,
                                                          col(Stay.state).in_(OPEN))).first():
         raise RuleViolation("WRISTBAND_IN_USE", "该手环已绑定其他在区人员", "the wristband is bound to another open stay")
+    repeated = _repeated_summons(uow, ctx, cmd, number)
     rule = ctx.clocks[cmd.legal_basis]
     stay = Stay(
         id=f"stay-{uuid.uuid4().hex[:12]}", state=StayState.REGISTERED.value, subject_name=subj.name,
@@ -76,21 +110,24 @@ def register(uow: UnitOfWork, ctx: SiteContext, cmd: RegisterStay, card: dict[st
         nationality=subj.nationality, ethnicity=subj.ethnicity, address=subj.address,
         is_minor=is_minor(subj.birth_date, now.date()), identity_source=cmd.identity_source,
         manual_entry_reason=cmd.manual_entry_reason, role=cmd.role, case_no=cmd.case.case_no,
-        case_kind=cmd.case.case_kind, case_summary=cmd.case.summary, legal_basis=cmd.legal_basis,
+        case_kind=cmd.case.case_kind, case_summary=cmd.case.summary, offence_category=cmd.case.offence_category,
+        spp_approval_no=cmd.case.spp_approval_no, legal_basis=cmd.legal_basis,
         basis_started_at=started, entered_at=now,
         deadline_at=initial_deadline(rule, started, now, ctx.timing.secure_area_cap_hours),
         room_id=ctx.room_of_kind("registration"), case_officer_ids=officers,
-        wristband_id=cmd.wristband_id, flags=cmd.flags.model_dump(), registered_by=uow.actor.id,
+        wristband_id=cmd.wristband_id, registered_by=uow.actor.id,
+        flags={**cmd.flags.model_dump(), **({"repeated_summons": True} if repeated else {})},
     )
     s.add(stay)
     uow.record("stay_registered", entity="stay", entity_id=stay.id, stay_id=stay.id,
                after={**snapshot(stay), "subject_name": stay.subject_name, "id_masked": mask_id(number),
                       "role": stay.role, "case_no": stay.case_no, "legal_basis": stay.legal_basis,
+                      "offence_category": stay.offence_category, "spp_approval_no": stay.spp_approval_no,
                       "basis_started_at": started, "identity_source": stay.identity_source,
                       "manual_entry_reason": stay.manual_entry_reason, "case_officer_ids": officers,
                       "id_reader_id": cmd.id_reader_id, "card_problems": card_problems,
                       "card_problem_reason": cmd.card_problem_reason,
-                      "clock_source": rule.source},
+                      "clock_source": rule.source, "repeated_summons": repeated},
                payload={"state": stay.state, "subject": {"name": stay.subject_name, "sex": stay.sex,
                                                          "is_minor": stay.is_minor, "id_type": stay.id_type,
                                                          "id_number": number},

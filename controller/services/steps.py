@@ -8,14 +8,22 @@ from typing import Any
 from sqlmodel import Session
 
 from ..domain.errors import NotFound, RuleViolation, invalid
-from ..domain.rules import Occupant, RoomView, check_custodian, check_placement, check_searcher
+from ..domain.rules import (
+    Occupant,
+    RoomView,
+    check_custodian,
+    check_placement,
+    check_searcher,
+    placement_violations,
+)
 from ..domain.stay import StayState
 from ..store.db import UnitOfWork
 from ..store.tables import Locker, PropertyItem, Stay
-from . import alarms
+from . import alarms, approvals
 from .commands import CollectionRecord, Placement, PropertyRecord, SearchRecord
 from .common import load_stay, move, occupants, staff
 from .context import SiteContext
+from .overrun import ensure_within_deadline
 
 
 def _occupant(stay: Stay) -> Occupant:
@@ -29,17 +37,22 @@ def room_view(session: Session, ctx: SiteContext, room_id: str) -> RoomView:
                     occupants=tuple(_occupant(s) for s in occupants(session, room_id)))
 
 
-def _place(uow: UnitOfWork, ctx: SiteContext, stay: Stay, room_id: str, override_by: str | None,
-           override_reason: str | None) -> list[str]:
-    """Checks rule 5 for ``stay`` entering ``room_id``; returns the overridden violations (audited by the caller)."""
-    if override_by is not None:
-        staff(uow.session, override_by, role="supervisor", field="override.supervisor_id")
-    overridden = check_placement(_occupant(stay), room_view(uow.session, ctx, room_id), override_by is not None)
-    if overridden:
-        alarms.raise_alarm(uow, "placement_override", f"override:{stay.id}:{room_id}:{uow.now.isoformat()}",
-                           stay_id=stay.id, room_id=room_id, violations=overridden, supervisor_id=override_by,
-                           reason=override_reason)
-    return overridden
+def _place(uow: UnitOfWork, ctx: SiteContext, stay: Stay, room_id: str,
+           approval_id: str | None) -> tuple[list[str], dict[str, Any] | None]:
+    """Checks rule 5 for ``stay`` entering ``room_id``. A placement that breaks a separation rule needs a granted
+    ``placement_override`` approval for that room (used up here); returns the overridden violations and the
+    approval's audit reference."""
+    violations = placement_violations(_occupant(stay), room_view(uow.session, ctx, room_id))
+    if not violations:
+        return [], None
+    check_placement(_occupant(stay), room_view(uow.session, ctx, room_id), approval_id is not None)
+    approval = approvals.consume(uow, approval_id, "placement_override", stay.id, "stay_placed",
+                                 expect={"room_id": room_id})
+    ref = approvals.audit_ref(approval, uow.session)
+    alarms.raise_alarm(uow, "placement_override", f"override:{stay.id}:{room_id}:{uow.now.isoformat()}",
+                       stay_id=stay.id, room_id=room_id, violations=violations, approval_id=approval.id,
+                       granted_by=approval.decided_by, reason=approval.reason)
+    return violations, ref
 
 
 def search(uow: UnitOfWork, ctx: SiteContext, stay_id: str, cmd: SearchRecord,
@@ -68,7 +81,7 @@ def search(uow: UnitOfWork, ctx: SiteContext, stay_id: str, cmd: SearchRecord,
         if not cmd.room_id:
             raise invalid("ROOM_REQUIRED", "返回后复检须指定候问室", "a search after return must name the waiting room",
                           field="room_id")
-        overridden = _place(uow, ctx, stay, cmd.room_id, None, None)
+        overridden, _ref = _place(uow, ctx, stay, cmd.room_id, None)
         return move(uow, stay, "search", "stay_searched_on_return", {"search": record, "overridden": overridden},
                     search=record, searches=[*(stay.searches or []), record], room_id=cmd.room_id,
                     waiting_room_id=cmd.room_id, placed_at=uow.now)
@@ -95,6 +108,10 @@ def store_property(uow: UnitOfWork, ctx: SiteContext, stay_id: str, cmd: Propert
     locker = s.get(Locker, cmd.locker_id)
     if locker is None:
         raise NotFound("locker", cmd.locker_id, "储物柜")
+    if any(loc.locker_id == locker.id for loc in ctx.config.storage_locations):
+        # an evidence locker or file cabinet holds case property or files, never a subject's own belongings
+        raise RuleViolation("LOCKER_RESERVED", "该柜格为涉案财物/卷宗专用", "this compartment is reserved for case property",
+                            locker_id=locker.id)
     if locker.state != "free" or locker.stay_id is not None:
         raise RuleViolation("LOCKER_OCCUPIED", "该储物柜已被占用", "the locker is in use", locker_id=locker.id)
     items = [PropertyItem(id=f"item-{uuid.uuid4().hex[:10]}", stay_id=stay.id, **i.model_dump()) for i in cmd.items]
@@ -102,8 +119,8 @@ def store_property(uow: UnitOfWork, ctx: SiteContext, stay_id: str, cmd: Propert
     moved = move(uow, stay, "property", "property_stored",
                  {"locker_id": locker.id, "custodian_id": custodian.id,
                   "items": [{"id": i.id, "description": i.description, "quantity": i.quantity,
-                             "category": i.category} for i in items]},
-                 custodian_id=custodian.id, locker_id=locker.id)
+                             "category": i.category} for i in items], "signature_id": cmd.signature_id},
+                 custodian_id=custodian.id, locker_id=locker.id, intake_signature_id=cmd.signature_id)
     locker.state, locker.stay_id = "assigned", stay.id
     s.add(locker)
     for i in items:
@@ -116,14 +133,20 @@ def placement(uow: UnitOfWork, ctx: SiteContext, stay_id: str, cmd: Placement) -
     from ..domain.stay import next_state
 
     next_state(StayState(stay.state), "placement")  # refuse out-of-order before checking the room
+    if stay.state == StayState.WAITING.value:  # a move; the first placement leads on to the exit and stays allowed
+        ensure_within_deadline(stay, uow.now, "placement_move")
     locker = uow.session.get(Locker, stay.locker_id) if stay.locker_id else None
     if locker is not None and locker.door_open:
         raise RuleViolation("LOCKER_NOT_CLOSED", "储物柜门未关闭，请先关好柜门", "close the locker door first",
                             locker_id=locker.id)
-    ov = cmd.override
-    overridden = _place(uow, ctx, stay, cmd.room_id, ov.supervisor_id if ov else None, ov.reason if ov else None)
+    from .health import check_placement
+
+    medical = check_placement(uow, stay, cmd.medical_approval_id)
+    overridden, ref = _place(uow, ctx, stay, cmd.room_id, cmd.approval_id)
     data: dict[str, Any] = {"room_id": cmd.room_id, "from_room_id": stay.room_id}
-    if overridden and ov:
-        data.update(override={"supervisor_id": ov.supervisor_id, "reason": ov.reason, "violations": overridden})
+    if medical is not None:
+        data["medical_check_waived"] = medical
+    if overridden and ref:
+        data.update(override={**ref, "violations": overridden}, approval=ref)
     return move(uow, stay, "placement", "stay_placed", data, room_id=cmd.room_id, waiting_room_id=cmd.room_id,
                 placed_at=uow.now)

@@ -1,4 +1,4 @@
-"""Read models: the stay as API.md shows it (subject, case, clock, steps, property, interviews, timeline)."""
+"""Read models: the stay as docs/API.md shows it (subject, case, clock, steps, property, interviews, timeline)."""
 
 from __future__ import annotations
 
@@ -26,7 +26,8 @@ def stay_summary(stay: Stay) -> dict[str, Any]:
                     "ethnicity": stay.ethnicity, "address": stay.address, "is_minor": stay.is_minor},
         "identity_source": stay.identity_source, "manual_entry_reason": stay.manual_entry_reason,
         "role": stay.role,
-        "case": {"case_no": stay.case_no, "case_kind": stay.case_kind, "summary": stay.case_summary},
+        "case": {"case_no": stay.case_no, "case_kind": stay.case_kind, "summary": stay.case_summary,
+                 "offence_category": stay.offence_category, "spp_approval_no": stay.spp_approval_no},
         "legal_basis": stay.legal_basis, "basis_started_at": _iso(stay.basis_started_at),
         "entered_at": _iso(stay.entered_at), "deadline_at": _iso(stay.deadline_at),
         "extension_ground": stay.extension_ground, "room_id": stay.room_id,
@@ -51,8 +52,8 @@ def stay_view(session: Session, stay: Stay, with_timeline: bool = True) -> dict[
         activities=[{"id": a.id, "kind": a.kind, "performed_by_id": a.performed_by_id, "room_id": a.room_id,
                      "started_at": _iso(a.started_at), "ended_at": _iso(a.ended_at), "result": a.result}
                     for a in session.exec(select(Activity).where(Activity.stay_id == stay.id)).all()],
-        leaves=[{"id": lv.id, "reason": lv.reason, "approver_id": lv.approver_id, "escort_ids": lv.escort_ids,
-                 "note": lv.note, "left_at": _iso(lv.left_at), "returned_at": _iso(lv.returned_at)}
+        leaves=[{"id": lv.id, "reason": lv.reason, "approved_by": lv.approved_by, "approval_id": lv.approval_id,
+                 "escort_ids": lv.escort_ids, "note": lv.note, "left_at": _iso(lv.left_at), "returned_at": _iso(lv.returned_at)}
                 for lv in session.exec(select(Leave).where(Leave.stay_id == stay.id)).all()],
         care=[{"id": c.id, "kind": c.kind, "at": _iso(c.at), "by_id": c.by_id, "note": c.note}
               for c in session.exec(select(CareRecord).where(CareRecord.stay_id == stay.id)).all()],
@@ -64,7 +65,9 @@ def stay_view(session: Session, stay: Stay, with_timeline: bool = True) -> dict[
     return out
 
 
-def list_stays(session: Session, state: str | None, limit: int = 500, offset: int = 0) -> list[dict[str, Any]]:
+def list_stays(session: Session, state: str | None, limit: int = 500, offset: int = 0,
+               officer_id: str | None = None) -> list[dict[str, Any]]:
+    """The ledger, newest first; with ``officer_id`` only the stays that name that case officer."""
     q = select(Stay)
     if state == "open":
         q = q.where(col(Stay.state).in_(OPEN))
@@ -72,7 +75,12 @@ def list_stays(session: Session, state: str | None, limit: int = 500, offset: in
         q = q.where(Stay.state == "exited")
     elif state:
         q = q.where(Stay.state == state)
-    rows = session.exec(q.order_by(col(Stay.entered_at).desc()).offset(offset).limit(limit)).all()
+    ordered = q.order_by(col(Stay.entered_at).desc())
+    if officer_id is None:
+        rows = list(session.exec(ordered.offset(offset).limit(limit)).all())
+    else:  # the officers are a JSON list: filtered here, the same on SQLite and PostgreSQL
+        mine = [r for r in session.exec(ordered).all() if officer_id in (r.case_officer_ids or [])]
+        rows = mine[offset:offset + limit]
     ids = [r.id for r in rows]
     open_alarms: dict[str, list[str]] = {}
     if ids:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import logging
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -22,17 +23,35 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, create_engine
 
+from ..domain.actor import Actor as Actor  # re-exported: code written before Actor moved imports it here
 from . import audit, outbox
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
+def private_sqlite(url: str) -> None:
+    """The database's directory 0700 and its file 0600, however they came to exist (``init``, the demo, a
+    migration, a copied file): the ledger holds identity numbers. SQLite gives its -wal and -shm files the
+    database file's mode."""
+    if not url.startswith("sqlite"):
+        return
+    path = url.split("///", 1)[-1]
+    if not path or path == ":memory:" or path.startswith("file:"):
+        return
+    db = Path(path)
+    db.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.chmod(db.parent, 0o700)
+    os.close(os.open(db, os.O_RDWR | os.O_CREAT, 0o600))
+    os.chmod(db, 0o600)
+    for extra in (db.with_name(db.name + "-wal"), db.with_name(db.name + "-shm")):
+        if extra.exists():
+            os.chmod(extra, 0o600)
+
+
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
-        path = url.split("///", 1)[-1]
-        if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        private_sqlite(url)
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
 
         @event.listens_for(engine, "connect")
@@ -51,19 +70,6 @@ def make_engine(url: str) -> Engine:
 
         return engine
     return create_engine(url, pool_pre_ping=True)
-
-
-@dataclass
-class Actor:
-    id: str
-    role: str
-    name: str = ""
-    sex: str = ""
-    roles: tuple[str, ...] = ()
-
-    @classmethod
-    def system(cls, what: str = "system") -> Actor:
-        return cls(id=what, role="system", name=what, roles=("system",))
 
 
 @dataclass

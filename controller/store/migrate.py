@@ -18,6 +18,9 @@ def alembic_config(url: str) -> Config:
 
 
 def upgrade(url: str, revision: str = "head") -> None:
+    from .db import private_sqlite
+
+    private_sqlite(url)  # the file is made here, 0600 in a 0700 directory, before Alembic opens it
     command.upgrade(alembic_config(url), revision)
 
 

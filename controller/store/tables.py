@@ -67,6 +67,8 @@ class Stay(SQLModel, table=True):
     case_no: str = Field(index=True)
     case_kind: str
     case_summary: str | None = None
+    offence_category: str | None = None  # Criminal Law art. 17 category, for a suspect under 16
+    spp_approval_no: str | None = None  # the SPP's approval to prosecute, for a suspect aged 12-13
     legal_basis: str
     basis_started_at: datetime = _ts(nullable=False)
     entered_at: datetime = _ts(nullable=False)
@@ -88,6 +90,7 @@ class Stay(SQLModel, table=True):
     exited_at: datetime | None = _ts(nullable=True)
     registered_by: str
     version: int = 1
+    intake_signature_id: str | None = None  # the subject's signature on the property list at intake
 
 
 class PropertyItem(SQLModel, table=True):
@@ -138,7 +141,8 @@ class Leave(SQLModel, table=True):
     id: str = Field(primary_key=True)
     stay_id: str = Field(index=True)
     reason: str
-    approver_id: str
+    approved_by: str  # the supervisor who granted the approval (proven, never named by the request)
+    approval_id: str | None = None
     escort_ids: list[str] = _json(list)
     note: str | None = None
     left_at: datetime = _ts(nullable=False)
@@ -152,7 +156,7 @@ class Locker(SQLModel, table=True):
     board: int
     channel: int
     size: str
-    state: str = "free"  # free | assigned | out_of_service
+    state: str = "free"  # free | assigned | out_of_service | reserved (evidence locker or file cabinet)
     stay_id: str | None = Field(default=None, index=True)
     door_open: bool = False
     item_present: bool = False
@@ -202,6 +206,7 @@ class Alarm(SQLModel, table=True):
     escalated_at: datetime | None = _ts(nullable=True)
     last_notified_at: datetime = _ts(nullable=False)
     repeat_count: int = 0
+    occurrences: int = 1  # how often the device condition happened while this alarm was open (a flood = 1 alarm)
 
 
 class AuditEntry(SQLModel, table=True):
@@ -277,3 +282,118 @@ class Kiosk(SQLModel, table=True):
     enrolled_at: datetime = _ts(nullable=False)
     enrolled_by: str
     revoked: bool = False
+
+
+class DailyReport(SQLModel, table=True):
+    """运行状况日报: the analysis of one local day, generated at the site's hour and kept as it was then."""
+
+    __tablename__ = "daily_report"
+    day: date = Field(primary_key=True)
+    generated_at: datetime = _ts(nullable=False)
+    stats: dict[str, Any] = _json(dict)
+
+
+class CustodyItem(SQLModel, table=True):
+    """A piece of case property (涉案财物) or a case file (卷宗) under chain of custody; never a subject's own
+    belongings (those are ``PropertyItem``)."""
+
+    __tablename__ = "custody_item"
+    id: str = Field(primary_key=True)
+    kind: str = Field(index=True)  # case_property | case_file
+    case_no: str = Field(index=True)
+    stay_id: str | None = Field(default=None, index=True)
+    description: str
+    category: str
+    quantity: float = 1
+    unit: str | None = None
+    amount: str | None = None  # cash: a decimal string, never a float
+    currency: str | None = None
+    photo_ids: list[str] = _json(list)
+    seal_no: str | None = None
+    status: str = Field(index=True)  # registered | in_store | out | closed
+    holder_id: str | None = None  # the person holding it (None while in store)
+    location_id: str | None = None  # the storage location while in store
+    due_back_at: datetime | None = _ts(nullable=True)  # while out: the expected return
+    transfer_due_at: datetime | None = _ts(nullable=True)  # seized here: must reach the property centre by then
+    registered_at: datetime = _ts(nullable=False)
+    registered_by: str
+    version: int = 1
+
+
+class CustodyMovement(SQLModel, table=True):
+    """One handover of a custody item: giver and receiver, both authenticated, and how each proved it."""
+
+    __tablename__ = "custody_movement"
+    __table_args__ = (Index("ix_custody_movement_item", "item_id", "seq"),
+                      UniqueConstraint("item_id", "seq", name="uq_custody_movement_seq"))
+    id: str = Field(primary_key=True)
+    item_id: str
+    seq: int
+    kind: str  # in | out | final
+    purpose: str
+    giver_id: str
+    receiver_id: str
+    giver_auth: str  # session | step_up
+    receiver_auth: str
+    location_id: str | None = None
+    at: datetime = _ts(nullable=False)
+    expected_return_at: datetime | None = _ts(nullable=True)
+    note: str | None = None
+
+
+class HealthRecord(SQLModel, table=True):
+    """A health record of a stay: entry health check, medical check, five-item exam, drug test or breathalyser
+    reading. ``data`` is the validated structured record; ``staff_ids`` are the staff who authenticated for it."""
+
+    __tablename__ = "health_record"
+    id: str = Field(primary_key=True)
+    stay_id: str = Field(index=True)
+    kind: str = Field(index=True)  # entry_check | medical_check | five_item_exam | drug_test | alcohol_reading
+    data: dict[str, Any] = _json(dict)
+    staff_ids: list[str] = _json(list)
+    device_id: str | None = None
+    recorded_at: datetime = _ts(nullable=False)
+    recorded_by: str
+
+
+class Approval(SQLModel, table=True):
+    """A supervisor's approval as its own record: asked for by one person, granted or refused only by an
+    authenticated supervisor, then used once by the step it names (see ``services/approvals.py``)."""
+
+    __tablename__ = "approval"
+    id: str = Field(primary_key=True)
+    kind: str = Field(index=True)  # placement_override | extension | temporary_leave | …
+    stay_id: str = Field(index=True)
+    state: str = Field(index=True)  # pending | granted | refused | withdrawn | used (expired is derived)
+    reason: str
+    request: dict[str, Any] = _json(dict)  # what exactly is asked (room, new deadline, leave reason …)
+    requested_by: str
+    requested_at: datetime = _ts(nullable=False)
+    expires_at: datetime = _ts(nullable=False)
+    decided_by: str | None = None
+    decided_at: datetime | None = _ts(nullable=True)
+    decided_method: str | None = None  # session | card_pin | password
+    decision_note: str | None = None
+    level: str | None = None  # the approving level where the law names one (e.g. county)
+    document_no: str | None = None  # the decision document's number, where the law asks for one
+    used_at: datetime | None = _ts(nullable=True)
+    used_by_action: str | None = None
+
+
+class Notification(SQLModel, table=True):
+    """Who was told of the measure (family / employer / guardian / consular), how, when and by whom; or why not,
+    with the approval where the law allows not notifying (services/notifications.py)."""
+
+    __tablename__ = "notification"
+    id: str = Field(primary_key=True)
+    stay_id: str = Field(index=True)
+    party: str  # family | employer | guardian | consular
+    name: str | None = None
+    relation: str | None = None
+    method: str | None = None  # phone | sms | in_person | letter | other
+    contact: str | None = None
+    told_at: datetime | None = _ts(nullable=True)
+    not_notified_reason: str | None = None
+    approval_id: str | None = None
+    recorded_by: str
+    recorded_at: datetime = _ts(nullable=False)

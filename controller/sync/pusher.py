@@ -36,9 +36,10 @@ from sqlmodel import Session
 from devices.central_platform.protocol import KeyFileError, load_key, sign
 
 from ..clock import Clock, SystemClock
+from ..domain.actor import Actor
 from ..hub import Hub
 from ..settings import SyncConfig
-from ..store.db import Actor, Database, UnitOfWork
+from ..store.db import Database, UnitOfWork
 from ..store.tables import KeyValue
 from . import feed
 

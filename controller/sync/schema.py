@@ -2,7 +2,7 @@
 platform's acknowledgement, one change, each change type's payload, and the occupancy snapshot.
 
 Served at ``GET /api/v1/sync/schema``. Payloads carry ``v``; a breaking change bumps it and this document.
-Every schema allows extra fields (API.md: add fields freely), so a platform validates what it relies on.
+Every schema allows extra fields (docs/API.md: add fields freely), so a platform validates what it relies on.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Face detection and the quality gates of a face capture (人像采集质量检测): pure functions over BGR frames.
 
-One detector per camera (YuNet when a model file is configured and its sha256 matches, else the Haar cascade that
-ships in the OpenCV 4.x wheel), and `assess(frame, detector, thresholds)` which runs it once and measures the gates
+One detector per camera (YuNet, the model bundled in ``models/`` or another configured file whose sha256 matches,
+or the Haar cascade that ships in the OpenCV 4.x wheel), and `assess(frame, detector, thresholds)` which runs it once and measures the gates
 on the face crop only, so the whole pipeline costs little more than the detection itself. Every gate reports its
 value and threshold; a failing frame names the first failing gate, in the order a person can fix it, with a hint.
 """
@@ -21,6 +21,8 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 # OpenCV Zoo's face_detection_yunet_2023mar.onnx (MIT licence, libfacedetection.train).
 YUNET_2023MAR_SHA256 = "8f2383e4dd3cfbb4553ea8718107fc0423210dc964f9f4280604804ed2552fa4"
+BUNDLED_YUNET = Path(__file__).resolve().parent / "models" / "face_detection_yunet.onnx"
+"""That model, shipped in the repository (licence and sha256 in ``models/README.md``): every site's default."""
 
 GATE_ORDER = ("one_face", "face_size", "exposure", "pose", "sharpness")
 """Gates in the order a failing frame reports them: the first one a person should fix first."""

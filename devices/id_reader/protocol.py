@@ -11,10 +11,22 @@ Response payload: ``SW1 SW2 SW3 [DATA]`` with SW1 = SW2 = 0 and SW3 the status.
 ====== =============== ==========================================================================================
 CMD    request         response DATA on success
 ====== =============== ==========================================================================================
+10 FF  reset SAM       SW3 0x90, no data
+11 FF  SAM status      SW3 0x90, no data (the module works), whether a card lies on the reader or not
+12 FF  SAM id          SW3 0x90 + 16 bytes (the module's management number)
 20 01  find card       SW3 0x9F (found) + 4 bytes 00; 0x80 when no card
 20 02  select card     SW3 0x90 + 8 bytes (card serial); 0x81 when selection fails
 30 01  read text+photo SW3 0x90 + TEXT_LEN(2, big-endian) + PHOTO_LEN(2) + text block + photo (WLT); 0x41 failed
 ====== =============== ==========================================================================================
+
+Status words (SW3) this codec names: 0x90 success, 0x9F card found, 0x80 no card found, 0x81 card selection failed,
+0x41 read failed, 0x21 command not recognised. Sources: GA 467-2013 itself is not publicly available; the request
+frames of the SAM commands above (``AA AA AA 96 69 00 03 11 FF ED`` for the status, ``... 12 FF EE`` for the SAM id,
+``... 20 01 22`` find, ``... 20 02 21`` select, ``... 30 01 32`` read) are literals in public reader drivers
+(a Linux CVR-100 driver and a GLib ID-card-reader D-Bus service, found with the code search on 2026-11-29), which
+treat 0x90 as success and 0x9F as "card found". The meaning of 0x21 and of the failure words is as reproduced in
+vendor SDK manuals; no public source with the standard's full table was found, so words other than those listed
+are passed up as "answered 0x.." without interpretation.
 
 The text block is UCS-2LE with fixed byte widths: name 30, sex 2, nation 4, birth 16, address 70, id 36, authority
 30, valid_from 16, valid_to 16, then 36 reserved (256 bytes in all); fields are padded with spaces. Decoders raise
@@ -32,6 +44,9 @@ from devices.base import BadInputCounter, CodecError
 PREAMBLE = b"\xaa\xaa\xaa\x96\x69"
 MAX_LEN = 4096  # text + photo + fingerprint fit well below this
 
+CMD_SAM_RESET = (0x10, 0xFF)
+CMD_SAM_STATUS = (0x11, 0xFF)
+CMD_SAM_ID = (0x12, 0xFF)
 CMD_FIND = (0x20, 0x01)
 CMD_SELECT = (0x20, 0x02)
 CMD_READ = (0x30, 0x01)
@@ -41,6 +56,8 @@ SW_FOUND = 0x9F
 SW_NO_CARD = 0x80
 SW_SELECT_FAILED = 0x81
 SW_READ_FAILED = 0x41
+SW_BAD_COMMAND = 0x21
+SAM_ID_LEN = 16
 
 TEXT_FIELDS: tuple[tuple[str, int], ...] = (
     ("name", 30),
@@ -104,6 +121,7 @@ def encode_request(cmd: tuple[int, int], data: bytes = b"") -> bytes:
     return encode_frame(bytes(cmd) + data)
 
 
+SAM_STATUS_REQUEST = encode_request(CMD_SAM_STATUS)
 FIND_REQUEST = encode_request(CMD_FIND)
 SELECT_REQUEST = encode_request(CMD_SELECT)
 READ_REQUEST = encode_request(CMD_READ)

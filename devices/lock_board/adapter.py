@@ -1,9 +1,10 @@
 """Adapter of one RS-485 lock bus: commands to its boards, a background poll, locker events, availability.
 
-One request is outstanding on the bus at a time; a reply is matched by the (ADDR, CMD) it echoes. Each try waits
+Speaks the published KR-CU16 frames (see ``protocol``). One request is outstanding on the bus at a time; a reply
+(always the 9-byte 0x35 status frame of the whole board) is matched by the board address in its ADDR's high nibble. Each try waits
 ``timeout_s`` (0.1 s) plus the request's wire time; after ``retries`` (3) more tries the command fails with
-``DeviceTimeout``. :meth:`LockBoardAdapter.unlock` confirms from the board's own report that the latch moved, and
-fails with ``DeviceRejected`` when it did not (a stuck latch) or the board refused.
+``DeviceTimeout``. :meth:`LockBoardAdapter.unlock` confirms from the board's own report (the status frame that
+answers the unlock) that the latch moved, and fails with ``DeviceRejected`` when it did not (a stuck latch).
 
 The poll reads every board's status (``poll_s``, 0.5 s; 0 turns it off) and emits :class:`LockerChanged` when a door opens or
 closes or an item appears or goes: ``cause`` is ``unlock`` after our command, ``forced`` when a door opened with no
@@ -64,7 +65,7 @@ def boards_from_options(options: Mapping[str, Any]) -> list[p.BoardSpec]:
 
 class LockBoardAdapter(SerialAdapter):
     kind = "lock_board"
-    default_baud = 19200
+    default_baud = p.BAUD
 
     def __init__(
         self,
@@ -88,6 +89,7 @@ class LockBoardAdapter(SerialAdapter):
         self._board_av: dict[int, Availability] = dict.fromkeys(self.boards, Availability.UNKNOWN)
         self._unlock_requested: dict[tuple[int, int], float] = {}
         self._retried = False
+        self._settle = False  # the last request needed a retry or went unanswered: a late reply may still come
 
     # commands ------------------------------------------------------------------------------------------------
 
@@ -97,34 +99,29 @@ class LockBoardAdapter(SerialAdapter):
         # kept while the outcome is unknown (a timeout: the board may have opened it), so the poll credits the unlock
         self._unlock_requested[(board, channel)] = time.monotonic()
         reply = await self._request(p.Request(board, p.CMD_UNLOCK, channel))
-        result = p.parse_unlock(reply.data)
-        state = LockerState(spec.is_open(result.state.level), result.state.item)
-        if result.done and not state.open:
-            # the latch may lag its acknowledgement by a moment; ask once more before calling it stuck
+        level = reply.lock(channel)
+        state = LockerState(spec.is_open(level.level), level.item)
+        if not state.open:
+            # the latch may lag the board's report by a moment; ask once more before calling it stuck
             state = await self.status(board, channel)
-        if not result.done or not state.open:
+        if not state.open:
             # a door found open later was not opened by this command: the poll must report it as forced
             self._unlock_requested.pop((board, channel), None)
-            why = "refused the command" if not result.done else "latch did not open"
-            raise DeviceRejected(f"{self.device_id}: board {board} channel {channel}: {why}",
+            raise DeviceRejected(f"{self.device_id}: board {board} channel {channel}: latch did not open",
                                  device_id=self.device_id)
         self._update(board, channel, state, "unlock")
 
     async def status(self, board: int, channel: int) -> LockerState:
         spec = self._spec(board, channel)
         reply = await self._request(p.Request(board, p.CMD_STATUS, channel))
-        level = p.parse_status(reply.data)
+        level = reply.lock(channel)
         return LockerState(spec.is_open(level.level), level.item)
 
     async def status_all(self, board: int) -> list[LockerState]:
+        """Every wired channel of a board: one 0x30 request, whose reply carries all sixteen locks."""
         spec = self._spec(board, 0)
-        reply = await self._request(p.Request(board, p.CMD_STATUS_ALL))
-        levels = p.parse_status_all(reply.data)
-        if len(levels.levels) < spec.channels:
-            self._note_bad("too_few_channels")
-            raise DeviceRejected(f"{self.device_id}: board {board} reports {len(levels.levels)} channels",
-                                 device_id=self.device_id)
-        return [LockerState(spec.is_open(levels.levels[c]), levels.items[c]) for c in range(spec.channels)]
+        reply = await self._request(p.Request(board, p.CMD_STATUS))
+        return [LockerState(spec.is_open(reply.state.levels[c]), reply.state.items[c]) for c in range(spec.channels)]
 
     async def poll_once(self) -> None:
         """Read every board once and emit what changed since the last read."""
@@ -159,19 +156,31 @@ class LockBoardAdapter(SerialAdapter):
         return spec
 
     async def _request(self, req: p.Request) -> p.Reply:
-        key = req.key
-        health = self._board_health[req.board]
+        board, lock = req.board, req.lock
+        health = self._board_health[board]
+
+        def answers(m: p.Reply) -> bool:
+            # The public drivers do not say whether the board echoes the lock nibble of ADDR. Accept the board's
+            # address with the request's lock nibble or with none; a late reply to another lock's request is stale.
+            return m.board == board and (m.addr_byte & 0x0F) in (0, lock)
+
+        if self._settle:
+            # The published frames carry no sequence number and every reply is the same 0x35 frame: after a try went
+            # unanswered, its late reply could be taken for the answer to this request. Let it land first (with no
+            # request waiting it is dropped as unmatched).
+            await asyncio.sleep(self.timeout_s + self.link.byte_time * p.REPLY_LEN)
         try:
-            reply: p.Reply = await self.transact(req.encode(), lambda m: m.key == key)
+            reply: p.Reply = await self.transact(req.encode(), answers)
         except DeviceError:
+            self._settle = True
             self._set_board(req.board, health.unanswered())
             raise
+        self._settle = self._retried
         self._set_board(req.board, health.answered(retried=self._retried))
         return reply
 
     def _decode(self, frame: bytes) -> p.Reply:
         reply = p.decode_reply(frame)
-        p.parse_data(reply)  # a reply whose data does not fit its command is bad input, dropped here
         if reply.board not in self.boards:
             self._note_bad("unknown_board")
         return reply

@@ -1,32 +1,43 @@
-"""Kerong-style lock-control board frames (RS-485, 19200 8N1): pure codec and streaming framers, both roles.
+"""Kerong KR-CU16 lock-control board frames (RS-485, 19200 8N1): pure codec and streaming framers, both roles.
 
-Requests (host -> board) are five bytes::
+Sources (public drivers of the real board, read on 2026-11-29; no vendor PDF was found in the stored corpora):
 
-    STX ADDR CMD ETX SUM
+- ``jin0949/KR-CU16_locker`` (GitHub), ``src/locker.py`` and ``src/constants.py``: 19200 8N1; the status request of
+  board 0 is the literal ``02 00 30 03 35``; the unlock of locker n is ``02 (n-1) 31 03 SUM``; the reply is read as
+  exactly 9 bytes, with lockers 1-8 in byte 3 and 9-16 in byte 4, bit (n-1) % 8 set = locked.
+- A public Python driver "RS485 Controller Module - KR-CU16 Protocol" (CartWise) and a public Java
+  ``com.example.parcellocker.cu16`` driver (``CU16Commands``/``parseStatus9``): the command table below, the reply
+  command 0x35 ("return single CU data"), the 9-byte reply ``STX ADDR 35 D1 D2 D3 D4 ETX SUM`` with D1/D2 the lock
+  hooks of locks 1-8/9-16 and D3/D4 the infrared (item present) sensors, checksum = low byte of the sum of every
+  preceding byte; the unlock is answered with the same 0x35 status frame.
+- A public TypeScript "Kerong Lock Controller Module" (CU12/CU16): ``ADDR = (board & 0xF0) | (lock - 1)``, i.e. the
+  board address in the high nibble and the lock (0-15) in the low nibble; baud 19200 8N1 by default.
 
-Replies (board -> host) carry a length and data between CMD and ETX::
+Frames (no length byte: every frame has a fixed length decided by its command)::
 
-    STX ADDR CMD LEN DATA[LEN] ETX SUM
+    request  (host -> board)  STX ADDR CMD ETX SUM                       5 bytes
+    reply    (board -> host)  STX ADDR 35 L1-8 L9-16 IR1-8 IR9-16 ETX SUM 9 bytes
 
 ``STX`` = 0x02, ``ETX`` = 0x03, ``SUM`` = byte sum of every preceding byte of the frame, mod 256.
+``ADDR`` = ``board << 4 | lock`` (board 0..15, lock 0..15). Bitmaps are LSB first: bit i of L1-8 is lock i.
 
-Addressing: ``ADDR`` = ``board << 4 | (lock & 0x0F)`` (board 0..15 on the bus). The command byte's high nibble
-selects the group of 16 locks, so one board drives up to 48 channels: ``CMD = base + 0x10 * (lock >> 4)``.
-The published fixture holds: unlock board 0 lock 0 is ``02 00 31 03 36``.
+======  =======================  =============================================================================
+CMD     request                  reply
+======  =======================  =============================================================================
+0x30    status (lock nibble 0)   ``02 ADDR 35 L1-8 L9-16 IR1-8 IR9-16 03 SUM``: every lock of the board
+0x31    unlock one lock          the same 0x35 status frame, read after the latch was pulsed
+======  =======================  =============================================================================
 
-======  =====================  ===========================================================================
-base    request                reply DATA
-======  =====================  ===========================================================================
-0x30    status of one lock     ``LEVEL IR``: latch sensor level (0/1) and item-present bit of that lock
-0x31    unlock one lock        ``RESULT LEVEL IR``: RESULT 0x00 done, 0x01 refused; then as 0x30, after pulsing
-0x32    status of all locks    ``N LOCKMAP IRMAP``: N channels, then two bitmaps of ceil(N/8) bytes, LSB first
-======  =====================  ===========================================================================
-
-The latch level is raw: what it means (open or closed) depends on the board's wiring (``latch_polarity``), which the
-adapter applies. The reply echoes the request's ADDR and CMD bytes, so a reply is matched by (ADDR, CMD).
+The published drivers read a set lock-hook bit as "locked" (hook closed): on a real CU16 the door is open when the
+bit is 0, which is ``latch_polarity = "low_is_open"``, the default here. Sites whose sensors are wired the other
+way set ``high_is_open``. The published command table also lists 0x32 (status of every CU on the bus, broadcast
+ADDR 0xF0, answered 0x36), 0x33 (unlock all), 0x37/0x38 (unlock time) and 0x39 (delayed unlock); their reply
+layouts are not given by any public source found, so this codec does not speak them. No public description of
+the KR-CU48 frames was found either: this codec drives CU16 boards only (16 channels a board, up to 16 boards).
 
 Decoders raise only :class:`~devices.base.CodecError`; framers never raise and never yield a frame whose checksum
-is wrong. Garbage before STX, impossible lengths, a missing ETX and bad checksums are dropped and counted.
+is wrong. Garbage before STX, replies of an unknown command (such as an older dialect's length-prefixed
+``02 00 30 02 00 00 03 37``), a missing ETX and bad checksums are dropped and counted.
 """
 
 from __future__ import annotations
@@ -42,16 +53,13 @@ ETX = 0x03
 
 CMD_STATUS = 0x30
 CMD_UNLOCK = 0x31
-CMD_STATUS_ALL = 0x32
-
-RESULT_DONE = 0x00
-RESULT_REFUSED = 0x01
+REPLY_STATUS = 0x35  # "return single CU data": the answer to 0x30 and to 0x31
 
 MAX_BOARDS = 16
-MAX_CHANNELS = 48
+MAX_CHANNELS = 16
 REQUEST_LEN = 5
-MAX_DATA = 1 + 2 * (MAX_CHANNELS // 8)  # status-all of a 48-channel board
-MAX_REPLY_LEN = 4 + MAX_DATA + 2
+REPLY_LEN = 9
+BAUD = 19200
 
 
 def checksum(data: bytes) -> int:
@@ -70,7 +78,7 @@ def _check_lock(lock: int) -> None:
 
 @dataclass(frozen=True, slots=True)
 class Request:
-    """A decoded host request: ``base`` is 0x30/0x31/0x32; ``lock`` is 0 for status-all."""
+    """A decoded host request: ``base`` is 0x30 (status) or 0x31 (unlock)."""
 
     board: int
     base: int
@@ -78,38 +86,27 @@ class Request:
 
     @property
     def addr_byte(self) -> int:
-        return (self.board << 4) | (self.lock & 0x0F)
+        return (self.board << 4) | self.lock
 
     @property
     def cmd_byte(self) -> int:
-        return self.base + 0x10 * (self.lock >> 4)
-
-    @property
-    def key(self) -> tuple[int, int]:
-        """What the reply must echo: (ADDR, CMD)."""
-        return self.addr_byte, self.cmd_byte
+        return self.base
 
     def encode(self) -> bytes:
         _check_board(self.board)
         _check_lock(self.lock)
-        if self.base not in (CMD_STATUS, CMD_UNLOCK, CMD_STATUS_ALL):
+        if self.base not in (CMD_STATUS, CMD_UNLOCK):
             raise ValueError(f"unknown command 0x{self.base:02x}")
-        if self.base == CMD_STATUS_ALL and self.lock != 0:
-            raise ValueError("status-all takes no lock number")
-        head = bytes((STX, self.addr_byte, self.cmd_byte, ETX))
+        head = bytes((STX, self.addr_byte, self.base, ETX))
         return head + bytes((checksum(head),))
 
 
-def encode_status(board: int, lock: int) -> bytes:
+def encode_status(board: int, lock: int = 0) -> bytes:
     return Request(board, CMD_STATUS, lock).encode()
 
 
 def encode_unlock(board: int, lock: int) -> bytes:
     return Request(board, CMD_UNLOCK, lock).encode()
-
-
-def encode_status_all(board: int) -> bytes:
-    return Request(board, CMD_STATUS_ALL).encode()
 
 
 def decode_request(frame: bytes) -> Request:
@@ -120,54 +117,75 @@ def decode_request(frame: bytes) -> Request:
     if checksum(frame[:4]) != frame[4]:
         raise CodecError("request checksum mismatch")
     addr, cmd = frame[1], frame[2]
-    base, group = 0x30 | (cmd & 0x0F), (cmd >> 4) - 3
-    if base not in (CMD_STATUS, CMD_UNLOCK, CMD_STATUS_ALL) or not 0 <= group < MAX_CHANNELS // 16:
+    if cmd not in (CMD_STATUS, CMD_UNLOCK):
         raise CodecError(f"unknown command byte 0x{cmd:02x}")
-    if base == CMD_STATUS_ALL and (group or addr & 0x0F):
-        raise CodecError("status-all with a lock number")
-    return Request(addr >> 4, base, (addr & 0x0F) + 16 * group)
+    return Request(addr >> 4, cmd, addr & 0x0F)
+
+
+@dataclass(frozen=True, slots=True)
+class BoardLevels:
+    """Every lock of a board, raw: ``levels[i]`` is lock i's hook bit, ``items[i]`` its infrared bit (16 each)."""
+
+    levels: tuple[bool, ...]
+    items: tuple[bool, ...]
+
+    def __post_init__(self) -> None:
+        if len(self.levels) != MAX_CHANNELS or len(self.items) != MAX_CHANNELS:
+            raise ValueError(f"a CU16 reports exactly {MAX_CHANNELS} hooks and {MAX_CHANNELS} sensors")
+
+
+@dataclass(frozen=True, slots=True)
+class LockLevel:
+    """One lock's raw state: lock-hook bit and the item-present (IR) bit."""
+
+    level: bool
+    item: bool
 
 
 @dataclass(frozen=True, slots=True)
 class Reply:
-    """A decoded board reply, still raw (latch levels, not open/closed)."""
+    """A decoded 0x35 status reply, still raw (hook bits, not open/closed)."""
 
     addr_byte: int
-    cmd_byte: int
-    data: bytes
-
-    @property
-    def key(self) -> tuple[int, int]:
-        return self.addr_byte, self.cmd_byte
+    state: BoardLevels
 
     @property
     def board(self) -> int:
         return self.addr_byte >> 4
 
-    @property
-    def base(self) -> int:
-        return 0x30 | (self.cmd_byte & 0x0F)
+    def lock(self, channel: int) -> LockLevel:
+        return LockLevel(self.state.levels[channel], self.state.items[channel])
 
     def encode(self) -> bytes:
-        if len(self.data) > MAX_DATA:
-            raise ValueError(f"reply data longer than {MAX_DATA} bytes")
-        head = bytes((STX, self.addr_byte, self.cmd_byte, len(self.data))) + self.data + bytes((ETX,))
+        head = bytes((STX, self.addr_byte, REPLY_STATUS)) + _pack(self.state.levels) + _pack(self.state.items)
+        head += bytes((ETX,))
         return head + bytes((checksum(head),))
 
 
+def _pack(bits: tuple[bool, ...]) -> bytes:
+    out = bytearray(2)
+    for i, b in enumerate(bits):
+        if b:
+            out[i // 8] |= 1 << (i % 8)
+    return bytes(out)
+
+
+def _unpack(raw: bytes) -> tuple[bool, ...]:
+    return tuple(bool(raw[i // 8] >> (i % 8) & 1) for i in range(MAX_CHANNELS))
+
+
 def decode_reply(frame: bytes) -> Reply:
-    if len(frame) < 6:
-        raise CodecError("reply shorter than 6 bytes")
+    if len(frame) != REPLY_LEN:
+        raise CodecError(f"reply must be {REPLY_LEN} bytes, got {len(frame)}")
     if frame[0] != STX:
         raise CodecError("reply without STX")
-    n = frame[3]
-    if n > MAX_DATA or len(frame) != 6 + n:
-        raise CodecError(f"reply length byte {n} does not match the frame")
-    if frame[4 + n] != ETX:
+    if frame[2] != REPLY_STATUS:
+        raise CodecError(f"reply command 0x{frame[2]:02x} is not 0x35")
+    if frame[7] != ETX:
         raise CodecError("reply without ETX")
     if checksum(frame[:-1]) != frame[-1]:
         raise CodecError("reply checksum mismatch")
-    return Reply(frame[1], frame[2], bytes(frame[4 : 4 + n]))
+    return Reply(frame[1], BoardLevels(_unpack(frame[3:5]), _unpack(frame[5:7])))
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,7 +194,7 @@ class BoardSpec:
 
     address: int
     channels: int = 16
-    latch_polarity: str = "high_is_open"  # or "low_is_open": the sensor reads 0 when the door is open
+    latch_polarity: str = "low_is_open"  # the published reading: hook bit set = locked, so 0 = open
 
     def __post_init__(self) -> None:
         _check_board(self.address)
@@ -188,7 +206,7 @@ class BoardSpec:
     @classmethod
     def from_mapping(cls, m: Mapping[str, Any]) -> BoardSpec:
         """From a site-config locker bank (or any mapping with address, channels, latch_polarity)."""
-        return cls(int(m["address"]), int(m.get("channels", 16)), str(m.get("latch_polarity", "high_is_open")))
+        return cls(int(m["address"]), int(m.get("channels", 16)), str(m.get("latch_polarity", "low_is_open")))
 
     @property
     def low_is_open(self) -> bool:
@@ -199,97 +217,6 @@ class BoardSpec:
 
     def level(self, is_open: bool) -> bool:
         return is_open != self.low_is_open
-
-
-# Reply payloads -------------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class LockLevel:
-    """One lock's raw state: latch sensor level and the item-present (IR) bit."""
-
-    level: bool
-    item: bool
-
-
-@dataclass(frozen=True, slots=True)
-class UnlockResult:
-    done: bool
-    state: LockLevel
-
-
-@dataclass(frozen=True, slots=True)
-class BoardLevels:
-    """Every lock of a board, raw. ``levels[i]``/``items[i]`` for channel i."""
-
-    levels: tuple[bool, ...]
-    items: tuple[bool, ...]
-
-
-def _bit(value: int, name: str) -> bool:
-    if value not in (0, 1):
-        raise CodecError(f"{name} byte must be 0 or 1, got {value}")
-    return bool(value)
-
-
-def status_data(state: LockLevel) -> bytes:
-    return bytes((int(state.level), int(state.item)))
-
-
-def parse_status(data: bytes) -> LockLevel:
-    if len(data) != 2:
-        raise CodecError("status reply needs 2 data bytes")
-    return LockLevel(_bit(data[0], "level"), _bit(data[1], "item"))
-
-
-def unlock_data(done: bool, state: LockLevel) -> bytes:
-    return bytes((RESULT_DONE if done else RESULT_REFUSED,)) + status_data(state)
-
-
-def parse_unlock(data: bytes) -> UnlockResult:
-    if len(data) != 3 or data[0] not in (RESULT_DONE, RESULT_REFUSED):
-        raise CodecError("unlock reply needs RESULT LEVEL IR")
-    return UnlockResult(data[0] == RESULT_DONE, parse_status(data[1:]))
-
-
-def _pack(bits: tuple[bool, ...]) -> bytes:
-    out = bytearray((len(bits) + 7) // 8)
-    for i, b in enumerate(bits):
-        if b:
-            out[i // 8] |= 1 << (i % 8)
-    return bytes(out)
-
-
-def _unpack(raw: bytes, n: int) -> tuple[bool, ...]:
-    return tuple(bool(raw[i // 8] >> (i % 8) & 1) for i in range(n))
-
-
-def status_all_data(board: BoardLevels) -> bytes:
-    n = len(board.levels)
-    if len(board.items) != n or not 1 <= n <= MAX_CHANNELS:
-        raise ValueError("levels and items must have the same length, 1..48")
-    return bytes((n,)) + _pack(board.levels) + _pack(board.items)
-
-
-def parse_status_all(data: bytes) -> BoardLevels:
-    if not data:
-        raise CodecError("status-all reply without data")
-    n = data[0]
-    width = (n + 7) // 8
-    if not 1 <= n <= MAX_CHANNELS or len(data) != 1 + 2 * width:
-        raise CodecError(f"status-all reply of {len(data)} bytes does not fit {n} channels")
-    return BoardLevels(_unpack(data[1 : 1 + width], n), _unpack(data[1 + width :], n))
-
-
-def parse_data(reply: Reply) -> LockLevel | UnlockResult | BoardLevels:
-    """The data of a reply, read according to the command it answers."""
-    if reply.base == CMD_STATUS:
-        return parse_status(reply.data)
-    if reply.base == CMD_UNLOCK:
-        return parse_unlock(reply.data)
-    if reply.base == CMD_STATUS_ALL:
-        return parse_status_all(reply.data)
-    raise CodecError(f"reply to unknown command 0x{reply.cmd_byte:02x}")
 
 
 # Streaming framers ----------------------------------------------------------------------------------------------
@@ -340,13 +267,12 @@ class _Framer:
 
 
 class ReplyFramer(_Framer):
-    """Host role: cuts board replies out of the stream."""
+    """Host role: cuts board replies (fixed 9-byte 0x35 frames) out of the stream."""
 
     def _length(self) -> int | None:
-        if len(self._buf) < 4:
+        if len(self._buf) < 3:
             return None
-        n = self._buf[3]
-        return 0 if n > MAX_DATA else 6 + n
+        return REPLY_LEN if self._buf[2] == REPLY_STATUS else 0
 
 
 class RequestFramer(_Framer):

@@ -11,7 +11,7 @@ import asyncio
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from devices.base import Availability, DeviceEvent
+from devices.base import Availability, DeviceEvent, DeviceUnverified, ReplyForged
 from devices.mqtt_device import MqttDeviceAdapter
 from devices.mqtt_proto import EventMessage, MessageError, StateMessage, from_object
 from devices.recorder import protocol as p
@@ -56,6 +56,11 @@ class RecorderAdapter(MqttDeviceAdapter):
     EVENTS = p.EVENTS
     STATE = p.RecorderStateMsg
 
+    # Set by the registry from ``mqtt.device_keys_dir``: with a key, only a confirmation signed by this recorder
+    # starts a recording; without one confirmations are taken unsigned, but only on a bench site: a production
+    # site (``require_signature``) refuses every confirmation from a recorder whose key it does not hold.
+    device_key: bytes | None = None
+    require_signature: bool = False
     _watchdog: asyncio.TimerHandle | None = None
     _last_heartbeat: float | None = None
     _missed = False
@@ -112,13 +117,25 @@ class RecorderAdapter(MqttDeviceAdapter):
     async def start_recording(self, room_id: str, stay_id: str, *, timeout_s: float | None = None) -> p.StartResult:
         """Ask the recorder to record ``room_id`` for ``stay_id``; returns once it confirms (recording id, start).
         Raises DeviceRejected (``BUSY``, ``WRONG_ROOM``), DeviceTimeout or DeviceUnavailable."""
-        reply = await self.command(
-            "start",
-            lambda rid, rt, exp: p.StartCmd(request_id=rid, reply_to=rt, expires_at=exp, room_id=room_id,
-                                            stay_id=stay_id),
-            timeout_s,
-        )
-        return self._result(p.StartResult, reply.data)
+        if self.device_key is None and self.require_signature:
+            # Not even asked: a recording started now could never be proven to be this recorder's.
+            raise DeviceUnverified("no key for this recorder: its confirmation cannot be verified",
+                                   device_id=self.device_id)
+        asked: list[str] = []
+
+        def make(rid: str, rt: str, exp: float) -> p.StartCmd:
+            asked.append(rid)
+            return p.StartCmd(request_id=rid, reply_to=rt, expires_at=exp, room_id=room_id, stay_id=stay_id)
+
+        reply = await self.command("start", make, timeout_s)
+        result = self._result(p.StartResult, reply.data)
+        if self.device_key is not None and not p.start_signed(self.device_key, asked[0], result):
+            # Refused and reported: the rule-3 recording must be one this recorder itself confirmed.
+            self.bad("bad_signature", f"start {asked[0]}")
+            self.emit(ReplyForged(self.device_id, self.kind, self._clock(), reason="bad_signature",
+                                  request_id=asked[0]))
+            raise DeviceUnverified("the recorder's confirmation is not signed with its key", device_id=self.device_id)
+        return result
 
     async def stop_recording(self, recording_id: str, *, timeout_s: float | None = None) -> p.StopResult:
         """Stop a recording; returns its start and end times. Raises DeviceRejected (``NOT_RECORDING``) etc."""

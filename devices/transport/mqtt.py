@@ -37,6 +37,7 @@ log = logging.getLogger(__name__)
 MessageHandler = Callable[[str, bytes], None]
 READ_BATCH = 64
 ConnectionListener = Callable[[bool], None]
+ForgeryListener = Callable[[str, str, str], None]  # (device prefix that answered, request id, reason)
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,7 +145,9 @@ class MqttLink:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._handlers: dict[str, list[MessageHandler]] = {}
         self._listeners: list[ConnectionListener] = []
-        self._pending: dict[str, asyncio.Future[proto.Reply]] = {}
+        self._pending: dict[str, tuple[asyncio.Future[proto.Reply], str]] = {}  # request id -> (future, topic)
+        self._forgery_listeners: list[ForgeryListener] = []
+        self.forged_replies = 0
         self._reply_filter: str | None = None
         self._connected = False
         self._connected_evt = asyncio.Event()
@@ -193,7 +196,7 @@ class MqttLink:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._supervisor
             self._supervisor = None
-        for fut in self._pending.values():
+        for fut, _ in self._pending.values():
             if not fut.done():
                 fut.set_exception(DeviceUnavailable("MQTT link stopped"))
         self._pending.clear()
@@ -422,15 +425,17 @@ class MqttLink:
         if not self._connected:
             raise DeviceUnavailable(f"MQTT broker {self.url} not connected", device_id=device_id)
         if self._reply_filter is None:
-            self._reply_filter = proto.reply_topic(self.site, "+")
+            self._reply_filter = proto.reply_filter(self.site)
             self._client.message_callback_add(self._reply_filter, self._on_reply)
             self._client.subscribe(self._reply_filter, qos=1)
         assert self._loop is not None
         request_id = proto.new_id()
         fut: asyncio.Future[proto.Reply] = self._loop.create_future()
-        self._pending[request_id] = fut
+        # The reply is expected under the asked device's own prefix, which the broker lets that device alone write.
+        reply_to = proto.device_reply_topic(command_topic.rsplit("/cmd/", 1)[0], request_id)
+        self._pending[request_id] = (fut, reply_to)
         try:
-            payload = build(request_id, proto.reply_topic(self.site, request_id), time.time() + timeout_s)
+            payload = build(request_id, reply_to, time.time() + timeout_s)
             self._client.publish(command_topic, payload, qos=1, retain=False)
             try:
                 reply = await asyncio.wait_for(fut, timeout_s)
@@ -442,17 +447,39 @@ class MqttLink:
             raise CommandRejected(reply, device_id=device_id)
         return reply
 
+    def add_forgery_listener(self, listener: ForgeryListener) -> Callable[[], None]:
+        """``listener(device_prefix, request_id, reason)`` for every reply refused as not from the asked device."""
+        self._forgery_listeners.append(listener)
+        return lambda: self._forgery_listeners.remove(listener) if listener in self._forgery_listeners else None
+
+    def _forged(self, topic: str, request_id: str, reason: str) -> None:
+        self.forged_replies += 1
+        prefix = topic.rsplit("/reply/", 1)[0]
+        log.warning("reply on %s refused (%s): not from the device that was asked", topic[:160], reason)
+        for listener in list(self._forgery_listeners):
+            try:
+                listener(prefix, request_id, reason)
+            except Exception:
+                log.exception("MQTT forgery listener failed")
+
     def _on_reply(self, client: paho.Client, userdata: Any, msg: paho.MQTTMessage) -> None:
         request_id = msg.topic.rsplit("/", 1)[-1]
-        fut = self._pending.get(request_id)
-        if fut is None or fut.done():
+        pending = self._pending.get(request_id)
+        if pending is None:
             return  # a late or duplicate reply; the caller has its answer or gave up
+        fut, expected = pending
+        if msg.topic != expected:
+            # an open request answered by another device: refused, and the request keeps waiting for its device
+            self._forged(msg.topic, request_id, "wrong_device")
+            return
+        if fut.done():
+            return
         try:
             reply = proto.decode(proto.Reply, bytes(msg.payload)).msg
         except CodecError as exc:
             log.warning("bad reply on %s: %s", msg.topic, exc)
             return
         if reply.request_id != request_id:
-            log.warning("reply on %s names request %s; ignored", msg.topic, reply.request_id)
+            self._forged(msg.topic, request_id, "wrong_request_id")
             return
         fut.set_result(reply)

@@ -65,6 +65,7 @@ class SerialLink:
         self._pending_out = bytearray()
         self._lost: asyncio.Future[str] | None = None
         self._connected = asyncio.Event()
+        self._said_down = False  # the "cannot open" state was reported since the last open
         self._task: asyncio.Task[None] | None = None
         self._reader_task: asyncio.Task[None] | None = None
         self.opens = 0  # how many times the port was (re)opened; tests and diagnostics read it
@@ -125,12 +126,18 @@ class SerialLink:
                 await self._open()
             except (OSError, serial.SerialException, ValueError) as exc:
                 log.debug("serial %s: open failed (%s); retry in %.2fs", self.name, exc, delay)
+                if self._on_state and not self._said_down:
+                    # a port that cannot be opened is a device that is not there: say so once (not "unknown"
+                    # forever), so screens show it unavailable while the reopen keeps trying
+                    self._said_down = True
+                    self._on_state(False, "port cannot be opened")
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, self._reopen_max_s)
                 continue
             delay = self._reopen_min_s
             self.opens += 1
             self._connected.set()
+            self._said_down = False
             log.info("serial %s: open", self.name)
             if self._on_state:
                 self._on_state(True, "port open")
@@ -140,6 +147,7 @@ class SerialLink:
             await self._close()
             if self._on_state:
                 self._on_state(False, reason)
+                self._said_down = True
             await asyncio.sleep(delay)
 
     async def _open(self) -> None:

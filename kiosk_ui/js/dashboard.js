@@ -2,31 +2,56 @@
 // coloured by urgency, device status, open alarms with acknowledge/resolve, welfare checks due with a button to
 // record one, and a timeline replay of any stay. Everything updates from the live socket; nothing needs a reload.
 import { ApiError, get, post } from "./api.js";
+import { pendingApprovals } from "./approvals_dashboard.js";
 import { has, lang, t } from "./i18n.js";
+import "./rooms_i18n.js";
+import "./rights_i18n.js";
 import { devices, loadDevices, startPage } from "./page.js";
 import { can } from "./session.js";
+import { hideSync, loadSync, onSyncEvent, redrawSync } from "./sync_panel.js";
 import { add, changed, clear, countdown, debounce, errorBox, fmtTime, h, serverNow, toast } from "./util.js";
 
 const $ = (sel) => document.querySelector(sel);
-const S = { rooms: [], stays: [], alarms: [], staff: [], replay: null, timer: null };
+const S = { rooms: [], stays: [], alarms: [], staff: [], replay: null, timer: null, names: new Map() };
 const HOLDING = ["waiting", "sobering"];
 const GROUPS = [
-  ["floor.intake", ["registration", "search", "collection"]],
-  ["floor.holding", HOLDING],
   ["floor.interview", ["interrogation", "inquiry"]],
+  ["floor.holding", HOLDING],
+  ["floor.intake", ["registration", "search", "collection"]],
   ["floor.other", ["medical", "activity"]],
 ];
+// wall mode (大屏): ?wall=1 or the header button; the smallest text on screen is WALL_MIN_PX (see dashboard.css)
+const WALL = new URLSearchParams(location.search).get("wall") === "1";
 
 const roomName = (r) => (lang() === "en" ? r.name_en || r.name : r.name);
 const roomById = (id) => S.rooms.find((r) => r.id === id);
 const stayById = (id) => S.stays.find((s) => s.id === id);
-const staffName = (id) => S.staff.find((p) => p.id === id)?.name || id || "—";
+const staffName = (id) => S.staff.find((p) => p.id === id)?.name || t("actor.unknown");
+/** The subject's name for an alarm or a timeline entry, also after the stay has closed (never the stay's id). */
+const subjectName = (id) => stayById(id)?.subject.name || S.names.get(id) || t("alarm.subject_gone");
+/** Who did it: a person's name, or which part of the system (timeline entries by the scheduler, devices, sync). */
+function actorName(e) {
+  if (e.actor_role === "system") return has(`actor.${e.actor_id}`) ? t(`actor.${e.actor_id}`) : t("actor.system");
+  return staffName(e.actor_id);
+}
+/** A device as a person names it: its room (unless already said) and its kind, never its id. */
+const deviceLabel = (id, saidRoom = null) => {
+  const d = (devices.list || []).find((x) => x.id === id);
+  if (!d) return t("dev.generic");
+  const r = d.room_id && d.room_id !== saidRoom ? roomById(d.room_id) : null;
+  return `${r ? `${roomName(r)} ` : ""}${t(`devkind.${d.kind}`)}`;
+};
+const approvals = pendingApprovals($("#approvals"), {
+  staffName, roomName: (id) => (roomById(id) ? roomName(roomById(id)) : t("dev.generic")),
+  stayName: (id) => subjectName(id),
+});
 
 async function loadAll() {
   const [rooms, stays, alarms] = await Promise.all([get("/rooms"), get("/stays?state=open"), get("/alarms?state=open")]);
   S.rooms = rooms; S.stays = stays; S.alarms = alarms;
   if (!S.staff.length) S.staff = await get("/staff");
-  renderFloor(); renderAlarms(); renderWelfare(); renderDevices(); renderStayPicker();
+  renderFloor(); renderAlarms(); renderBanner(); renderWelfare(); renderDevices(); renderStayPicker();
+  await approvals.refresh();
 }
 
 const reload = debounce(() => loadAll().catch(() => {}), 200);
@@ -40,6 +65,14 @@ function occupantRow(s) {
     s.open_alarm_ids?.length ? h("span.badge.bad", {}, "!") : null);
 }
 
+// A place holder who is not in the room (at an interview or activity): where he is, in words.
+function awayNote(r, s) {
+  const away = (r.away || []).find((a) => a.stay_id === s.id);
+  if (!away) return null;
+  const at = S.rooms.find((x) => x.id === away.room_id);
+  return h("div.small.muted.away", {}, at ? t("room.away_at", { room: roomName(at) }) : t("room.away_somewhere"));
+}
+
 function roomCard(r) {
   const occ = r.occupant_stay_ids.map(stayById).filter(Boolean);
   const roomAlarms = S.alarms.filter((a) => a.room_id === r.id);
@@ -47,10 +80,10 @@ function roomCard(r) {
   const late = due && new Date(due).getTime() <= serverNow();
   const devs = (devices.list || []).filter((d) => d.room_id === r.id);
   return h("div.room", { "data-room": r.id, class: `room ${roomAlarms.length ? "alarmed" : ""} ${occ.length ? "occupied" : ""}` },
-    h("div.row", {}, h("strong", {}, roomName(r)), h("span.spacer"), h("span.small.muted", {}, `${occ.length}/${r.capacity}`)),
-    occ.length ? occ.map(occupantRow) : h("div.small.muted", {}, t("room.empty")),
+    h("div.row", {}, h("strong", {}, roomName(r)), h("span.spacer"), h("span.small.muted", {}, `${r.places_taken ?? occ.length}/${r.capacity}`)),
+    occ.length ? occ.flatMap((s) => [occupantRow(s), awayNote(r, s)]) : h("div.small.muted", {}, t("room.empty")),
     HOLDING.includes(r.kind) && occ.length && due ? h("div.small", { class: late ? "late" : "" }, `${t("welfare.due")} ${fmtTime(due)}`) : null,
-    devs.length ? h("div.dev-dots", {}, devs.map((d) => h("span.dot", { class: `dot ${d.availability}`, title: d.id }))) : null);
+    devs.length ? h("div.dev-dots", {}, devs.map((d) => h("span.dot", { class: `dot ${d.availability}`, title: t(`devkind.${d.kind}`) }))) : null);
 }
 
 function renderFloor() {
@@ -59,12 +92,12 @@ function renderFloor() {
   for (const [key, kinds] of GROUPS) {
     const rooms = S.rooms.filter((r) => kinds.includes(r.kind));
     if (!rooms.length) continue;
-    add(floor, h("section.floor-group", {}, h("h3", {}, t(key)), h("div.room-row", {}, rooms.map(roomCard))));
+    add(floor, h("section.floor-group", { "data-group": key.split(".")[1] }, h("h3", {}, t(key)), h("div.room-row", {}, rooms.map(roomCard))));
   }
   const placed = new Set(S.rooms.flatMap((r) => r.occupant_stay_ids));
   const elsewhere = S.stays.filter((s) => !placed.has(s.id));
   if (elsewhere.length) {
-    add(floor, h("section.floor-group", {}, h("h3", {}, t("floor.outside")),
+    add(floor, h("section.floor-group", { "data-group": "outside" }, h("h3", {}, t("floor.outside")),
       h("div.room-row", {}, h("div.room", {}, elsewhere.map(occupantRow)))));
   }
   $("#inside-count").textContent = String(S.stays.length);
@@ -73,14 +106,49 @@ function renderFloor() {
 // ---------------------------------------------------------------- alarms
 function alarmWhere(a) {
   const parts = [];
-  if (a.room_id) parts.push(roomById(a.room_id) ? roomName(roomById(a.room_id)) : a.room_id);
-  if (a.stay_id) parts.push(stayById(a.stay_id)?.subject.name || a.stay_id);
-  if (a.device_id) parts.push(a.device_id);
+  if (a.room_id && roomById(a.room_id)) parts.push(roomName(roomById(a.room_id)));
+  if (a.stay_id) parts.push(subjectName(a.stay_id));
+  if (a.device_id) parts.push(deviceLabel(a.device_id, a.room_id));
   return parts.join(" · ");
 }
 
+const alarmTitle = (a) => (lang() === "en" ? a.title_en || t("alarm.generic") : a.title || t("alarm.generic"));
+const SEV_ICON = { critical: "⚠", warning: "!", info: "i" };
+
+/** Critical alarms not yet acknowledged: a full-width banner and a repeating chime until someone acknowledges. */
+function renderBanner() {
+  const crit = S.alarms.filter((a) => a.severity === "critical" && a.state === "raised");
+  const banner = $("#crit-banner");
+  const sound = $("#alarm-sound");
+  if (!changed("banner", [lang(), S.names.size, crit.map((a) => [a.id, a.repeat_count])]) && (banner.childElementCount || !crit.length)) {
+    syncSound(sound, crit.length > 0);
+    return;
+  }
+  clear(banner);
+  banner.classList.toggle("show", crit.length > 0);
+  for (const a of crit.slice(0, 3)) {
+    add(banner, h("div.crit-row", { "data-alarm": a.id, "data-kind": a.kind },
+      h("span.crit-icon", { "aria-hidden": "true" }, "⚠"),
+      h("strong", {}, alarmTitle(a)),
+      h("span", {}, alarmWhere(a)),
+      a.repeat_count > 1 ? h("span.badge.bad", {}, t("alarm.repeats", { n: a.repeat_count })) : null,
+      h("span.small", {}, fmtTime(a.raised_at)),
+      h("span.spacer"),
+      can("ack") ? h("button.primary", { type: "button", "data-action": "ack", onclick: (e) => alarmAct(e.target.closest(".crit-row"), `/alarms/${a.id}/ack`, {}) }, t("alarm.ack")) : null));
+  }
+  if (crit.length > 3) add(banner, h("div.small", {}, t("alarm.more", { n: crit.length - 3 })));
+  syncSound(sound, crit.length > 0);
+}
+
+function syncSound(sound, on) {
+  if (!sound) return;
+  if (on && sound.paused) sound.play().catch(() => { $("#sound-blocked")?.classList.remove("hidden"); });
+  if (!on && !sound.paused) { sound.pause(); sound.currentTime = 0; }
+  if (!on) $("#sound-blocked")?.classList.add("hidden");
+}
+
 function renderAlarms() {
-  if (!changed("alarms", [lang(), S.alarms]) && $("#alarms").childElementCount) return;
+  if (!changed("alarms", [lang(), S.alarms, S.names.size]) && $("#alarms").childElementCount) return;
   const list = clear($("#alarms"));
   $("#alarm-count").textContent = String(S.alarms.length);
   if (!S.alarms.length) { add(list, h("p.muted", {}, t("alarm.none"))); return; }
@@ -88,7 +156,10 @@ function renderAlarms() {
     const note = h("input", { name: "note", placeholder: t("alarm.note"), "aria-label": t("alarm.note") });
     const row = h("div.alarm", { "data-alarm": a.id, "data-kind": a.kind, class: `alarm sev-${a.severity} st-${a.state}` },
       h("div.row", {},
-        h("strong.alarm-title", {}, lang() === "en" ? a.title_en || a.kind : a.title || a.kind),
+        h("span.sev-icon", { "aria-hidden": "true" }, SEV_ICON[a.severity] || "!"),
+        h("strong.alarm-title", {}, alarmTitle(a)),
+        h("span.badge.sev", {}, t(`sev.${a.severity}`)),
+        a.repeat_count > 1 ? h("span.badge.bad", {}, t("alarm.repeats", { n: a.repeat_count })) : null,
         h("span.badge", { class: `badge ${a.state === "raised" ? "bad" : "warn"}` }, t(`alarm.state.${a.state}`)),
         a.escalated ? h("span.badge.bad", {}, t("alarm.escalated")) : null),
       h("div.small.muted", {}, `${alarmWhere(a)} · ${fmtTime(a.raised_at)}${a.acknowledged_by ? ` · ${t("alarm.acked_by")} ${staffName(a.acknowledged_by)}` : ""}`),
@@ -122,7 +193,7 @@ function renderWelfare() {
   if (!rooms.length) { add(list, h("p.muted", {}, t("welfare.none"))); return; }
   for (const r of rooms) {
     const row = h("div.welfare-row.row", { "data-room": r.id },
-      h("strong", {}, roomName(r)), countdown(r.next_welfare_check_due), h("span.spacer"),
+      h("strong", {}, roomName(r)), countdown(r.next_welfare_check_due, { kind: "welfare" }), h("span.spacer"),
       can("guard") ? h("button.primary", { type: "button", "data-action": "welfare-ok", onclick: () => welfare(row, r.id, "ok") }, t("welfare.ok")) : null,
       can("guard") ? h("button", { type: "button", "data-action": "welfare-concern", onclick: () => welfare(row, r.id, "concern") }, t("welfare.concern")) : null);
     add(list, row);
@@ -145,17 +216,18 @@ function renderDevices() {
   if (!changed("devices", [lang(), devices.list]) && $("#devices").childElementCount) return;
   const box = clear($("#devices"));
   if (!devices.list) { add(box, h("p.info-box", {}, t("dev.not_connected"))); return; }
-  const by = { online: 0, offline: 0, unknown: 0 };
+  const by = { online: 0, degraded: 0, offline: 0, unknown: 0 };
   for (const d of devices.list) by[d.availability in by ? d.availability : "unknown"] += 1;
   add(box, h("div.row", {},
     h("span.badge.ok", {}, `${t("dev.online")} ${by.online}`),
+    by.degraded ? h("span.badge.warn", {}, `${t("dev.degraded")} ${by.degraded}`) : null,
     h("span.badge.bad", {}, `${t("dev.offline")} ${by.offline}`),
     h("span.badge", {}, `${t("dev.unknown")} ${by.unknown}`)));
   const down = devices.list.filter((d) => d.availability !== "online");
   if (down.length) {
     add(box, h("details", {}, h("summary", {}, t("dev.down_list")),
       h("ul.small.dev-list", {}, down.map((d) => h("li", { "data-device": d.id },
-        `${d.id} · ${t(`devkind.${d.kind}`)} · ${t(`dev.${d.availability in by ? d.availability : "unknown"}`)}`)))));
+        `${deviceLabel(d.id)} · ${t(`dev.${d.availability in by ? d.availability : "unknown"}`)}`)))));
   }
 }
 
@@ -164,6 +236,9 @@ async function renderStayPicker() {
   const sel = $("#replay-stay");
   let all = S.stays;
   try { all = await get("/stays?limit=100"); } catch { /* the open ones will do */ }
+  const known = S.names.size;
+  for (const x of all) S.names.set(x.id, x.subject.name);
+  if (S.names.size !== known) { renderAlarms(); renderBanner(); } // alarms of subjects who left: their names now
   const keep = S.replay?.stay.id || sel.value;
   add(clear(sel), h("option", { value: "" }, t("replay.pick")),
     ...all.map((s) => h("option", { value: s.id, selected: s.id === keep }, `${s.subject.name} · ${s.case.case_no} · ${t(`state.${s.state}`)}`)));
@@ -184,6 +259,7 @@ function describe(e) {
   if (a.locker_id) bits.push(a.locker_id.toUpperCase());
   if (a.disposition) bits.push(t(`disp.${a.disposition}`));
   if (a.override) bits.push(t("replay.override"));
+  if (e.action.startsWith("alarm_") && (a.title || a.title_en)) bits.unshift(lang() === "en" ? a.title_en : a.title);
   return bits.join(" · ");
 }
 
@@ -198,11 +274,11 @@ function renderReplay() {
   add(box, 
     h("div.row", {}, h("strong", {}, r.stay.subject.name), h("span.badge", {}, t(`state.${r.stay.state}`)),
       h("span.small.muted", {}, `${t("stay.entered")} ${fmtTime(r.stay.entered_at)}`), h("span.spacer"),
-      h("span.small.muted", {}, t("stay.deadline")), countdown(r.stay.state === "exited" ? null : r.stay.deadline_at)),
+      h("span.small.muted", {}, t("stay.deadline")), countdown(r.stay.deadline_at, { ended: r.stay.state === "exited" ? r.stay.exited_at || "exited" : null })),
     h("div.row", {}, play, slider, h("span.small", {}, `${r.at + 1}/${tl.length}`)),
     h("ol.timeline", {}, tl.map((e, i) => h("li", { class: i === r.at ? "now" : i > r.at ? "future" : "", "data-action-name": e.action },
       h("span.t", {}, fmtTime(e.at)), h("strong", {}, has(`audit.${e.action}`) ? t(`audit.${e.action}`) : e.action),
-      h("span.small.muted", {}, ` ${staffName(e.actor_id)} ${describe(e)}`)))));
+      h("span.small.muted", {}, ` ${actorName(e)} ${describe(e)}`)))));
   box.querySelector("li.now")?.scrollIntoView({ block: "nearest" });
 }
 
@@ -220,8 +296,9 @@ function playReplay() {
 
 // ---------------------------------------------------------------- live
 function onEvent(ev) {
+  if (ev.type === "sync_status") { onSyncEvent(ev); return; }  // the sync panel only: nothing else to reload
   if (ev.type === "device_availability" || ev.type === "device_event") { renderDevices(); renderFloor(); return; }
-  if (ev.type === "alarm_raised") toast(`${t("alarm.new")}：${lang() === "en" ? ev.data?.title_en || "" : ev.data?.title || ""}`);
+  if (ev.type === "alarm_raised" && ev.data?.severity !== "critical") toast(`${t("alarm.new")}：${lang() === "en" ? ev.data?.title_en || "" : ev.data?.title || ""}`);
   reload();
   if (S.replay && ev.stay_id === S.replay.stay.id) {
     get(`/stays/${ev.stay_id}`).then((stay) => { const end = S.replay.at >= S.replay.stay.timeline.length - 1; S.replay.stay = stay; if (end) S.replay.at = stay.timeline.length - 1; renderReplay(); }).catch(() => {});
@@ -230,10 +307,19 @@ function onEvent(ev) {
 
 document.getElementById("replay-stay").addEventListener("change", (e) => { if (e.target.value) openReplay(e.target.value); });
 
+function setWall(on) {
+  document.body.classList.toggle("wall", on);
+  if (on && document.fullscreenEnabled && !document.fullscreenElement) document.documentElement.requestFullscreen().catch(() => {});
+  if (!on && document.fullscreenElement) document.exitFullscreen().catch(() => {});
+}
+document.getElementById("wall-btn").addEventListener("click", () => setWall(!document.body.classList.contains("wall")));
+document.getElementById("sound-blocked").addEventListener("click", () => { $("#alarm-sound").play().then(() => $("#sound-blocked").classList.add("hidden")).catch(() => {}); });
+if (WALL) document.body.classList.add("wall");
+
 startPage({
-  onSignedIn: async () => { await loadAll(); },
-  onLocked: () => { ["#floor", "#alarms", "#welfare", "#devices", "#replay-body"].forEach((s) => clear($(s))); S.replay = null; },
+  onSignedIn: async () => { await loadAll(); await loadSync(); },
+  onLocked: () => { ["#floor", "#alarms", "#welfare", "#devices", "#replay-body", "#crit-banner", "#approvals"].forEach((s) => clear($(s))); $("#crit-banner").classList.remove("show"); syncSound($("#alarm-sound"), false); S.replay = null; hideSync(); },
   onEvent,
-  onResync: () => { loadDevices().then(loadAll).catch(() => {}); },
-  onLang: () => { renderFloor(); renderAlarms(); renderWelfare(); renderDevices(); renderStayPicker(); renderReplay(); },
+  onResync: () => { loadDevices().then(loadAll).then(loadSync).catch(() => {}); },
+  onLang: () => { renderFloor(); renderAlarms(); renderBanner(); renderWelfare(); renderDevices(); renderStayPicker(); renderReplay(); redrawSync(); approvals.render(); },
 });

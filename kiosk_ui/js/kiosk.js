@@ -2,11 +2,17 @@
 // stay through its next step (registration, security check, face capture, property, placement, waiting-room
 // actions, temporary leave and return, extension, exit). Live events refresh the ledger and fill device data.
 import { ApiError, get, getToken, isMissing, post } from "./api.js";
+import { documentBar } from "./documents.js";
+import { approvalPanel } from "./approval.js";
+import { checkPastStays, clearSearch, mountSearch, watchPastStays } from "./search.js";
+import { basisClock, basisStartedAt, canTransfer, exitsFor, measureForm, overdueNote, transferForm } from "./measure.js";
 import { lang, t } from "./i18n.js";
 import { atText, keyText, needsKey, openingFailure, retriedText } from "./locker_open.js";
-import { deviceOnline, findDevice, startPage } from "./page.js";
+import "./rights_i18n.js";
+import { deviceNote, deviceOnline, deviceState, findDevice, startPage } from "./page.js";
+import "./responsibility_i18n.js";
 import { can, currentStaff, gate } from "./session.js";
-import { add, changed, clear, forget, countdown, debounce, errorBox, field, fmtTime, h, select, toast } from "./util.js";
+import { add, changed, clear, forget, countdown, debounce, errorBox, field, fmtTime, h, officerChecks, select, toast } from "./util.js";
 
 const $ = (sel) => document.querySelector(sel);
 const S = {
@@ -18,13 +24,19 @@ const BASES = ["criminal_summons", "compelled_appearance", "admin_summons", "ver
   "criminal_detention", "voluntary_surrender", "witness_inquiry"];
 const CATEGORIES = ["personal", "valuable", "cash", "phone", "dangerous", "case_related"];
 const DISPOSITIONS = ["released", "to_detention_centre", "to_detention_house", "bail", "residential_surveillance",
-  "handed_over", "to_hospital"];
-const ITEM_DISPOSITIONS = ["returned", "handed_to_family", "seized", "travels_with_subject"];
+  "handed_over", "to_hospital", "to_rehab_centre"];
+const ITEM_DISPOSITIONS = ["returned", "handed_to_family", "seized", "travels_with_subject", "destroyed"];
 const ACTIVITIES = ["drug_test", "alcohol_test", "medical_check", "identification", "lawyer_meeting", "remote_meeting"];
 const LEAVE_REASONS = ["scene_identification", "recover_goods", "hospital", "other"];
 const MANUAL_REASONS = ["no_card", "reader_failed", "foreign", "other"];
 const CARE = ["meal", "water", "rest", "medication", "toilet"];
+// ISO 3166 alpha-3 codes go to the server; a person reads the country's Chinese name
+const NATIONS = ["CHN", "HKG", "MAC", "TWN", "VNM", "MMR", "LAO", "KHM", "THA", "KOR", "PRK", "JPN", "MNG", "RUS",
+  "KAZ", "PAK", "IND", "NPL", "PHL", "IDN", "MYS", "SGP", "USA", "GBR", "FRA", "DEU", "CAN", "AUS", "NGA"];
 
+// Criminal Law art. 17 para 2: the offences a suspect aged 14-15 answers for (12-13: the first two, para 3)
+const OFFENCES = ["intentional_homicide", "intentional_injury_serious", "rape", "robbery", "drug_trafficking", "arson",
+  "explosion", "poisoning"];
 const opts = (prefix, values) => values.map((v) => ({ value: v, label: t(`${prefix}.${v}`) }));
 const staffName = (id) => S.staff.find((p) => p.id === id)?.name || id;
 const roomName = (id) => {
@@ -68,7 +80,7 @@ function renderLedger() {
   for (const s of S.stays) {
     add(list, h("button.ledger-row", {
       type: "button", "data-stay": s.id, "aria-pressed": s.id === S.selected ? "true" : "false",
-      onclick: () => { S.mode = "stay"; S.lockerOpen = null; loadStay(s.id); },
+      onclick: () => { S.mode = "stay"; S.lockerOpen = null; S.selected = s.id; renderLedger(); loadStay(s.id); },
     },
     h("span.name", {}, s.subject.name),
     h("span.badge", {}, t(`state.${s.state}`)),
@@ -81,11 +93,17 @@ function renderLedger() {
 // ---------------------------------------------------------------- stay panel
 function panel() { return clear($("#work")); }
 
+/** The intake steps: done ones green, the one to do now highlighted. Once placed, nothing is "now" until the exit
+ * begins (the subject waits, is interviewed, goes on leave: none of that is the next intake step). */
 function stepper(state) {
-  const idx = state === "exited" ? 5 : ["exiting"].includes(state) ? 4.5 : Math.min(STEPS.indexOf(state), 4);
-  const at = idx < 0 ? 4 : idx;
+  const INTAKE = ["registered", "searched", "collected", "property_stored"];
+  let done; let now;
+  if (state === "exited") { done = 6; now = -1; }
+  else if (state === "exiting") { done = 5; now = 5; }
+  else if (INTAKE.includes(state)) { done = INTAKE.indexOf(state) + 1; now = done; }
+  else { done = 5; now = -1; }
   return h("ol.stepper", {}, ["registration", "search", "collection", "property", "placement", "exit"].map((k, i) =>
-    h("li", { class: i < at + 1 ? "done" : i === Math.ceil(at + 1) ? "now" : "" }, t(`step.${k}`))));
+    h("li", { class: i === now ? "now" : i < done ? "done" : "", "data-step": k }, t(`step.${k}`))));
 }
 
 function renderStayHead() {
@@ -100,9 +118,9 @@ function renderStayHead() {
       h("span.badge", {}, t(`role.${s.role}`)),
       h("span.badge.state", { "data-state": s.state }, t(`state.${s.state}`)),
       h("span.spacer"),
-      h("span.muted.small", {}, t("stay.deadline")), countdown(s.deadline_at)),
+      h("span.muted.small", {}, t("stay.deadline")), countdown(s.deadline_at, { ended: s.state === "exited" ? s.exited_at || "exited" : null })),
     h("div.small.muted", {}, `${t("stay.case")} ${s.case.case_no} · ${t(`basis.${s.legal_basis}`)} · ${t("stay.entered")} ${fmtTime(s.entered_at)} · ${t("stay.room")} ${roomName(s.room_id)}`),
-    stepper(s.state));
+    stepper(s.state), overdueNote(s), documentBar(s));
 }
 
 function renderStay() {
@@ -172,7 +190,7 @@ async function registrationForm() {
       field(t("reg.birth_date"), h("input", { name: "birth_date", type: "date", required: true })),
       field(t("reg.id_type"), select("id_type", opts("idtype", ["resident_id", "passport", "other"]), { value: "resident_id" })),
       field(t("reg.id_number"), h("input", { name: "id_number", required: true, autocomplete: "off" })),
-      field(t("reg.nationality"), h("input", { name: "nationality", value: "CHN" })),
+      field(t("reg.nationality"), select("nationality", opts("nation", NATIONS), { value: "CHN" })),
       field(t("reg.ethnicity"), h("input", { name: "ethnicity" })),
       h("div.span2", {}, field(t("reg.address"), h("input", { name: "address" })))),
     h("div#manual-reason.grid2", {},
@@ -181,27 +199,64 @@ async function registrationForm() {
     h("h3", {}, t("reg.case_section")),
     h("div.grid3", {},
       field(t("reg.role"), select("role", opts("role", ["suspect", "witness", "victim"]), { value: "suspect" })),
-      field(t("reg.case_no"), h("input", { name: "case_no", required: true })),
+      caseField(),
       field(t("reg.case_kind"), select("case_kind", opts("casekind", ["criminal", "administrative"]), { value: "criminal" })),
       field(t("reg.legal_basis"), select("legal_basis", opts("basis", BASES), { value: "criminal_summons" })),
       field(t("reg.wristband"), h("input", { name: "wristband_id" })),
-      field(t("reg.summary"), h("input", { name: "summary" }))),
+      field(t("reg.summary"), h("input", { name: "summary" })),
+      field(t("reg.offence_category"), select("offence_category", opts("offence", OFFENCES), { empty: t("offence.none") })),
+      field(t("reg.spp_approval_no"), h("input", { name: "spp_approval_no" })), basisClock(get)),
     h("h3", {}, t("reg.officers")),
-    h("div.checks", {}, officers.map((o) => h("label.check", {},
-      h("input", { type: "checkbox", name: "officer", value: o.id }), o.name))),
+    officerChecks(officers),
     h("h3", {}, t("reg.flags")),
     h("div.checks", {}, ["intoxicated", "injured", "ill", "pregnant", "needs_interpreter", "disabled"].map((k) =>
       h("label.check", {}, h("input", { type: "checkbox", name: "flag", value: k }), t(`flag.${k}`)))),
     submitRow("reg.submit", () => submitRegistration(f)));
   add(p, f);
+  watchPastStays(f);
+}
+
+/**
+ * The case number is picked from the centre's known cases as one types (or, for a new case, typed once): every
+ * subject of one case then carries the same number, which same-case separation relies on. Picking a known case
+ * also sets its kind.
+ */
+function caseField() {
+  const list = h("datalist#case-list");
+  const hint = h("div.small.muted#case-hint");
+  const input = h("input", { name: "case_no", required: true, list: "case-list", autocomplete: "off" });
+  let known = [];
+  const show = () => {
+    const v = input.value.trim().toUpperCase();
+    const hit = known.find((c) => c.case_no.toUpperCase() === v);
+    hint.textContent = !v ? "" : hit ? t("reg.case_known", { n: hit.inside }) : t("reg.case_new");
+    hint.className = `small ${hit ? "ok-text" : "muted"}`;
+    const kind = input.closest("form")?.case_kind;
+    if (hit && kind) kind.value = hit.case_kind;
+  };
+  const lookup = debounce(async () => {
+    try { known = await get(`/cases?q=${encodeURIComponent(input.value.trim())}&limit=20`); } catch { known = []; }
+    add(clear(list), known.map((c) => h("option", { value: c.case_no }, `${c.summary || ""}${c.inside ? `（${t("reg.case_inside", { n: c.inside })}）` : ""}`)));
+    show();
+  }, 200);
+  input.addEventListener("input", () => { show(); lookup(); });
+  input.addEventListener("change", show);
+  lookup();
+  return h("div.field", {}, h("label", {}, t("reg.case_no")), input, list, hint);
 }
 
 function readerText(reader) {
-  return deviceOnline(reader) ? t("reg.card_ready") : `${t("dev.not_connected")} — ${t("reg.reader_absent")}`;
+  const st = deviceState(reader);
+  if (st === "online") return t("reg.card_ready");
+  if (deviceOnline(reader)) return `${t("reg.card_ready")}（${deviceNote(reader)}）`;
+  return `${deviceNote(reader)} — ${t("reg.reader_absent")}`;
 }
 
 function gateText(gateDev) {
-  return deviceOnline(gateDev) ? t("search.gate_waiting") : `${t("dev.not_connected")} — ${t("search.gate_manual")}`;
+  const st = deviceState(gateDev);
+  if (st === "online") return t("search.gate_waiting");
+  if (deviceOnline(gateDev)) return `${t("search.gate_waiting")}（${deviceNote(gateDev)}）`;
+  return `${deviceNote(gateDev)} — ${t("search.gate_manual")}`;
 }
 
 /** A device came or went: the waiting messages of the open form follow (a read card or transit stays shown). */
@@ -227,6 +282,7 @@ function fillFromCard(data, deviceId) {
   box.textContent = data.valid === false || problems.length
     ? `${t("reg.card_problem")}：${problems.map((p) => t(`cardproblem.${p}`)).join("；") || t("reg.card_invalid")}`
     : `${t("reg.card_read")}：${data.name}（${t("reg.valid_to")} ${data.valid_to || "—"}）`;
+  checkPastStays(f);
 }
 
 async function submitRegistration(f) {
@@ -236,13 +292,18 @@ async function submitRegistration(f) {
   const body = {
     subject: {
       name: f.name.value.trim(), id_type: f.id_type.value, id_number: f.id_number.value.trim(), sex: f.sex.value,
-      birth_date: f.birth_date.value, nationality: f.nationality.value.trim() || "CHN",
+      birth_date: f.birth_date.value, nationality: f.nationality.value || "CHN",
       ethnicity: f.ethnicity.value.trim() || null, address: f.address.value.trim() || null,
     },
-    role: f.role.value, case: { case_no: f.case_no.value.trim(), case_kind: f.case_kind.value, summary: f.summary.value.trim() || null },
+    role: f.role.value,
+    case: {
+      case_no: f.case_no.value.trim(), case_kind: f.case_kind.value, summary: f.summary.value.trim() || null,
+      offence_category: f.offence_category.value || null, spp_approval_no: f.spp_approval_no.value.trim() || null,
+    },
     legal_basis: f.legal_basis.value, case_officer_ids: officerIds, wristband_id: f.wristband_id.value.trim() || null,
     flags, identity_source: manual ? "manual" : "id_card",
   };
+  if (basisStartedAt(f)) body.basis_started_at = basisStartedAt(f);
   if (manual) {
     if (!f.manual_reason.value) { showLocalError(f, "reg.need_manual_reason"); return; }
     body.manual_entry_reason = t(`manual.${f.manual_reason.value}`) + (f.manual_note.value.trim() ? `：${f.manual_note.value.trim()}` : "");
@@ -273,7 +334,9 @@ function searchForm(body, s) {
     h("h2", {}, s.state === "returned" ? t("search.title_return") : t("search.title")),
     gateBox,
     h("div.grid3", {},
-      field(t("search.gate_result"), select("gate_result", opts("gate", ["pass", "alarm", "not_used"]), { value: deviceOnline(gateDev) ? "pass" : "not_used" })),
+      // with a gate in service the result comes from the gate's own transit (or a deliberate choice): no default
+      // that could be submitted unread; only a gate the controller says is gone defaults to "not used"
+      field(t("search.gate_result"), select("gate_result", opts("gate", ["pass", "alarm", "not_used"]), deviceOnline(gateDev) ? { empty: t("form.choose") } : { value: "not_used" })),
       field(t("search.handheld"), select("handheld_result", opts("handheld", ["clear", "found", "not_used"]), { empty: t("form.none") })),
       field(t("search.zones"), h("input", { name: "gate_zones", placeholder: "3,4", inputmode: "numeric" }))),
     h("div.grid2", {},
@@ -366,7 +429,7 @@ function collectionForm(body, s) {
     try {
       const r = await post("/captures", { camera_id: cam.id, stay_id: s.id });
       captureId = r.capture_id;
-      add(clear(report), h("div.ok-box#capture-ok", {}, `${t("cap.ok")}（${captureId}）`));
+      add(clear(report), h("div.ok-box#capture-ok", { "data-capture": captureId }, t("cap.ok")));
       showCapture(report, captureId);
     } catch (err) {
       clear(report);
@@ -422,19 +485,29 @@ async function propertyForm(body, s) {
     type: "button", "data-locker": l.id,
     onclick: (e) => { chosen = l.id; lockerGrid.querySelectorAll(".locker").forEach((b) => b.setAttribute("aria-pressed", b === e.currentTarget ? "true" : "false")); },
   }, l.id.toUpperCase())));
+  const sigCanvas = h("canvas.sig#intake-signature", { width: "900", height: "220", "aria-label": t("prop.signature") });
+  signaturePad(sigCanvas);
   const f = h("form#property-form", { onsubmit: (e) => e.preventDefault() },
     h("h2", {}, t("prop.title")), items,
     h("div.row", {}, h("button", { type: "button", "data-action": "prop.add", onclick: addItem }, `＋ ${t("prop.add")}`)),
     h("h3", {}, `${t("prop.locker")}（${t("prop.free")} ${free.length}）`), lockerGrid,
     field(t("prop.custodian"), select("custodian_id", staffOpts(custodians), { empty: t("form.choose"), value: custodians.some((c) => c.id === me?.id) ? me.id : null })),
     h("p.small.muted", {}, t("prop.custodian_hint")),
-    submitRow("prop.submit", () => {
+    h("h3", {}, t("prop.signature")), h("p.small.muted", {}, t("prop.signature_hint")), sigCanvas,
+    h("div.row", {}, h("button", { type: "button", "data-action": "prop.clear_sig", onclick: () => sigCanvas.clearPad() }, t("exit.clear_sig"))),
+    submitRow("prop.submit", async () => {
       const list = [...items.querySelectorAll(".item-row")].map((r) => ({
         description: r.querySelector("[name=desc]").value.trim(), quantity: Number(r.querySelector("[name=qty]").value || 1),
         category: r.querySelector("[name=category]").value,
       })).filter((i) => i.description);
       if (!chosen) { showLocalError(f, "prop.need_locker"); return null; }
-      return act(f, `/stays/${s.id}/property`, { custodian_id: f.custodian_id.value, locker_id: chosen, items: list }, {
+      if (!sigCanvas.hasInk()) { showLocalError(f, "exit.need_signature"); return null; }
+      let sig;
+      try { sig = await post("/ui/signatures", { png: sigCanvas.toDataURL("image/png"), stay_id: s.id }); } catch (err) {
+        if (err instanceof ApiError && err.status !== 401) f.prepend(errorBox(err));
+        return null;
+      }
+      return act(f, `/stays/${s.id}/property`, { custodian_id: f.custodian_id.value, locker_id: chosen, items: list, signature_id: sig.signature_id }, {
         after: (stay) => {
           // the step is recorded either way; a failed opening is shown with a retry, never as "locker open"
           S.stay = stay; S.lockerOpen = { id: chosen, closed: false, failed: openingFailure(stay.locker_open) }; renderStay();
@@ -471,25 +544,56 @@ function lockerWait(body) {
 }
 
 // ---------------------------------------------------------------- placement (rule 5 refusals and override)
-function placementForm(body, s) {
-  let chosen = s.waiting_room_id || null;
-  const rooms = S.rooms.filter((r) => ["waiting", "sobering"].includes(r.kind));
+/**
+ * Lawful rooms first, the suggested one already chosen; rooms the rules forbid stand apart with their reasons,
+ * visible before anyone taps. The exception (a supervisor's approval) is a small secondary link on a forbidden
+ * room, never the main action.
+ */
+async function placementForm(body, s) {
+  let options = [];
+  try { options = await get(`/stays/${s.id}/placement-options`); } catch (err) { if (err.status === 401) return; }
+  let chosen = options.find((o) => o.suggested)?.room_id || null;
+  const roomOf = (id) => S.rooms.find((r) => r.id === id) || { occupant_stay_ids: [], restrictions: [], capacity: 0 };
   const occupantsOf = (r) => r.occupant_stay_ids.map((id) => S.stays.find((x) => x.id === id)).filter(Boolean);
-  const grid = h("div.room-grid#room-grid", {}, rooms.map((r) => {
+  const pick = (grid, id) => {
+    chosen = id;
+    body.querySelectorAll(".room-pick").forEach((b) => b.setAttribute("aria-pressed", b.dataset.room === id ? "true" : "false"));
+  };
+  const card = (o, lawful) => {
+    const r = roomOf(o.room_id);
     const occ = occupantsOf(r);
-    return h("button.room-pick", {
-      type: "button", "data-room": r.id, "aria-pressed": "false",
-      onclick: (e) => { chosen = r.id; grid.querySelectorAll(".room-pick").forEach((b) => b.setAttribute("aria-pressed", b === e.currentTarget ? "true" : "false")); },
-    }, h("strong", {}, roomName(r.id)), h("span.small", {}, `${occ.length || r.occupant_stay_ids.length}/${r.capacity}`),
-    h("span.small.muted", {}, occ.map((o) => `${o.subject.name}（${t(`sex.${o.subject.sex}`)}）`).join("、") || t("room.empty")),
-    r.restrictions.length ? h("span.small.badge.warn", {}, r.restrictions.map((x) => t(`restr.${x}`)).join("、")) : null);
-  }));
+    return h(lawful ? "button.room-pick" : "div.room-pick.forbidden", {
+      type: lawful ? "button" : null, "data-room": o.room_id, "aria-pressed": lawful && o.room_id === chosen ? "true" : "false",
+      onclick: lawful ? () => pick(null, o.room_id) : null,
+    }, h("strong", {}, roomName(o.room_id)),
+    o.suggested ? h("span.badge.ok", {}, t("place.suggested")) : null,
+    h("span.small", {}, `${o.occupants}/${o.capacity}`),
+    h("span.small.muted", {}, occ.filter((x) => x.id !== s.id).map((x) => `${x.subject.name}（${t(`sex.${x.subject.sex}`)}）`).join("、") || t("room.empty")),
+    (r.restrictions || []).length ? h("span.small.badge.warn", {}, r.restrictions.map((x) => t(`restr.${x}`)).join("、")) : null,
+    lawful ? null : h("ul.small.reasons", {}, o.violations.map((v) => h("li", { "data-violation": v.code }, lang() === "en" ? v.message_en : v.message))),
+    !lawful && o.overridable && can("intake") ? h("button.linkish.small", {
+      type: "button", "data-action": "place.exception", "data-exception-room": o.room_id,
+      onclick: () => {
+        const err = { code: o.violations[0].code, details: { violations: o.violations.map((v) => v.code), room_id: o.room_id } };
+        body.querySelector("#override")?.remove();
+        const box = overrideBox(f, s, err);
+        if (box) { f.append(box); box.scrollIntoView({ block: "nearest" }); }
+      },
+    }, t("place.ask_exception")) : null);
+  };
+  const lawful = options.filter((o) => o.lawful);
+  const forbidden = options.filter((o) => !o.lawful);
   const f = h("form#placement-form", { onsubmit: (e) => e.preventDefault() },
-    h("h2", {}, t("place.title")), grid,
+    h("h2", {}, t("place.title")),
+    lawful.length ? h("div.room-grid#room-grid", {}, lawful.map((o) => card(o, true)))
+      : h("p.info-box#no-lawful-room", {}, t("place.no_lawful")),
     submitRow("place.submit", () => {
       if (!chosen) { showLocalError(f, "place.need_room"); return null; }
       return act(f, `/stays/${s.id}/placement`, { room_id: chosen }, { onError: (err) => overrideBox(f, s, err) });
-    }));
+    }),
+    forbidden.length ? h("details.forbidden-rooms", { open: !lawful.length },
+      h("summary", {}, `${t("place.forbidden")}（${forbidden.length}）`),
+      h("div.room-grid#forbidden-grid", {}, forbidden.map((o) => card(o, false)))) : null);
   add(body, f);
 }
 
@@ -497,26 +601,21 @@ function overrideBox(f, s, err) {
   const v = err.details?.violations || [];
   if (!err.code.startsWith("ROOM_") || v.includes("ROOM_NOT_HOLDING") || !err.details?.room_id) return null;
   const roomId = err.details.room_id;
-  const sups = staffWith("supervisor");
-  const me = currentStaff();
-  const box = h("div#override.override", {},
-    h("h3", {}, t("place.override_title")),
-    field(t("place.supervisor"), select("override_supervisor", staffOpts(sups), { empty: t("form.choose"), value: me && sups.some((x) => x.id === me.id) ? me.id : null })),
-    field(t("place.reason"), h("textarea", { name: "override_reason" })),
-    h("div.row", {}, h("button.danger", {
-      type: "button", "data-action": "place.override",
-      onclick: () => act(f, `/stays/${s.id}/placement`, {
-        room_id: roomId, override: { supervisor_id: box.querySelector("[name=override_supervisor]").value, reason: box.querySelector("[name=override_reason]").value.trim() },
-      }, { onError: (e2) => overrideBox(f, s, e2) }),
-    }, t("place.override"))));
-  return box;
+  // the placement goes ahead only with a supervisor's approval for this room, granted by the supervisor himself
+  return h("div#override.override", {}, approvalPanel({
+    kind: "placement_override", stayId: s.id, terms: () => ({ room_id: roomId }),
+    onGranted: (id) => act(f, `/stays/${s.id}/placement`, { room_id: roomId, approval_id: id }),
+  }));
 }
 
 // ---------------------------------------------------------------- waiting: activities, leave, extension, exit, care
 function waitingActions(body, s) {
   const tabs = [
     ["act", "intake", activityForm], ["leave", "intake", leaveForm], ["ext", "interview", extensionForm],
-    ["exit", "intake", exitStartForm], ["care", "guard", careForm],
+    ["measure", "interview", (area, st) => measureForm(area, st, act)],
+    ["exit", "intake", exitStartForm],
+    ...(canTransfer(s) ? [["transfer", "intake", (area, st) => transferForm(area, st, act, S.staff)]] : []),
+    ["care", "guard", careForm],
   ].filter(([, cap]) => can(cap));
   const area = h("div#action-area");
   add(body, h("h2", {}, `${t("wait.title")} · ${roomName(s.room_id)}`),
@@ -567,17 +666,20 @@ function leaveForm(area, s) {
   const escorts = S.staff.filter((p) => p.active !== false && (p.roles.includes("case_officer") || p.roles.includes("custody_staff")));
   const f = h("form#leave-form", { onsubmit: (e) => e.preventDefault() },
     h("div.grid2", {},
-      field(t("leave.reason"), select("reason", opts("leavereason", LEAVE_REASONS), { value: "scene_identification" })),
-      field(t("leave.approver"), select("approver_id", staffOpts(staffWith("supervisor")), { empty: t("form.choose") }))),
+      field(t("leave.reason"), select("reason", opts("leavereason", LEAVE_REASONS), { value: "scene_identification" }))),
     h("h3", {}, t("leave.escorts")),
     h("div.checks", {}, escorts.map((p) => h("label.check", {}, h("input", { type: "checkbox", name: "escort", value: p.id }), p.name))),
     field(t("leave.note"), h("input", { name: "note" })),
     h("p.small.muted", {}, t("leave.clock_runs")),
-    submitRow("leave.submit", () => {
-      const b = { reason: f.reason.value, approver_id: f.approver_id.value,
-        escort_ids: [...f.querySelectorAll("input[name=escort]:checked")].map((i) => i.value) };
-      if (f.note.value.trim()) b.note = f.note.value.trim();
-      return act(f, `/stays/${s.id}/leave`, b);
+    approvalPanel({
+      kind: "temporary_leave", stayId: s.id, terms: () => ({ leave_reason: f.reason.value }),
+      reason: () => f.note.value.trim() || t(`leavereason.${f.reason.value}`),
+      onGranted: (id) => {
+        const b = { reason: f.reason.value, approval_id: id,
+          escort_ids: [...f.querySelectorAll("input[name=escort]:checked")].map((i) => i.value) };
+        if (f.note.value.trim()) b.note = f.note.value.trim();
+        return act(f, `/stays/${s.id}/leave`, b);
+      },
     }));
   add(area, f);
 }
@@ -586,7 +688,7 @@ function leaveNow(body, s) {
   const lv = [...(s.leaves || [])].reverse().find((x) => !x.returned_at);
   const f = h("form#return-form", { onsubmit: (e) => e.preventDefault() },
     h("h2", {}, t("state.on_temporary_leave")),
-    lv ? h("p", {}, `${t(`leavereason.${lv.reason}`)} · ${t("leave.approver")} ${staffName(lv.approver_id)} · ${fmtTime(lv.left_at)}`) : null,
+    lv ? h("p", {}, `${t(`leavereason.${lv.reason}`)} · ${t("leave.approver")} ${staffName(lv.approved_by)} · ${fmtTime(lv.left_at)}`) : null,
     h("p.small.muted", {}, t("leave.return_hint")),
     submitRow("leave.return", () => act(f, `/stays/${s.id}/return`, {})));
   add(body, f);
@@ -594,20 +696,22 @@ function leaveNow(body, s) {
 
 function extensionForm(area, s) {
   const f = h("form#extension-form", { onsubmit: (e) => e.preventDefault() },
-    h("div.grid3", {},
-      field(t("ext.approver"), select("approver_id", staffOpts(staffWith("supervisor")), { empty: t("form.choose") })),
+    h("div.grid2", {},
       field(t("ext.until"), h("input", { name: "until", type: "datetime-local" })),
       field(t("ext.reason"), h("input", { name: "reason" }))),
-    submitRow("ext.submit", () => {
-      const until = f.until.value ? new Date(f.until.value).toISOString() : "";
-      return act(f, `/stays/${s.id}/extension`, { approver_id: f.approver_id.value, until, reason: f.reason.value.trim() });
+    approvalPanel({
+      kind: "extension", stayId: s.id,
+      terms: () => ({ until: f.until.value ? new Date(f.until.value).toISOString() : null }),
+      reason: () => f.reason.value,
+      onGranted: (id) => act(f, `/stays/${s.id}/extension`, {
+        approval_id: id, until: new Date(f.until.value).toISOString(), reason: f.reason.value.trim() }),
     }));
   add(area, f);
 }
 
 function exitStartForm(area, s) {
   const f = h("form#exit-start", { onsubmit: (e) => e.preventDefault() },
-    field(t("exit.disposition"), select("disposition", opts("disp", DISPOSITIONS), { empty: t("form.choose") })),
+    field(t("exit.disposition"), select("disposition", opts("disp", DISPOSITIONS.filter((d) => exitsFor(s).includes(d))), { empty: t("form.choose") })),
     h("p.small.muted", {}, t("exit.locker_opens")),
     submitRow("exit.start", () => act(f, `/stays/${s.id}/exit`, { disposition: f.disposition.value })));
   add(area, f);
@@ -648,12 +752,16 @@ function exitForm(body, s) {
   const rows = (s.property?.items || []).map((it) => {
     const extra = h("div.item-extra");
     const sel = select("disposition", opts("itemdisp", ITEM_DISPOSITIONS), { empty: t("form.choose") });
+    // what was chosen survives a redraw of the form (a live update of the stay while the officer works)
+    const kept = (S.exitChoices ||= {})[it.id];
+    if (kept) queueMicrotask(() => { sel.value = kept; sel.dispatchEvent(new Event("change")); });
     sel.addEventListener("change", () => {
+      S.exitChoices[it.id] = sel.value;
       clear(extra);
       if (sel.value === "handed_to_family") {
         add(extra, h("div.grid2", {}, field(t("exit.receiver_name"), h("input", { name: "receiver_name" })),
           field(t("exit.receiver_id"), h("input", { name: "receiver_id" }))));
-      } else if (sel.value === "seized") {
+      } else if (sel.value === "seized" || sel.value === "destroyed") {
         add(extra, field(t("exit.document_no"), h("input", { name: "document_no" })));
       }
     });
@@ -665,10 +773,24 @@ function exitForm(body, s) {
   signaturePad(canvas);
   const f = h("form#exit-form", { onsubmit: (e) => e.preventDefault() },
     h("h2", {}, `${t("exit.title")} · ${t(`disp.${s.disposition}`)}`),
-    h("h3", {}, t("exit.items")), rows.length ? rows : h("p.muted", {}, t("exit.no_items")),
+    h("h3", {}, t("exit.items")),
+    rows.length ? h("div.row", {}, h("button", {
+      type: "button", "data-action": "exit.return_all",
+      // one tap for the usual case; dangerous and case-related items are left for a deliberate choice
+      onclick: () => {
+        for (const r of rows) {
+          const it = (s.property?.items || []).find((x) => x.id === r.dataset.item);
+          const sel = r.querySelector("[name=disposition]");
+          if (it && !["dangerous", "case_related"].includes(it.category) && !sel.value) {
+            sel.value = "returned"; sel.dispatchEvent(new Event("change"));
+          }
+        }
+      },
+    }, t("exit.return_all")), h("span.small.muted", {}, t("exit.return_all_hint"))) : null,
+    rows.length ? rows : h("p.muted", {}, t("exit.no_items")),
     h("h3", {}, t("exit.search")),
     h("div.grid2", {},
-      field(t("search.checker"), select("checker_id", staffOpts(checkers), { empty: t("form.choose") })),
+      field(t("search.checker"), select("checker_id", staffOpts(checkers), { empty: t("form.choose"), value: S.exitChecker || null })),
       field(t("search.contraband"), h("input", { name: "contraband" }))),
     h("h3", {}, t("exit.signature")),
     canvas, h("div.row", {}, h("button", { type: "button", "data-action": "exit.clear_sig", onclick: () => canvas.clearPad() }, t("exit.clear_sig"))),
@@ -679,7 +801,7 @@ function exitForm(body, s) {
         if (!d) { showLocalError(f, "exit.need_disposition"); return null; }
         const it = { item_id: r.dataset.item, disposition: d };
         if (d === "handed_to_family") it.receiver = { name: r.querySelector("[name=receiver_name]").value.trim(), id_number: r.querySelector("[name=receiver_id]").value.trim() };
-        if (d === "seized") it.document_no = r.querySelector("[name=document_no]").value.trim();
+        if (d === "seized" || d === "destroyed") it.document_no = r.querySelector("[name=document_no]").value.trim();
         items.push(it);
       }
       if (!canvas.hasInk()) { showLocalError(f, "exit.need_signature"); return null; }
@@ -691,6 +813,7 @@ function exitForm(body, s) {
       }
       return act(f, `/stays/${s.id}/exit/complete`, { exit_search: { checker_id: f.checker_id.value, findings }, items, signature_id: sig.signature_id });
     }));
+  f.checker_id.addEventListener("change", () => { S.exitChecker = f.checker_id.value; });
   // the locker line sits above the form: its own failure box is not one of the form's refusals
   add(body, s.property?.locker_id ? exitLocker(s) : null, f);
 }
@@ -710,8 +833,10 @@ function signaturePad(canvas) {
 }
 
 function exitedView(body, s) {
+  // a transfer opens the locker for the property that travels: a failed opening is said here, with its retry
+  const failedLocker = s.property?.locker_id && openingFailure(s.locker_open) ? exitLocker(s) : null;
   add(body, h("div.ok-box#exited", {}, h("h2", {}, t("exit.done")),
-    h("p", {}, `${t(`disp.${s.disposition}`)} · ${fmtTime(s.exited_at)}`)),
+    h("p", {}, `${t(`disp.${s.disposition}`)} · ${fmtTime(s.exited_at)}`)), failedLocker,
   h("div.row", {}, h("button", { type: "button", onclick: () => { S.selected = null; S.stay = null; idleView(); } }, t("exit.back"))));
 }
 
@@ -742,15 +867,52 @@ function onEvent(ev) {
 }
 
 document.getElementById("new-stay-btn").addEventListener("click", registrationForm);
+document.addEventListener("hcc:open-stay", (e) => { S.mode = "stay"; S.lockerOpen = null; loadStay(e.detail.id); });
+
+/**
+ * An idle lock keeps a half-filled form for the officer who was filling it: the panel is taken out of the page
+ * (nothing of it stays visible behind the lock) and put back when the same person signs in again; anyone else
+ * starts afresh and the kept form is dropped.
+ */
+function keepForm({ reason, staffId }) {
+  const work = $("#work");
+  if (!staffId) return; // already locked (a late request's 401): whatever is kept stays kept
+  S.kept = null;
+  if (reason !== "lock.idle" || S.mode === "idle" || !work.childElementCount) return;
+  const frag = document.createDocumentFragment();
+  while (work.firstChild) frag.append(work.firstChild);
+  S.kept = { staffId, frag, mode: S.mode, selected: S.selected, stay: S.stay, lockerOpen: S.lockerOpen, card: S.card };
+}
+
+function restoreForm(staff) {
+  const k = S.kept;
+  S.kept = null;
+  if (!k) return false;
+  if (k.staffId !== staff?.id) { // someone else: start afresh, the other person's form is gone
+    Object.assign(S, { mode: "idle", selected: null, stay: null, lockerOpen: null, card: null });
+    return false;
+  }
+  clear($("#work")).append(k.frag);
+  Object.assign(S, { mode: k.mode, selected: k.selected, stay: k.stay, lockerOpen: k.lockerOpen, card: k.card });
+  return true;
+}
 
 startPage({
   kioskId: "kiosk-1",
-  onSignedIn: async () => {
+  onSignedIn: async (staff) => {
+    mountSearch($("#ledger-list"));
+    const restored = restoreForm(staff);
     await loadAll();
     document.getElementById("new-stay-btn").classList.toggle("hidden", !can("intake"));
-    if (!S.stay && S.mode === "idle") idleView(); // unless a registration was begun meanwhile
+    if (!restored && !S.stay && S.mode === "idle") idleView(); // unless a registration was begun meanwhile
   },
-  onLocked: () => { document.getElementById("new-stay-btn").classList.add("hidden"); $("#ledger-count").textContent = "0"; forget("ledger"); S.mode = "idle"; S.selected = null; S.stay = null; S.lockerOpen = null; clear($("#work")); clear($("#ledger-list")); },
+  onLocked: (info) => {
+    clearSearch();
+    keepForm(info);
+    document.getElementById("new-stay-btn").classList.add("hidden"); $("#ledger-count").textContent = "0"; forget("ledger");
+    if (!S.kept) { S.mode = "idle"; S.selected = null; S.stay = null; S.lockerOpen = null; }
+    clear($("#work")); clear($("#ledger-list"));
+  },
   onEvent,
   onResync: () => loadAll().catch(() => {}),
   onLang: () => { renderLedger(); if (S.stay) renderStay(); else if (S.mode === "register") registrationForm(); else idleView(); },

@@ -26,7 +26,28 @@ export function findDevice(kind, roomId = null) {
     (roomId ? null : null);
 }
 
-export function deviceOnline(dev) { return !!dev && dev.availability === "online"; }
+/**
+ * What the screens may say of a device, from what the controller says of it: "online" (answering), "retrying"
+ * (answering with errors or retries: usable, the controller is working on it), "connecting" (not yet heard since
+ * start), "offline" (the controller says it is gone) and "absent" (the site has none). Only "offline" and "absent"
+ * are shown as unavailable; a device that needed a retry is not "未连接".
+ */
+export function deviceState(dev) {
+  if (!dev) return "absent";
+  if (dev.availability === "online") return "online";
+  if (dev.availability === "degraded") return "retrying";
+  if (dev.availability === "offline") return "offline";
+  return "connecting";
+}
+
+/** A device that can be used now or is coming: forms default to using it rather than to manual entry. */
+export function deviceOnline(dev) { return ["online", "retrying", "connecting"].includes(deviceState(dev)); }
+
+/** The words for a device that is not plainly online ("" when it is). */
+export function deviceNote(dev) {
+  const st = deviceState(dev);
+  return st === "online" ? "" : t(`devstate.${st}`);
+}
 
 function applyDeviceEvent(ev) {
   if (ev.type === "device_availability") {
@@ -83,7 +104,7 @@ export function startPage(o) {
       await o.onSignedIn(staff);
       applyI18n();
     },
-    onLocked: () => { live.stop(); o.onLocked?.(); },
+    onLocked: (info) => { live.stop(); o.onLocked?.(info || {}); },
   });
   return live;
 }

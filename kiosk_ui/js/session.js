@@ -21,6 +21,11 @@ let idleSeconds = 300;
 let lastTouch = Date.now();
 let idleTimer = null;
 let opts = null;
+let idleHold = () => false;
+
+/** A screen may hold off the idle lock while `fn()` is true (the interview terminal during a running interview
+ * conducted by the signed-in officer). Sign-out and server-side expiry still lock. */
+export function holdIdleLockWhile(fn) { idleHold = fn; }
 
 export function currentStaff() { return staff; }
 export function can(what) { return !!staff && staff.roles.some((r) => (CAN[what] || []).includes(r)); }
@@ -103,6 +108,7 @@ function renderWho() {
 /** Locks the screen: the token is dropped (signed out on the server when still valid) and sign-in is shown. */
 export function lock(reasonKey) {
   const token = getToken();
+  const who = staff ? staff.id : null;
   if (token && reasonKey !== "lock.expired") {
     api("POST", "/auth/logout", {}).catch(() => {});
   }
@@ -115,7 +121,7 @@ export function lock(reasonKey) {
   el.classList.add("show");
   document.getElementById("lock-reason").textContent = reasonKey ? t(reasonKey) : "";
   document.getElementById("lock-reason").dataset.reason = reasonKey || "";
-  if (opts) opts.onLocked();
+  if (opts) opts.onLocked({ reason: reasonKey || "", staffId: who });
   setTimeout(() => document.getElementById("police-no")?.focus(), 0);
 }
 
@@ -130,7 +136,7 @@ export async function startSession(o) {
   }
   clearInterval(idleTimer);
   idleTimer = setInterval(() => {
-    if (staff && Date.now() - lastTouch > idleSeconds * 1000) lock("lock.idle");
+    if (staff && Date.now() - lastTouch > idleSeconds * 1000 && !idleHold()) lock("lock.idle");
   }, 1000);
   document.addEventListener("click", (e) => {
     if (e.target.closest("[data-action=signout]")) lock("");

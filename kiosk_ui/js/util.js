@@ -59,7 +59,7 @@ export function errorBox(err, extra = null) {
     box.append(h("ul", {}, v.map((code) => h("li", { "data-violation": code }, t(`rule.${code}`)))));
   }
   if (err.details?.hint_zh && lang() !== "en") box.append(h("div", {}, err.details.hint_zh));
-  box.append(h("div.code", {}, err.code || ""));
+  // the stable code stays in data-code for support staff and tests; a person reads only the sentence
   if (extra) box.append(extra);
   return box;
 }
@@ -84,9 +84,22 @@ export function urgency(ms) {
   return "u-ok";
 }
 
-/** A live countdown element; tick() (called every second by each page) refreshes all of them. */
-export function countdown(deadlineIso) {
-  const el = h("span.cd", { "data-deadline": deadlineIso || "" });
+/** Urgency of a welfare check due time: a check is due every 15–30 minutes, so the deadline thresholds (hours)
+ * do not apply. Green until 5 minutes before, amber in the last 5 minutes, red once late. */
+export function welfareUrgency(ms) {
+  if (ms <= 0) return "u-over";
+  if (ms <= 5 * 60e3) return "u-warn";
+  return "u-ok";
+}
+
+/**
+ * A live countdown element; tick() (called every second by each page) refreshes all of them. `kind` "welfare"
+ * colours by the welfare thresholds. A closed stay has no countdown: pass `ended` (e.g. the exit time) and the
+ * element shows that the clock stopped instead of ticking on as "overdue".
+ */
+export function countdown(deadlineIso, { kind = "deadline", ended = null } = {}) {
+  if (ended) return h("span.cd.u-done", { "data-ended": ended }, t("cd.stopped"));
+  const el = h("span.cd", { "data-deadline": deadlineIso || "", "data-kind": kind });
   paintCountdown(el);
   return el;
 }
@@ -95,7 +108,7 @@ function paintCountdown(el) {
   const d = el.dataset.deadline;
   if (!d) { el.textContent = "—"; return; }
   const ms = new Date(d).getTime() - serverNow();
-  el.className = `cd ${urgency(ms)}`;
+  el.className = `cd ${el.dataset.kind === "welfare" ? welfareUrgency(ms) : urgency(ms)}`;
   el.textContent = ms <= 0 ? `${t("cd.overdue")} ${fmtDuration(-ms)}` : fmtDuration(ms);
 }
 
@@ -140,4 +153,19 @@ export function select(name, options, { empty = null, value = null } = {}) {
 
 export function field(labelText, input) {
   return h("div.field", {}, h("label", {}, labelText), input);
+}
+
+/** Officer check boxes with a search box above them (a centre has dozens of officers): typing a name or police
+ * number narrows the list; ticked officers always stay in view. */
+export function officerChecks(officers, name = "officer") {
+  const list = h("div.checks", {}, officers.map((o) => h("label.check", { "data-search": `${o.name} ${o.police_no || ""}`.toLowerCase() },
+    h("input", { type: "checkbox", name, value: o.id }), o.name)));
+  const box = h("input.officer-search", { type: "search", placeholder: t("form.search_officer"), "aria-label": t("form.search_officer"),
+    oninput: () => {
+      const q = box.value.trim().toLowerCase();
+      list.querySelectorAll("label.check").forEach((l) => {
+        l.classList.toggle("hidden", !!q && !l.dataset.search.includes(q) && !l.querySelector("input").checked);
+      });
+    } });
+  return h("div.officer-pick", {}, box, list);
 }

@@ -7,6 +7,7 @@ the only waits are bounded waits for frames arriving over the socket.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import copy
 import hashlib
 import os
@@ -33,16 +34,22 @@ from tests.unit.test_camera_quality import detector_params
 CAM = "cam-collect"
 
 
-def camera_site(url: str, model: Path | None) -> dict[str, Any]:
-    """The demo site with only its capture camera, re-pointed at the simulator."""
+def camera_site(url: str, model: Path | None | str) -> dict[str, Any]:
+    """The demo site with only its capture camera, re-pointed at the simulator.
+
+    ``model``: a YuNet model file, None for the Haar cascade, or "default" for the site's default (bundled YuNet).
+    """
     raw = copy.deepcopy(tomllib.loads(DEMO_SITE.read_text(encoding="utf-8")))
     raw["devices"] = [dict(d, url=url) for d in raw["devices"] if d["id"] == CAM]
     raw["locker_banks"] = []
+    raw["storage_locations"] = []  # they name compartments of the banks just removed
     for room in raw["rooms"]:
         for ref in ("recorder_id", "door_lock_id", "panic_button_id"):
             room.pop(ref, None)
     raw["capture"] = {"window_s": 5.0}
-    if model is not None:
+    if model is None:
+        raw["capture"]["detector"] = "haar"
+    elif model != "default":
         raw["capture"]["model_path"] = str(model)
     return raw
 
@@ -71,12 +78,26 @@ async def until(pred: Any, limit_s: float = 15.0) -> None:
 
 @pytest.fixture(params=detector_params())
 async def bench(request: pytest.FixtureRequest, tmp_path: Path, template_db: Path) -> AsyncIterator[Bench]:
+    """Each detector in turn: for what the detector changes (the accepted image and its report)."""
+    async with camera_bench(request.param, tmp_path, template_db) as b:
+        yield b
+
+
+@pytest.fixture
+async def site_bench(tmp_path: Path, template_db: Path) -> AsyncIterator[Bench]:
+    """The site's default detector (the bundled YuNet): for the API paths the detector does not change."""
+    async with camera_bench("default", tmp_path, template_db) as b:
+        yield b
+
+
+@contextlib.asynccontextmanager
+async def camera_bench(model: Path | None | str, tmp_path: Path, template_db: Path) -> AsyncIterator[Bench]:
     sim = SimCamera(CAM, fps=15)
     await sim.start()
     settings = Settings(site_file=DEMO_SITE, data_dir=tmp_path / "data", fake_clock=True)
     settings.data_dir.mkdir()
     shutil.copyfile(template_db, settings.data_dir / "controller.db")
-    c = build(settings, parse_site(camera_site(sim.url, request.param)),
+    c = build(settings, parse_site(camera_site(sim.url, model)),
               FakeClock(datetime(2026, 11, 22, 1, 0, tzinfo=UTC)), with_devices=True)
     bus = c.devices
     await bus.start()
@@ -99,8 +120,7 @@ async def test_accepted_capture_is_stored_by_sha256_and_linked_by_the_collection
     assert status == 201, cap
     assert cap["report"]["ok"] and cap["report"]["failing_gate"] is None
     assert cap["elapsed_s"] >= 0 and cap["stay_id"] == stay["id"]
-    detector = "yunet" if bench.container.site.capture.model_path else "haar"
-    assert cap["report"]["detector"] == detector
+    assert cap["report"]["detector"] == ("yunet" if bench.container.site.capture.model_file else "haar")
 
     path = bench.data_dir / "captures" / cap["sha256"][:2] / f"{cap['sha256']}.jpg"
     raw = path.read_bytes()
@@ -141,9 +161,8 @@ async def test_collection_refuses_a_capture_of_another_stay_or_an_unknown_one(be
     assert unchanged["state"] == "searched"
 
 
-async def test_capture_in_the_dark_fails_naming_the_exposure_gate_and_stores_nothing(bench: Bench) -> None:
-    if bench.container.site.capture.model_path:
-        pytest.skip("gate failures are covered once; the detector choice does not change the API path")
+async def test_capture_in_the_dark_fails_naming_the_exposure_gate_and_stores_nothing(site_bench: Bench) -> None:
+    bench = site_bench
     bench.sim.set_scenario("dark")
     status, err = await bench.api.post("/api/v1/captures", {"camera_id": CAM, "window_s": 1.0})
     assert status == 422, err
@@ -154,9 +173,8 @@ async def test_capture_in_the_dark_fails_naming_the_exposure_gate_and_stores_not
     assert not (bench.data_dir / "captures").exists() or not any((bench.data_dir / "captures").rglob("*.jpg"))
 
 
-async def test_face_images_go_only_to_custody_staff_officers_and_supervisors(bench: Bench) -> None:
-    if bench.container.site.capture.model_path:
-        pytest.skip("role checks do not depend on the detector")
+async def test_face_images_go_only_to_custody_staff_officers_and_supervisors(site_bench: Bench) -> None:
+    bench = site_bench
     api = bench.api
     status, cap = await api.post("/api/v1/captures", {"camera_id": CAM})
     assert status == 201, cap
@@ -178,9 +196,8 @@ async def test_face_images_go_only_to_custody_staff_officers_and_supervisors(ben
     assert status == 404
 
 
-async def test_preview_serves_the_live_frame_with_its_failing_gate(bench: Bench) -> None:
-    if bench.container.site.capture.model_path:
-        pytest.skip("the preview path does not depend on the detector")
+async def test_preview_serves_the_live_frame_with_its_failing_gate(site_bench: Bench) -> None:
+    bench = site_bench
     api = bench.api
     token = await api.login("2001")
     base = f"/api/v1/captures/preview/{CAM}"

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from tests.conftest import audit_count, registration, walk
+from tests.conftest import approved, audit_count, registration, walk
 
 
 async def refused(api, method_path: str, body: dict, code: str, status: int = 409, as_: str = "2001",
@@ -53,47 +53,58 @@ async def test_clock_starts_when_the_basis_started(api):
 async def test_extension_within_the_maximum_with_supervisor(api):
     stay = await walk(api, "registered")
     until = (at(stay["entered_at"]) + timedelta(hours=24)).isoformat()
+    aid = await approved(api, "extension", stay["id"], as_="1001", until=until)
     status, got = await api.post(f"/api/v1/stays/{stay['id']}/extension",
-                                 {"approver_id": "sup-1", "until": until, "reason": "案情重大复杂"}, as_="1001")
+                                 {"approval_id": aid, "until": until, "reason": "案情重大复杂"}, as_="1001")
     assert status == 200, got
     assert at(got["deadline_at"]) == at(until)
     assert got["timeline"][-1]["action"] == "deadline_extended"
+    assert got["timeline"][-1]["after"]["approval"]["granted_by"] == "sup-1"
 
 
 async def test_extension_beyond_the_limit_is_refused(api):
     stay = await walk(api, "registered")
     until = (at(stay["entered_at"]) + timedelta(hours=25)).isoformat()
+    aid = await approved(api, "extension", stay["id"], as_="1001", until=until)
     await refused(api, f"/api/v1/stays/{stay['id']}/extension",
-                  {"approver_id": "sup-1", "until": until, "reason": "x" * 3}, "EXTENSION_BEYOND_LIMIT",
+                  {"approval_id": aid, "until": until, "reason": "x" * 3}, "EXTENSION_BEYOND_LIMIT",
                   as_="1001", stay_id=stay["id"])
 
 
-async def test_extension_needs_a_supervisor(api):
+async def test_extension_needs_a_granted_approval(api):
     stay = await walk(api, "registered")
     until = (at(stay["entered_at"]) + timedelta(hours=20)).isoformat()
-    await refused(api, f"/api/v1/stays/{stay['id']}/extension",
-                  {"approver_id": "off-2", "until": until, "reason": "需要"}, "NEEDS_SUPERVISOR", as_="1001",
-                  stay_id=stay["id"])
+    path = f"/api/v1/stays/{stay['id']}/extension"
+    # naming a supervisor (the old way) is not an approval: refused, nothing written
+    await refused(api, path, {"approver_id": "sup-1", "until": until, "reason": "需要"}, "APPROVAL_REQUIRED",
+                  as_="1001", stay_id=stay["id"])
+    await refused(api, path, {"until": until, "reason": "需要"}, "APPROVAL_REQUIRED", as_="1001", stay_id=stay["id"])
 
 
 async def test_admin_summons_tiers_are_separate_rows(api):
     status, stay = await api.post("/api/v1/stays", registration(basis="admin_summons"))
     entered = at(stay["entered_at"])
     path = f"/api/v1/stays/{stay['id']}/extension"
-    body = {"approver_id": "sup-1", "until": (entered + timedelta(hours=12)).isoformat(), "reason": "身份不明"}
+    until = (entered + timedelta(hours=12)).isoformat()
+    aid = await approved(api, "extension", stay["id"], as_="1001", until=until)
+    body = {"approval_id": aid, "until": until, "reason": "身份不明"}
     await refused(api, path, body, "EXTENSION_GROUND_REQUIRED", status=422, as_="1001")
     body["until"] = (entered + timedelta(hours=13)).isoformat()
     await refused(api, path, {**body, "ground": "many_people_or_identity_unknown"}, "EXTENSION_BEYOND_LIMIT",
                   as_="1001")
-    status, got = await api.post(path, {**body, "ground": "admin_detention_possible"}, as_="1001")
+    aid = await approved(api, "extension", stay["id"], as_="1001", until=body["until"],
+                         ground="admin_detention_possible")
+    status, got = await api.post(path, {**body, "approval_id": aid, "ground": "admin_detention_possible"},
+                                 as_="1001")
     assert status == 200, got
 
 
 async def test_criminal_detention_cannot_be_extended(api):
     status, stay = await api.post("/api/v1/stays", registration(basis="criminal_detention"))
     until = (at(stay["deadline_at"]) + timedelta(hours=1)).isoformat()
+    aid = await approved(api, "extension", stay["id"], as_="1001", until=until)
     await refused(api, f"/api/v1/stays/{stay['id']}/extension",
-                  {"approver_id": "sup-1", "until": until, "reason": "需要"}, "EXTENSION_NOT_ALLOWED", as_="1001")
+                  {"approval_id": aid, "until": until, "reason": "需要"}, "EXTENSION_NOT_ALLOWED", as_="1001")
 
 
 async def test_site_override_of_a_clock_row(settings, tmp_path):
@@ -116,7 +127,9 @@ async def test_warnings_overdue_repeat_and_escalation(api, container):
 
     async def open_kinds():
         status, alarms = await api.get("/api/v1/alarms?state=open")
-        return sorted((a["kind"], a["details"].get("minutes_before")) for a in alarms if a["stay_id"] == stay["id"])
+        # (the family-notification alarm of the same stay is tests/api/test_rights.py's business)
+        return sorted((a["kind"], a["details"].get("minutes_before")) for a in alarms if a["stay_id"] == stay["id"]
+                      and a["kind"] != "notification_due")
 
     await clock.advance_async(6 * 3600 + 60)  # 6h01m of 8h: the 2 h mark passed
     assert await open_kinds() == [("deadline_warning", 120)]
@@ -149,8 +162,9 @@ async def test_extension_resolves_deadline_alarms(api, container):
     status, alarms = await api.get(f"/api/v1/alarms?state=open&stay_id={stay['id']}")
     assert alarms and all(a["kind"] == "deadline_warning" for a in alarms)
     until = (at(stay["entered_at"]) + timedelta(hours=24)).isoformat()
+    aid = await approved(api, "extension", stay["id"], as_="1001", until=until)
     status, _ = await api.post(f"/api/v1/stays/{stay['id']}/extension",
-                               {"approver_id": "sup-1", "until": until, "reason": "重大"}, as_="1001")
+                               {"approval_id": aid, "until": until, "reason": "重大"}, as_="1001")
     assert status == 200
     status, alarms = await api.get(f"/api/v1/alarms?state=open&stay_id={stay['id']}")
     assert alarms == []
@@ -207,7 +221,7 @@ async def test_minor_interview_needs_appropriate_adult(api, recorder):
     await refused(api, path, {"room_id": "int-1", "officer_ids": ["off-1", "off-2"]},
                   "MINOR_NEEDS_APPROPRIATE_ADULT", as_="1001", stay_id=stay["id"])
     status, got = await api.post(path, {"room_id": "int-1", "officer_ids": ["off-1", "off-2"],
-                                        "appropriate_adult": {"name": "张母", "relation": "母亲"}}, as_="1001")
+                                        "appropriate_adult": {"name": "张母", "relation": "parent", "id_number": "110101197501011234", "contact": "13800000000"}}, as_="1001")
     assert status == 201, got
     assert got["recording_id"]
 
@@ -223,8 +237,8 @@ async def test_interview_room_in_use_is_refused(api, recorder):
 
 
 async def test_interview_lifecycle_with_recording_gap(api, recorder, container):
+    from controller.domain.actor import Actor
     from controller.services import interviews
-    from controller.store.db import Actor
 
     stay = await walk(api)
     status, iv = await api.post(f"/api/v1/stays/{stay['id']}/interviews",
@@ -324,28 +338,31 @@ async def test_supervisor_override_is_audited_and_flagged(api):
     await walk(api, body=registration(case_no="SAME"), room="wait-5")
     b = await walk(api, "property_stored", body=registration(case_no="SAME"))
     path = f"/api/v1/stays/{b['id']}/placement"
-    await refused(api, path, {"room_id": "wait-5", "override": {"supervisor_id": "off-1", "reason": "无空房"}},
-                  "NEEDS_SUPERVISOR")
-    status, got = await api.post(path, {"room_id": "wait-5", "override": {"supervisor_id": "sup-1",
-                                                                          "reason": "其余候问室已满"}})
+    named = {"supervisor_id": "sup-1", "reason": "无空房"}  # the old body: naming a supervisor
+    await refused(api, path, {"room_id": "wait-5", "override": named}, "APPROVAL_REQUIRED", stay_id=b["id"])
+    await refused(api, path, {"room_id": "wait-5"}, "ROOM_SAME_CASE", stay_id=b["id"])
+    aid = await approved(api, "placement_override", b["id"], room_id="wait-5", reason="其余候问室已满")
+    status, got = await api.post(path, {"room_id": "wait-5", "approval_id": aid})
     assert status == 200 and got["state"] == "waiting"
     placed = next(e for e in got["timeline"] if e["action"] == "stay_placed")
     assert placed["after"]["override"]["violations"] == ["ROOM_SAME_CASE"]
+    assert placed["after"]["approval"]["granted_by"] == "sup-1"
     _, alarms = await api.get("/api/v1/alarms?state=open")
     assert any(a["kind"] == "placement_override" and a["stay_id"] == b["id"] for a in alarms)
 
 
 async def test_placement_into_a_non_holding_room_is_refused_even_with_override(api):
     b = await walk(api, "property_stored")
+    aid = await approved(api, "placement_override", b["id"], room_id="int-1", reason="试试")
     await refused(api, f"/api/v1/stays/{b['id']}/placement",
-                  {"room_id": "int-1", "override": {"supervisor_id": "sup-1", "reason": "试试"}}, "ROOM_NOT_HOLDING")
+                  {"room_id": "int-1", "approval_id": aid}, "ROOM_NOT_HOLDING")
 
 
 # --- Rule 6: property ---------------------------------------------------------------------------------------
 
 async def test_custodian_is_not_a_case_officer(api, container):
     from controller.auth import create_staff
-    from controller.store.db import Actor
+    from controller.domain.actor import Actor
 
     # a person who is both custody staff and this stay's officer
     container.db.write_sync(Actor.system("t"), lambda uow: create_staff(
@@ -409,9 +426,12 @@ async def test_locker_open_names_operator_and_reason(api, container):
 async def test_temporary_leave_and_return_with_new_search(api):
     stay = await walk(api)
     sid = stay["id"]
-    body = {"reason": "scene_identification", "approver_id": "off-1", "escort_ids": ["off-1", "off-2"]}
-    await refused(api, f"/api/v1/stays/{sid}/leave", body, "NEEDS_SUPERVISOR", stay_id=sid)
-    status, s = await api.post(f"/api/v1/stays/{sid}/leave", {**body, "approver_id": "sup-1"})
+    body = {"reason": "scene_identification", "escort_ids": ["off-1", "off-2"]}
+    await refused(api, f"/api/v1/stays/{sid}/leave", {**body, "approver_id": "sup-1"}, "APPROVAL_REQUIRED",
+                  stay_id=sid)
+    await refused(api, f"/api/v1/stays/{sid}/leave", body, "APPROVAL_REQUIRED", stay_id=sid)
+    aid = await approved(api, "temporary_leave", sid, leave_reason="scene_identification")
+    status, s = await api.post(f"/api/v1/stays/{sid}/leave", {**body, "approval_id": aid})
     assert status == 200 and s["state"] == "on_temporary_leave"
     assert s["deadline_at"] == stay["deadline_at"]  # the clock keeps running
     status, s = await api.post(f"/api/v1/stays/{sid}/return", {})
@@ -494,7 +514,7 @@ async def test_exited_stay_never_changes(api):
                        ("placement", {"room_id": "wait-1"}), ("exit", {"disposition": "released"})]:
         await refused(api, f"/api/v1/stays/{sid}/{step}", body, "STAY_CLOSED", stay_id=sid)
     until = (at(s["entered_at"]) + timedelta(hours=20)).isoformat()
-    await refused(api, f"/api/v1/stays/{sid}/extension", {"approver_id": "sup-1", "until": until, "reason": "晚了"},
+    await refused(api, f"/api/v1/stays/{sid}/extension", {"approval_id": "apr-x", "until": until, "reason": "晚了"},
                   "STAY_CLOSED", as_="1001")
 
 

@@ -1,7 +1,9 @@
 """Property-based stateful test: random command sequences through the API; invariants checked after every step.
 
 Invariants: a stay only moves along the machine's edges; an exited stay never changes; every open stay has a
-deadline; no stay exits with an item without disposition; the audit chain verifies.
+deadline; no stay exits with an item without disposition; the audit chain verifies; every approval a step used was
+granted by a supervisor who authenticated, and was used by exactly one step; a decided measure's clock runs from
+its decision; a stay exits only the way its measure allows.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ TEMPLATE: dict[str, Path] = {}
 
 class CustodyMachine(RuleBasedStateMachine):
     stays = Bundle("stays")
+    approvals = Bundle("approvals")
 
     def __init__(self) -> None:
         super().__init__()
@@ -50,7 +53,7 @@ class CustodyMachine(RuleBasedStateMachine):
         self.client = TestClient(create_app(self.container, start_background=False))
         self.client.__enter__()
         self.tokens = {no: self.client.post("/api/v1/auth/login", json={"police_no": no, "password": PASSWORD})
-                       .json()["token"] for no in ("2001", "1001", "9001")}
+                       .json()["token"] for no in ("2001", "1001", "3001", "9001")}
         self.known: dict[str, dict[str, Any]] = {}  # stay id -> last seen view
         self.case = 0
         self.interviews: list[str] = []
@@ -108,11 +111,29 @@ class CustodyMachine(RuleBasedStateMachine):
             "custodian_id": "cus-f", "locker_id": locker,
             "items": [{"description": f"物品{i}", "category": "personal"} for i in range(items)]})
 
-    @rule(stay=stays, room=st.sampled_from(ROOMS), override=st.booleans())
-    def place(self, stay: str, room: str, override: bool) -> None:
+    @rule(target=approvals, stay=stays, kind=st.sampled_from(["placement_override", "extension", "temporary_leave"]),
+          room=st.sampled_from(ROOMS), hours=st.integers(1, 30))
+    def ask(self, stay: str, kind: str, room: str, hours: int) -> str:
+        terms: dict[str, Any] = {"placement_override": {"room_id": room}, "temporary_leave": {"leave_reason": "hospital"}
+                                 }.get(kind, {})
+        v = self.known.get(stay)
+        if kind == "extension" and v:
+            terms = {"until": (datetime.fromisoformat(v["entered_at"]) + timedelta(hours=hours)).isoformat()}
+        r = self.call("/api/v1/approvals", {"kind": kind, "stay_id": stay, "reason": "测试", **terms})
+        return r.json()["id"] if r.status_code == 201 else "apr-none"
+
+    @rule(approval=approvals, action=st.sampled_from(["grant", "grant", "refuse", "withdraw"]),
+          who=st.sampled_from(["3001", "3001", "1001"]))
+    def decide(self, approval: str, action: str, who: str) -> None:
+        r = self.call(f"/api/v1/approvals/{approval}/{action}", {"note": "决定"}, as_=who)
+        if who == "1001" and action != "withdraw":
+            assert r.status_code == 403 and r.json()["code"] == "NEEDS_SUPERVISOR", r.text
+
+    @rule(stay=stays, room=st.sampled_from(ROOMS), approval=st.none() | approvals)
+    def place(self, stay: str, room: str, approval: str | None) -> None:
         body: dict[str, Any] = {"room_id": room}
-        if override:
-            body["override"] = {"supervisor_id": "sup-1", "reason": "测试越权"}
+        if approval:
+            body["approval_id"] = approval
         self.call(f"/api/v1/stays/{stay}/placement", body)
 
     @rule(stay=stays, officers=st.sampled_from([["off-1", "off-2"], ["off-1"]]), adult=st.booleans(),
@@ -120,7 +141,7 @@ class CustodyMachine(RuleBasedStateMachine):
     def interview(self, stay: str, officers: list[str], adult: bool, room: str) -> None:
         body: dict[str, Any] = {"room_id": room, "officer_ids": officers}
         if adult:
-            body["appropriate_adult"] = {"name": "监护人", "relation": "父亲"}
+            body["appropriate_adult"] = {"name": "监护人", "relation": "parent", "id_number": "110101197501011234", "contact": "13800000001"}
         r = self.call(f"/api/v1/stays/{stay}/interviews", body, as_="1001")
         if r.status_code == 201:
             self.interviews.append(r.json()["interview_id"])
@@ -138,23 +159,37 @@ class CustodyMachine(RuleBasedStateMachine):
         if r.status_code == 201:
             self.call(f"/api/v1/activities/{r.json()['activity_id']}/end", {"result": "正常"})
 
-    @rule(stay=stays, approver=st.sampled_from(["sup-1", "off-1"]))
-    def leave_and_return(self, stay: str, approver: str) -> None:
-        self.call(f"/api/v1/stays/{stay}/leave", {"reason": "hospital", "approver_id": approver,
+    @rule(stay=stays, approval=st.none() | approvals)
+    def leave_and_return(self, stay: str, approval: str | None) -> None:
+        self.call(f"/api/v1/stays/{stay}/leave", {"reason": "hospital", "approval_id": approval,
                                                   "escort_ids": ["off-1"]})
         self.call(f"/api/v1/stays/{stay}/return", {})
 
-    @rule(stay=stays, hours=st.integers(1, 30))
-    def extend(self, stay: str, hours: int) -> None:
+    @rule(stay=stays, hours=st.integers(1, 30), approval=st.none() | approvals)
+    def extend(self, stay: str, hours: int, approval: str | None) -> None:
         v = self.known.get(stay)
         if v:
             until = (datetime.fromisoformat(v["entered_at"]) + timedelta(hours=hours)).isoformat()
-            self.call(f"/api/v1/stays/{stay}/extension", {"approver_id": "sup-1", "until": until, "reason": "延长"},
+            self.call(f"/api/v1/stays/{stay}/extension", {"approval_id": approval, "until": until, "reason": "延长"},
                       as_="1001")
 
-    @rule(stay=consumes(stays), resolve_all=st.booleans())
-    def exit(self, stay: str, resolve_all: bool) -> None:
-        self.call(f"/api/v1/stays/{stay}/exit", {"disposition": "released"})
+    @rule(stay=stays, measure=st.sampled_from(["criminal_detention", "arrest", "bail", "released"]),
+          ask=st.booleans())
+    def change_measure(self, stay: str, measure: str, ask: bool) -> None:
+        body: dict[str, Any] = {"measure": measure, "decided_at": self.clock.now().isoformat(), "reason": "决定",
+                                "decision_no": "决定书-1"}
+        if ask:
+            r = self.call("/api/v1/approvals", {"kind": "measure_change", "stay_id": stay, "reason": "测试",
+                                                "measure": measure}, as_="1001")
+            if r.status_code == 201:
+                self.call(f"/api/v1/approvals/{r.json()['id']}/grant", {}, as_="3001")
+                body["approval_id"] = r.json()["id"]
+        self.call(f"/api/v1/stays/{stay}/measure", body, as_="1001")
+
+    @rule(stay=consumes(stays), resolve_all=st.booleans(),
+          disposition=st.sampled_from(["released", "to_detention_centre", "bail"]))
+    def exit(self, stay: str, resolve_all: bool, disposition: str) -> None:
+        self.call(f"/api/v1/stays/{stay}/exit", {"disposition": disposition})
         v = self.view(stay) if stay in self.known else None
         if not v:
             return
@@ -182,6 +217,29 @@ class CustodyMachine(RuleBasedStateMachine):
             else:
                 assert all(i["disposition"] for i in now["property"]["items"]), "exited with unresolved property"
             self.known[stay_id] = now
+
+    @invariant()
+    def measures_keep_their_clock_and_their_exits(self) -> None:
+        from controller.domain.measures import DECIDED, exits_for
+
+        for stay_id, v in self.known.items():
+            m = DECIDED.get(v["legal_basis"])
+            if m is not None and m.hours is not None:
+                assert (datetime.fromisoformat(v["deadline_at"]) - datetime.fromisoformat(v["basis_started_at"])
+                        == timedelta(hours=m.hours)), v
+            if v["state"] in ("exiting", "exited"):
+                assert v["disposition"] in exits_for(v["legal_basis"]), (stay_id, v["legal_basis"], v["disposition"])
+
+    @invariant()
+    def approvals_are_proven_and_used_once(self) -> None:
+        for a in self.call("/api/v1/approvals", method="GET").json():
+            if a["state"] in ("granted", "used", "refused"):
+                assert a["decided_by"] == "sup-1" and a["method"] == "session", a
+            if a["state"] == "used":
+                timeline = self.view(a["stay_id"])["timeline"]
+                naming = [e for e in timeline if (e["after"] or {}).get("approval", {}).get("approval_id") == a["id"]]
+                assert len(naming) == 1, (a, naming)
+                assert naming[0]["after"]["approval"]["granted_by"] == "sup-1"
 
     @invariant()
     def audit_chain_verifies(self) -> None:

@@ -156,9 +156,11 @@ def test_a_device_cannot_publish_under_another_devices_topics(connect: Any) -> N
     a.publish(f"{ROOT}/door_lock/door-b/state", '{"v":1}')
     a.publish(f"{ROOT}/door_lock/door-b/cmd/unlock", '{"v":1}')
     a.publish(f"{ROOT}/controller/availability", "offline")  # nor speak for the controller
+    a.publish(f"{ROOT}/door_lock/door-b/reply/req-1", '{"v":1,"request_id":"req-1","ok":true}')  # nor answer for b
+    a.publish(f"{ROOT}/controller/reply/req-1", '{"v":1,"request_id":"req-1","ok":true}')  # the old shared topic
     a.publish(f"{ROOT}/door_lock/door-a/event/opened", '{"v":1,"marker":true}')
     seen = [t for t, _ in controller.until(f"{ROOT}/door_lock/door-a/event/opened")]
-    assert not [t for t in seen if "door-b" in t or t.endswith("controller/availability")], seen
+    assert not [t for t in seen if "door-b" in t or "/controller/" in t], seen
     controller.publish(f"{ROOT}/door_lock/door-b/cmd/unlock", '{"v":1,"from":"controller"}')
     got = b.until(f"{ROOT}/door_lock/door-b/cmd/unlock")
     assert len(got) == 1 and b"controller" in got[0][1]  # only the controller's command reached door-b
@@ -168,14 +170,14 @@ def test_a_device_cannot_subscribe_to_replies_or_other_devices_commands(connect:
     controller, a, b = connect("controller"), connect("door-a"), connect("door-b")
     for c in (controller, a, b):
         assert c.connected() == 0
-    assert controller.subscribe(f"{ROOT}/controller/reply/#") == 1
+    assert controller.subscribe(f"{ROOT}/+/+/reply/#") == 1
     # Mosquitto 2.0 may grant such a SUBACK (it checks reads per message); what counts is that nothing arrives
-    for topic in (f"{ROOT}/controller/reply/#", f"{ROOT}/door_lock/door-b/cmd/#", f"{ROOT}/#"):
+    for topic in (f"{ROOT}/+/+/reply/#", f"{ROOT}/door_lock/door-b/cmd/#", f"{ROOT}/#"):
         assert a.subscribe(topic) in (0x80, 0, 1)
     assert a.subscribe(f"{ROOT}/door_lock/door-a/cmd/#") == 1
-    b.publish(f"{ROOT}/controller/reply/req-b-1", '{"v":1,"request_id":"req-b-1","ok":true}')
+    b.publish(f"{ROOT}/door_lock/door-b/reply/req-b-1", '{"v":1,"request_id":"req-b-1","ok":true}')
     b.publish(f"{ROOT}/door_lock/door-b/state", '{"v":1}')
-    assert controller.until(f"{ROOT}/controller/reply/req-b-1")  # the controller reads device replies
+    assert controller.until(f"{ROOT}/door_lock/door-b/reply/req-b-1")  # the controller reads device replies
     controller.publish(f"{ROOT}/door_lock/door-b/cmd/unlock", '{"v":1}')
     controller.publish(f"{ROOT}/door_lock/door-a/cmd/lock", '{"v":1}')
     got = a.until(f"{ROOT}/door_lock/door-a/cmd/lock")

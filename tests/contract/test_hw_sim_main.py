@@ -37,7 +37,7 @@ async def test_hw_sim_starts_serves_control_and_stops_on_sigterm(tmp_path: Path)
 
     log_file = (tmp_path / "hw_sim.log").open("wb")
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "hw_sim", "--site", str(site_file), "--run-dir", str(tmp_path / "sim"),
+        sys.executable, "-m", "hw_sim", "--site", str(site_file), "--run-dir", str(tmp_path / "sim"), "--open-bench",
         "--broker", "mosquitto", "--control-port", str(control_port), "--log-level", "WARNING",
         cwd=ROOT, stdout=asyncio.subprocess.PIPE, stderr=log_file,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},

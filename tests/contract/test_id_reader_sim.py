@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
 from collections.abc import AsyncIterator
@@ -10,8 +11,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import serial
 
 from devices.base import Availability, DeviceTimeout
+from devices.id_reader import protocol as p
 from devices.id_reader.adapter import CardRead, CardReadFailed, CardRemoved, IdReaderAdapter
 from hw_sim.base import BAD_CHECKSUM, DELAYED, GARBLED, SILENT
 from hw_sim.id_reader import DEMO_CARD, READ_FAILED, IdReaderSim
@@ -114,3 +117,34 @@ async def test_pulled_cable_goes_offline_and_recovers(tmp_path: Path, collector:
         await pull_and_replug_cable(sim, adapter, collector)
         sim.place_card()
         await collector.wait_for(lambda e: isinstance(e, CardRead))
+
+
+async def test_sam_status_words_over_the_pty(tmp_path: Path) -> None:
+    """The SAM's own commands answer 0x90 (success) with or without a card; an unknown command answers 0x21."""
+    sim = IdReaderSim("idr-reg", tmp_path / "idr-reg")
+    await sim.start()
+    ser = serial.Serial(str(sim.link_path), 115200, timeout=2)
+    framer = p.SamFramer()
+
+    async def ask(request: bytes) -> p.Response:
+        await asyncio.to_thread(ser.write, request)
+        frames: list[bytes] = []
+        while not frames:
+            chunk = await asyncio.to_thread(ser.read, 1)
+            assert chunk, "no answer"
+            frames = framer.feed(chunk)
+        return p.decode_response(frames[0])
+
+    try:
+        sim.remove_card()
+        # the SAM status request as the public drivers send it, byte for byte
+        assert await ask(bytes.fromhex("aa aa aa 96 69 00 03 11 ff ed")) == p.Response(p.SW_OK)
+        assert (await ask(p.FIND_REQUEST)).status == p.SW_NO_CARD
+        sim.place_card()
+        assert await ask(p.SAM_STATUS_REQUEST) == p.Response(p.SW_OK)
+        sam_id = await ask(bytes.fromhex("aa aa aa 96 69 00 03 12 ff ee"))
+        assert sam_id.status == p.SW_OK and len(sam_id.data) == p.SAM_ID_LEN
+        assert (await ask(p.encode_request((0x55, 0x01)))).status == p.SW_BAD_COMMAND
+    finally:
+        ser.close()
+        await sim.stop()

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import serial
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -23,7 +24,6 @@ from devices.base import (
     DeviceTimeout,
     DeviceUnavailable,
 )
-from devices.lock_board import protocol as p
 from devices.lock_board.adapter import BoardAvailabilityChanged, LockBoardAdapter, LockerChanged
 from devices.lock_board.protocol import BoardSpec
 from devices.transport.transaction import RECOVER_AFTER
@@ -32,7 +32,7 @@ from hw_sim.lock_board import STUCK_LATCH, LockBusSim
 from hw_sim.serial_devices import build_serial_sims
 from tests.contract.serial_harness import pull_and_replug_cable, running
 
-BOARDS = [BoardSpec(0, 16), BoardSpec(1, 16), BoardSpec(2, 16, "low_is_open")]
+BOARDS = [BoardSpec(0, 16, "high_is_open"), BoardSpec(1, 16, "high_is_open"), BoardSpec(2, 16, "low_is_open")]
 
 
 @asynccontextmanager
@@ -222,10 +222,39 @@ async def test_demo_site_simulators_match_its_config(tmp_path: Path, collector: 
     assert not os.path.lexists(tmp_path / "lock-bus-1")  # noqa: ASYNC240 - a stat on tmpfs
 
 
-async def test_reply_whose_data_does_not_fit_its_command_is_dropped(tmp_path: Path, collector: Any) -> None:
+async def test_published_frames_over_the_pty(tmp_path: Path) -> None:
+    """Raw published KR-CU16 requests written to the simulated bus get the published fixed 9-byte replies."""
+    sim = LockBusSim("lock-bus-1", tmp_path / "lock-bus-1", BOARDS)
+    await sim.start()
+    ser = serial.Serial(str(tmp_path / "lock-bus-1"), 19200, timeout=2)  # the host side, as a real driver opens it
+    try:
+        async def exchange(request: bytes, n: int) -> bytes:
+            await asyncio.to_thread(ser.write, request)
+            return bytes(await asyncio.to_thread(ser.read, n))
+
+        sim.open_by_hand(0, 1)
+        sim.put_item(0, 9)
+        # status of board 0, the literal "02 00 30 03 35" of the public drivers; board 0 is wired high_is_open,
+        # so channel 1 (bit 1 of L1-8) reads 1; channel 9 (bit 1 of IR9-16) holds an item
+        assert await exchange(bytes.fromhex("02 00 30 03 35"), 9) == bytes.fromhex("02 00 35 02 00 00 02 03 3e")
+        # unlock board 0 channel 0 ("02 00 31 03 36"): answered by the same status frame, bit 0 now set
+        assert await exchange(bytes.fromhex("02 00 31 03 36"), 9) == bytes.fromhex("02 00 35 03 00 00 02 03 3f")
+        assert sim.is_open(0, 0)
+        # board 2 (low_is_open, i.e. hook bit set = locked, as the published drivers read it), all doors closed
+        assert await exchange(bytes.fromhex("02 20 30 03 55"), 9) == bytes.fromhex("02 20 35 ff ff 00 00 03 58")
+        # the old dialect's group command byte (lock 20 = 0x41) is no CU16 command: the board stays silent
+        ser.timeout = 0.3
+        assert await exchange(bytes((0x02, 0x24, 0x41, 0x03, 0x6A)), 1) == b""
+        assert sim.actuations == [(0, 0)]
+    finally:
+        ser.close()
+        await sim.stop()
+
+
+async def test_old_dialect_reply_is_dropped_and_the_retry_read(tmp_path: Path, collector: Any) -> None:
     async with bus(tmp_path, collector) as (sim, adapter):
-        # a well-framed reply with a checksum that adds up, but an unlock result byte no board sends
-        sim.port.write(p.Reply(0x00, p.CMD_UNLOCK, b"\x07\x01\x00").encode())
+        # the length-prefixed reply of the old dialect ("02 00 31 03 00 01 00 03 3a") is no CU16 frame
+        sim.port.write(bytes.fromhex("02 00 31 03 00 01 00 03 3a"))
         await adapter.unlock(0, 2)
         assert sim.is_open(0, 2)
-        assert adapter.bad.counts["bad_message"] == 1 and sim.requests_seen == 1
+        assert adapter.bad.counts["bad_frame"] >= 1 and sim.requests_seen == 1

@@ -25,12 +25,12 @@ class Converter:
     async def _client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.writers.append(writer)
         framer = p.RequestFramer()
-        levels = p.BoardLevels(tuple(c == 5 for c in range(16)), (False,) * 16)
+        levels = p.BoardLevels(tuple(c != 5 for c in range(16)), (False,) * 16)  # hook bit set = locked
         while data := await reader.read(256):
             for frame in framer.feed(data):
                 req = p.decode_request(frame)
-                if req.board == 3 and req.base == p.CMD_STATUS_ALL:
-                    writer.write(p.Reply(req.addr_byte, req.cmd_byte, p.status_all_data(levels)).encode())
+                if req.board == 3 and req.base == p.CMD_STATUS:
+                    writer.write(p.Reply(req.addr_byte, levels).encode())
         writer.close()
 
     async def drop_clients(self) -> None:

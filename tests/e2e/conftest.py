@@ -15,6 +15,7 @@ import shutil
 import subprocess
 import sys
 import time
+import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -22,13 +23,17 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.reliability.harness import ROOT, ControllerProcess, free_port
+from controller import ops
+from controller.settings import parse_site
+from tests.procs import ROOT, Child, free_port
+from tests.reliability.harness import ControllerProcess
 
 CHROMIUM = os.environ.get("HCC_CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = ROOT / "tests" / "artifacts" / "screenshots"
 PASSWORD = "e2e-Passw0rd"
+# --lang=zh-CN as on the centre's kiosks; the dashboard's alarm chime may play without a tap, as on the wall display
 LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-               "--disable-sync", "--no-first-run"]
+               "--disable-sync", "--no-first-run", "--lang=zh-CN", "--autoplay-policy=no-user-gesture-required"]
 
 # police_no, name, sex, roles, staff id
 STAFF = [
@@ -171,6 +176,12 @@ def _sim_site_file(dest: Path, run_dir: Path) -> Path:
     text = text.replace("[timing]\n", "[timing]\nsession_idle_minutes = 240\n", 1)
     text = text.replace('url = "var/sim/', f'url = "{run_dir}/')
     text = text.replace("127.0.0.1:18830", f"127.0.0.1:{free_port()}").replace("127.0.0.1:18081", f"127.0.0.1:{free_port()}")
+    # The broker as production runs it: the credentials `devices credentials` issues, used by the controller (here)
+    # and by every simulated device (hw_sim --credentials)
+    creds = dest / "mqtt"
+    ops.issue_credentials(parse_site(tomllib.loads(text)), creds)
+    text = text.replace("[mqtt]\n", f'[mqtt]\nusername = "controller"\npassword_file = "{creds}/controller.password"\n'
+                                    f'device_keys_dir = "{creds}/keys"\n', 1)
     path = dest / "e2e-sim-site.toml"
     path.write_text(text, encoding="utf-8")
     return path
@@ -182,27 +193,17 @@ class Simulator:
     def __init__(self, site: Path, run_dir: Path) -> None:
         self.site, self.run_dir = site, run_dir
         self.control_port = free_port()
-        self.proc: subprocess.Popen[str] | None = None
         self.log = run_dir.parent / "hw_sim.log"
+        self.child = Child([sys.executable, "-m", "hw_sim", "--site", str(site), "--run-dir", str(run_dir),
+                            "--broker", "mosquitto", "--credentials", str(site.parent / "mqtt"),
+                            "--control-port", str(self.control_port), "--log-level", "WARNING"], log=self.log, what="hw_sim", ready_line="hw_sim ready", truncate_log=True)
 
     def spawn(self) -> None:
         self.run_dir.mkdir(parents=True, exist_ok=True)
-        with open(self.log, "w") as log:
-            self.proc = subprocess.Popen(
-                [sys.executable, "-m", "hw_sim", "--site", str(self.site), "--run-dir", str(self.run_dir),
-                 "--broker", "embedded", "--control-port", str(self.control_port), "--log-level", "WARNING"],
-                cwd=ROOT, stdout=subprocess.PIPE, stderr=log, text=True)
+        self.child.spawn()
 
     def wait_ready(self, timeout: float = 40.0) -> None:
-        assert self.proc is not None and self.proc.stdout is not None
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            line = self.proc.stdout.readline()  # hw_sim prints one "hw_sim ready" line when everything is up
-            if line.startswith("hw_sim ready"):
-                return
-            if not line and self.proc.poll() is not None:
-                break
-        raise RuntimeError(f"hw_sim did not start: {self.log.read_text()[-2000:]}")
+        self.child.wait_ready(timeout)  # hw_sim prints one "hw_sim ready" line when everything is up
 
     def act(self, device_id: str, action: str, **params: Any) -> Any:
         r = httpx.post(f"http://127.0.0.1:{self.control_port}/devices/{device_id}/actions/{action}",
@@ -211,13 +212,7 @@ class Simulator:
         return r.json()
 
     def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        self.child.stop()
 
 
 @pytest.fixture(scope="module")
@@ -256,7 +251,9 @@ def centre(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Controlle
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Browser]:
     with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
+        # the browser's own widgets (date fields) follow the process locale, as on a kiosk set up in Chinese
+        b = p.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS,
+                              env={**os.environ, "LANG": "zh_CN.UTF-8", "LANGUAGE": "zh_CN:zh"})
         try:
             yield b
         finally:
@@ -313,3 +310,15 @@ def screens(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Any]:
     for ctx, _s in made:
         ctx.close()
     assert not problems, problems
+
+
+def sign_on(page: Any, selector: str) -> None:
+    """Draws a signature stroke on a signature canvas with the mouse, as a finger would."""
+    page.locator(selector).scroll_into_view_if_needed()
+    box = page.locator(selector).bounding_box()
+    assert box is not None, selector
+    page.mouse.move(box["x"] + 40, box["y"] + 60)
+    page.mouse.down()
+    for k in range(1, 12):
+        page.mouse.move(box["x"] + 40 + k * 30, box["y"] + 60 + (k % 3) * 25)
+    page.mouse.up()

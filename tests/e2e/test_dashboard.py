@@ -48,3 +48,26 @@ def test_late_welfare_check_alarm_appears_live_and_is_acknowledged(screens: Any,
     page.set_viewport_size({"width": 1920, "height": 1080})  # the duty room's big screen
     expect(room).to_contain_text("孙七")
     s.shot("dashboard-1920")
+
+
+def test_sync_panel_shows_the_backlog_to_a_supervisor_and_not_to_custody_staff(screens: Any, controller: Any) -> None:
+    controller.walk("周九", room="wait-5", case_no="B-2026-302")  # changes waiting for a platform
+    s = screens()
+    page = s.open("dashboard.html")
+    s.sign_in("300001")  # 张伟, supervisor
+    panel = page.locator("#sync-panel")
+    expect(panel).to_be_visible()
+    expect(panel).to_contain_text("平台同步")
+    expect(panel).to_contain_text("未配置管控平台")  # this run's site names no platform
+    expect(panel).to_contain_text("最早一条已等待")
+    expect(panel).to_contain_text("尚未成功")
+    page.locator("header [data-action=lang]").click()
+    expect(panel).to_contain_text("No central platform configured")
+    page.locator("header [data-action=lang]").click()
+    s.shot("dashboard-sync")
+
+    custody = screens()
+    other = custody.open("dashboard.html")
+    custody.sign_in("200001")  # 陈静, custody staff: may not read the sync status
+    expect(other.locator("#floor")).to_contain_text("周九")
+    expect(other.locator("#sync-panel")).to_be_hidden()

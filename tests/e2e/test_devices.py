@@ -10,6 +10,8 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
+from tests.e2e.conftest import sign_on
+
 pytestmark = pytest.mark.slow
 
 CARD_NO = "110101199003070038"  # hw_sim's demo card: 张三
@@ -76,6 +78,7 @@ def test_a_stay_driven_by_the_devices(screens: Any, centre: Any) -> None:
     locker = prop.locator("[data-locker]").first
     locker_id = str(locker.get_attribute("data-locker"))
     locker.click()
+    sign_on(page, "#intake-signature")  # the subject signs the property list at intake
     prop.get_by_role("button", name="确认物品并打开储物柜").click()
     status = page.locator("#locker-status")
     expect(status).to_contain_text(f"储物柜 {locker_id.upper()} 已打开")
@@ -114,6 +117,10 @@ def test_a_stay_driven_by_the_devices(screens: Any, centre: Any) -> None:
     sim.act("rec-int-1", "fail", code="DISK_FULL", detail="disk full")  # the recorder stops by itself
     expect(room.locator("[data-iv-state]")).to_have_text("已暂停")  # rule 3: the interview pauses at once
     expect(room.locator("#rec-status")).to_contain_text("录像故障，讯问已自动暂停")
+    guide = room.locator("#failure-guide")  # what to do now, in Chinese; never the device's own words
+    expect(guide).to_contain_text("立即停止问话")
+    expect(room.locator("body")).not_to_contain_text("disk full")
+    expect(room.locator("body")).not_to_contain_text("rec-int-1")
     officer.shot("interview-recording-failed")
     duty = screens(base=ctl.url)
     dash = duty.open("dashboard.html")
@@ -125,5 +132,29 @@ def test_a_stay_driven_by_the_devices(screens: Any, centre: Any) -> None:
     room.get_by_role("button", name="继续").click()  # resuming asks the recorder to confirm again
     expect(room.locator("#rec-status")).to_contain_text("同步录音录像中")
     room.get_by_role("button", name="结束讯问").click()
+    confirm = room.locator("#end-confirm")  # ending is not one tap: a summary first
+    expect(confirm).to_contain_text("确认结束本次讯问/询问")
+    expect(confirm.locator("#sum-gaps")).to_contain_text("2")  # the officer's pause and the recorder failure
+    expect(confirm).to_contain_text("录像故障")
+    officer.shot("interview-end-summary")
+    confirm.get_by_role("button", name="返回").click()
+    expect(room.locator("#end-confirm")).to_have_count(0)
+    expect(room.locator("[data-iv-state]")).to_have_text("进行中")  # nothing ended
+    room.get_by_role("button", name="结束讯问").click()
+    room.locator("#end-confirm").get_by_role("button", name="确认结束").click()
     expect(room.locator("#start-form")).to_be_visible()
     expect(page.locator("#stay-head .state")).to_have_text("候问中")
+
+    # a panic press in the subject's room: a full-width banner on the dashboard and the chime until acknowledged
+    sim.act("panic-wait-1", "press")
+    banner = dash.locator("#crit-banner")
+    expect(banner).to_contain_text("紧急报警")
+    expect(banner).to_contain_text("候问室1")
+    expect(banner).not_to_contain_text("panic-wait-1")
+    dash.wait_for_function("() => !document.getElementById('alarm-sound').paused")
+    duty.shot("dashboard-panic-banner")
+    banner.locator("[data-kind=panic]").get_by_role("button", name="确认").click()
+    expect(banner.locator("[data-kind=panic]")).to_have_count(0)
+    text = dash.evaluate("() => document.body.innerText")
+    for bad in ("panic-wait", "rec-int", "stay-", "devicebus", "DISK_FULL"):
+        assert bad not in text, bad

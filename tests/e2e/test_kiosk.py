@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import resident_id
+from tests.e2e.conftest import PASSWORD, resident_id, sign_on
 
 pytestmark = pytest.mark.slow
 
@@ -59,6 +59,7 @@ def store_property(page: Page, items: list[tuple[str, str]]) -> str:
     locker = form.locator("[data-locker]").first
     locker_id = str(locker.get_attribute("data-locker"))
     locker.click()
+    sign_on(page, "#intake-signature")  # the subject signs the property list at intake
     form.get_by_role("button", name="确认物品并打开储物柜").click()
     # the site's lock board is not connected in this run: the kiosk says the locker did not open (never that it
     # did), offers the retry, and asks the person to confirm the door by eye
@@ -128,8 +129,8 @@ def test_full_stay_from_registration_to_exit(screens: Any, controller: Any) -> N
     expect(page.locator(".ledger-row", has_text="张三")).to_have_count(0)
 
 
-def test_mixed_sex_placement_is_refused_in_chinese_then_overridden_by_a_supervisor(screens: Any,
-                                                                                   controller: Any) -> None:
+def test_mixed_sex_room_is_shown_forbidden_before_a_tap_and_the_exception_is_secondary(screens: Any,
+                                                                                       controller: Any) -> None:
     controller.walk("周八", sex="male", room="wait-5", case_no="C-2026-201")
     her = controller.walk("郑丽", sex="female", room=None, case_no="C-2026-202")
     s = screens()
@@ -137,21 +138,37 @@ def test_mixed_sex_placement_is_refused_in_chinese_then_overridden_by_a_supervis
     s.sign_in("200001")
     page.locator(f"[data-stay={her['id']}]").click()
     expect(page.locator("#stay-head .state")).to_have_text("物品已保管")
-    room = page.locator("[data-room=wait-5]")
+    form = page.locator("#placement-form")
+    # lawful rooms come first and one is already suggested; the forbidden room is apart, with its reason
+    expect(form.locator("#room-grid [data-room=wait-5]")).to_have_count(0)
+    suggested = form.locator("#room-grid .room-pick").first
+    expect(suggested).to_contain_text("推荐")
+    expect(suggested).to_have_attribute("aria-pressed", "true")
+    form.locator(".forbidden-rooms summary").click()
+    room = form.locator("#forbidden-grid [data-room=wait-5]")
     expect(room).to_contain_text("周八（男）")
-    room.click()
-    page.get_by_role("button", name="安置到所选候问室").click()
-    refusal = page.locator("#placement-form .error-box")
-    expect(refusal).to_contain_text("不得男女混关")
-    expect(refusal).to_have_attribute("data-code", "ROOM_MIXED_SEX")
-    expect(page.locator("#stay-head .state")).to_have_text("物品已保管")  # nothing happened
-    override = refusal.locator("#override")
-    override.locator("[name=override_supervisor]").select_option("sup-1")
-    override.locator("[name=override_reason]").fill("其余候问室已满，专人看护")
+    expect(room).to_contain_text("不得男女混关")
+    expect(form.locator("button.danger")).to_have_count(0)  # no red override as the main action
+    s.shot("kiosk-placement-forbidden")
+    room.get_by_role("button", name="申请例外审批").click()
+    # the duty supervisor approves here by step-up: his own police number and password, checked by the server
+    override = form.locator("#override")
+    override.locator("[name=approval_reason]").fill("其余候问室已满，专人看护")
+    override.locator("[name=su_police_no]").fill("300001")
+    override.locator("[name=su_password]").fill("wrong-password-1")
     s.shot("kiosk-placement-refused")
-    override.get_by_role("button", name="经批准强制安置").click()
+    override.get_by_role("button", name="领导验证并批准").click()
+    expect(override.locator(".error-box")).to_contain_text("警号或密码错误")
+    expect(page.locator("#stay-head .state")).to_have_text("物品已保管")  # still nothing placed
+    override.locator("[name=su_password]").fill(PASSWORD)
+    override.get_by_role("button", name="领导验证并批准").click()
     expect(page.locator("#stay-head .state")).to_have_text("候问中")
     expect(page.locator("#stay-head")).to_contain_text("候问室5")
+    placed = [e for e in controller.call("GET", f"/stays/{her['id']}", "200001")["timeline"]
+              if e["action"] == "stay_placed"][-1]
+    assert placed["actor_id"] == "cus-f"  # who placed her; the approval names who allowed it and how
+    assert placed["after"]["approval"]["granted_by"] == "sup-1"
+    assert placed["after"]["approval"]["method"] == "password"
 
 
 def test_female_subject_is_offered_only_female_checkers_and_the_server_refuses_a_male_one(screens: Any,
@@ -198,9 +215,10 @@ def test_activity_and_temporary_leave_with_return_and_a_new_search(screens: Any,
     page.locator("[data-tab=leave]").click()
     leave = page.locator("#leave-form")
     leave.locator("[name=reason]").select_option("hospital")
-    leave.locator("[name=approver_id]").select_option("sup-1")
     leave.get_by_label("王建国").check()
-    leave.get_by_role("button", name="批准临时出区").click()
+    leave.locator("[name=su_police_no]").fill("300001")
+    leave.locator("[name=su_password]").fill(PASSWORD)
+    leave.get_by_role("button", name="领导验证并批准").click()
     expect(page.locator("#stay-head .state")).to_have_text("临时出区")
     expect(page.locator("#return-form")).to_contain_text("就医")
     page.get_by_role("button", name="已返回办案区").click()
@@ -215,7 +233,7 @@ def test_activity_and_temporary_leave_with_return_and_a_new_search(screens: Any,
     expect(page.locator("#stay-head")).to_contain_text("候问室1")
 
 
-def test_a_case_officer_extends_the_deadline_with_supervisor_approval(screens: Any, controller: Any) -> None:
+def test_a_case_officer_extends_the_deadline_approved_from_the_dashboard(screens: Any, controller: Any) -> None:
     stay = controller.walk("严十四", room="wait-4", case_no="C-2026-205")
     s = screens()
     page = s.open("kiosk.html")
@@ -225,19 +243,42 @@ def test_a_case_officer_extends_the_deadline_with_supervisor_approval(screens: A
     expect(countdown).to_have_text(re.compile(r"^1[01]:\d\d:\d\d$"))  # a criminal summons: 12 hours
     page.locator("[data-tab=ext]").click()
     form = page.locator("#extension-form")
-    form.locator("[name=approver_id]").select_option("sup-1")
     until = datetime.fromisoformat(stay["entered_at"]).astimezone(ZoneInfo("Asia/Shanghai")) + timedelta(hours=20)
     form.locator("[name=until]").fill(until.strftime("%Y-%m-%dT%H:%M"))
     form.locator("[name=reason]").fill("案情复杂，需继续讯问")
-    form.get_by_role("button", name="延长法定时限").click()
+    form.get_by_role("button", name="提交领导审批（工作台）").click()
+    expect(form.locator(".apr-status")).to_contain_text("等待值班领导在工作台批准")
+    # the duty supervisor, at his own dashboard, sees the request and grants it in his own session
+    duty = screens()
+    dash = duty.open("dashboard.html")
+    duty.sign_in("300001")
+    row = dash.locator("#approvals [data-kind=extension]")
+    expect(row).to_contain_text("延长法定时限")
+    expect(row).to_contain_text("严十四")
+    expect(row).to_contain_text("李明")
+    duty.shot("dashboard-pending-approval")
+    row.get_by_role("button", name="批准", exact=True).click()
+    expect(dash.locator("#approvals")).to_contain_text("没有待审批事项")
+    # back at the kiosk the officer completes the step with the granted approval
+    form.get_by_role("button", name="已批准，继续").click()
     expect(countdown).to_have_text(re.compile(r"^1[89]:\d\d:\d\d$"))  # now 20 hours from entry
+    extended = [e for e in controller.call("GET", f"/stays/{stay['id']}", "200001")["timeline"]
+                if e["action"] == "deadline_extended"][-1]
+    assert extended["actor_id"] == "off-2"
+    assert extended["after"]["approval"]["granted_by"] == "sup-1"
+    assert extended["after"]["approval"]["method"] == "session"
     too_far = until + timedelta(hours=10)  # 30 hours: beyond the 24-hour maximum
     page.locator("[data-tab=ext]").click()
-    form.locator("[name=approver_id]").select_option("sup-1")
     form.locator("[name=until]").fill(too_far.strftime("%Y-%m-%dT%H:%M"))
     form.locator("[name=reason]").fill("再延长")
-    form.get_by_role("button", name="延长法定时限").click()
+    form.locator("[name=su_police_no]").fill("300001")
+    form.locator("[name=su_password]").fill(PASSWORD)
+    form.get_by_role("button", name="领导验证并批准").click()
     expect(form.locator(".error-box")).to_contain_text("超出法定最长时限")
     # leave the room free for the other tests
+    ask = controller.call("POST", "/approvals", "200001", {"kind": "temporary_leave", "stay_id": stay["id"],
+                                                           "leave_reason": "other", "reason": "清场"})
+    controller.call("POST", f"/approvals/{ask['id']}/grant", "300001", {})
     controller.call("POST", f"/stays/{stay['id']}/leave", "200001",
-                    {"reason": "other", "approver_id": "sup-1", "escort_ids": ["off-1"]})
+                    {"reason": "other", "approval_id": ask["id"], "escort_ids": ["off-1"]})
+    controller.advance(61)  # the sign-ins of this test's two screens leave the next test its own minute of budget

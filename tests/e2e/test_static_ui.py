@@ -11,9 +11,12 @@ UI = ROOT / "kiosk_ui"
 
 
 def dictionary() -> dict[str, tuple[str, str]]:
-    # the big dictionary and every feature module that adds its own strings with extend()
-    text = "\n".join(js.read_text(encoding="utf-8") for js in sorted((UI / "js").glob("*.js")))
-    return {k: (zh, en) for k, zh, en in re.findall(r'^\s*"([^"]+)": \["([^"]*)", "([^"]*)"\],$', text, re.M)}
+    """The dictionary of i18n.js and the entries feature modules add with extend()."""
+    words: dict[str, tuple[str, str]] = {}
+    for js in sorted((UI / "js").glob("*.js")):
+        text = js.read_text(encoding="utf-8")
+        words |= {k: (zh, en) for k, zh, en in re.findall(r'^\s*"([^"]+)": \["([^"]*)", "([^"]*)"\],$', text, re.M)}
+    return words
 
 
 def test_every_literal_key_has_chinese_and_english() -> None:

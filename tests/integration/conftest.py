@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import json
 import shutil
 import socket
 import tomllib
@@ -17,6 +18,7 @@ from typing import Any
 import httpx
 import pytest
 
+from controller import ops
 from controller.app import create_app
 from controller.clock import FakeClock
 from controller.container import Container, build
@@ -60,6 +62,7 @@ class Centre:
     container: Container
     sims: SimSite
     api: Api
+    mqtt_clients: dict[str, Any]  # the broker accounts of `devices credentials` (user -> password, key)
 
     @property
     def bus(self) -> Any:
@@ -111,9 +114,15 @@ class Centre:
 async def centre(tmp_path: Path, template_db: Path) -> AsyncIterator[Centre]:
     run_dir = tmp_path / "sim"
     run_dir.mkdir()
-    broker = await start_broker(free_port())
-    raw = bench_site(run_dir, broker.port)
-    sims = SimSite(raw, run_dir)
+    # The broker as production runs it: every client with its own account, the generated ACL, no anonymous clients.
+    port = free_port()
+    raw = bench_site(run_dir, port)
+    creds = tmp_path / "mqtt"
+    ops.issue_credentials(parse_site(raw), creds)
+    raw["mqtt"] |= {"username": "controller", "password_file": str(creds / "controller.password"),
+                    "device_keys_dir": str(creds / "keys")}
+    broker = await start_broker(port, auth_dir=creds)
+    sims = SimSite(raw, run_dir, credentials=creds / "credentials.json")
     sims.build()
     await sims.start()
     settings = Settings(site_file=DEMO_SITE, data_dir=tmp_path / "data", fake_clock=True)
@@ -126,7 +135,8 @@ async def centre(tmp_path: Path, template_db: Path) -> AsyncIterator[Centre]:
     app = create_app(container, start_background=False)
     try:
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client:
-            centre = Centre(container, sims, Api(client))
+            clients = json.loads((creds / "credentials.json").read_text())["clients"]
+            centre = Centre(container, sims, Api(client), clients)
             await centre.until(lambda: all(d["availability"] == "online" for d in bus.snapshot()
                                            if d["kind"] in ("recorder", "door_lock", "lock_board")),
                                timeout=15, what="devices online")

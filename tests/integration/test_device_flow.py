@@ -202,6 +202,7 @@ async def test_serial_device_availability_is_published_on_mqtt(centre):
     got: dict[str, bytes] = {}
     port = int(centre.container.site.mqtt.url.rsplit(":", 1)[1])
     client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2)
+    client.username_pw_set("controller", centre.mqtt_clients["controller"]["password"])  # no anonymous reads
     client.on_message = lambda _c, _u, m: got.__setitem__(m.topic, m.payload)
     client.connect("127.0.0.1", port)
     client.subscribe("hcc/demo-centre/lock_board/lock-bus-1/#")

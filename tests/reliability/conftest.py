@@ -63,8 +63,8 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveCentre]:
     if find_mosquitto() is None:
         pytest.skip("mosquitto is not installed")
     tmp: Path = tmp_path_factory.mktemp("live")
-    broker = MosquittoProcess(free_port()).start()
-    sim = SimProcess(tmp / "sim", grace_s=1.0, broker="none", mqtt_port=broker.port)
+    sim = SimProcess(tmp / "sim", grace_s=1.0, broker="none", mqtt_port=free_port())
+    broker = MosquittoProcess(sim.mqtt_port, auth_dir=sim.credentials).start()  # accounts and ACL, as a site
     zygote = Zygote()
     ctl = ForkedController(zygote, tmp / "data", site=sim.site, env={"HCC_FAKE_CLOCK": "1",
                                                                      "HCC_LOG_LEVEL": "WARNING"})

@@ -3,22 +3,13 @@
 from __future__ import annotations
 
 import os
-import signal
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
-import httpx
+from tests.procs import ROOT, Child, free_port
 
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+__all__ = ["ROOT", "ControllerProcess", "free_port"]
 
 
 class ControllerProcess:
@@ -28,12 +19,17 @@ class ControllerProcess:
         self.env = {**os.environ, "HCC_DATA_DIR": str(data_dir),
                     "HCC_SITE_FILE": str(site or ROOT / "site" / "demo-site.toml"),
                     "HCC_PORT": str(self.port), "HCC_LOG_LEVEL": "WARNING", **(env or {})}
-        self.proc: subprocess.Popen[bytes] | None = None
         self.log = data_dir / "controller.log"
+        self.child = Child([sys.executable, "-m", "controller", "run"], log=self.log, what="controller",
+                           env=self.env, health_url=f"{self.url}/healthz")
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def proc(self) -> subprocess.Popen[str] | None:
+        return self.child.proc
 
     def cli(self, *args: str, env: dict[str, str] | None = None) -> None:
         subprocess.run([sys.executable, "-m", "controller", *args], env={**self.env, **(env or {})}, cwd=ROOT,
@@ -41,31 +37,11 @@ class ControllerProcess:
 
     def start(self, timeout: float = 30.0) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        with open(self.log, "ab") as log:
-            self.proc = subprocess.Popen([sys.executable, "-m", "controller", "run"], env=self.env, cwd=ROOT,
-                                         stdout=log, stderr=log)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"controller exited: {self.log.read_text()[-2000:]}")
-            try:
-                if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.05)  # polling for a real process to come up, not waiting for time to pass
-        raise TimeoutError("controller did not become healthy")
+        self.child.env, self.child.log = self.env, self.log  # a test may have changed either since
+        self.child.start(timeout)
 
     def kill(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGKILL)
-            self.proc.wait(timeout=10)
+        self.child.kill()
 
     def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        self.child.stop()

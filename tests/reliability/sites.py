@@ -42,10 +42,20 @@ def to_toml(raw: dict[str, Any]) -> str:
     return "\n".join(out) + "\n"
 
 
-def write_site(run_dir: Path, mqtt_port: int, *, grace_s: float = 1.0) -> Path:
-    """Writes the demo site pointed at ``mqtt_port`` and ptys under ``run_dir``; returns the file."""
+def write_site(run_dir: Path, mqtt_port: int, *, grace_s: float = 1.0, credentials: bool = True) -> Path:
+    """Writes the demo site pointed at ``mqtt_port`` and ptys under ``run_dir``; returns the file. With
+    ``credentials`` (all but the open bench), `devices credentials` output goes to ``run_dir/mqtt`` and the
+    controller signs in with it and checks device signatures with its keys."""
     raw = bench_site(run_dir, mqtt_port)
     raw["timing"]["device_offline_grace_s"] = grace_s
+    if credentials:
+        from controller import ops
+        from controller.settings import parse_site
+
+        creds = run_dir / "mqtt"
+        ops.issue_credentials(parse_site(raw), creds)
+        raw["mqtt"] |= {"username": "controller", "password_file": str(creds / "controller.password"),
+                        "device_keys_dir": str(creds / "keys")}
     path = run_dir / "site.toml"
     run_dir.mkdir(parents=True, exist_ok=True)
     path.write_text(to_toml(raw), encoding="utf-8")

@@ -151,7 +151,7 @@ def _kiosk_calls(rng: random.Random) -> list[tuple[str, str, Any]]:
 
 async def soak(minutes: float, sample_s: float, presence_rate: int = 2500) -> dict[str, Any]:
     tmp = Path(tempfile.mkdtemp(prefix="hcc-soak-"))
-    sim = SimProcess(tmp / "sim", grace_s=10)
+    sim = SimProcess(tmp / "sim", grace_s=10, open_bench=True)  # the bench: an open broker for the load clients
     sim.start()
     proc = ControllerProcess(tmp / "data", site=sim.site)
     ledger = Ledger()

@@ -16,11 +16,12 @@ from typing import Any
 import httpx
 
 from controller.clock import Clock
+from controller.domain.actor import Actor
 from controller.settings import SyncConfig
-from controller.store.db import Actor, Database
+from controller.store.db import Database
 from controller.sync.pusher import Pusher
 from devices.central_platform.protocol import new_key_file
-from tests.reliability.harness import ROOT, free_port
+from tests.procs import Child, free_port
 
 
 class CentralProcess:
@@ -33,7 +34,9 @@ class CentralProcess:
         self.db_path = workdir / "central.db"
         self.key_file = new_key_file(workdir / "site.key")
         self.log = workdir / "central.log"
-        self.proc: subprocess.Popen[bytes] | None = None
+        self.child = Child([sys.executable, "-m", "hw_sim.central", "--port", str(self.port), "--db",
+                            str(self.db_path), "--key-file", str(self.key_file)], log=self.log,
+                           what="central-platform receiver", health_url=f"{self.base}/healthz")
 
     @property
     def base(self) -> str:
@@ -43,31 +46,16 @@ class CentralProcess:
     def url(self) -> str:
         return f"{self.base}/api/v1/sync/batches"
 
+    @property
+    def proc(self) -> subprocess.Popen[str] | None:
+        return self.child.proc
+
     def start(self, timeout: float = 30.0) -> CentralProcess:
-        with open(self.log, "ab") as log:
-            self.proc = subprocess.Popen(
-                [sys.executable, "-m", "hw_sim.central", "--port", str(self.port), "--db", str(self.db_path),
-                 "--key-file", str(self.key_file)], cwd=ROOT, stdout=log, stderr=log)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"receiver exited: {self.log.read_text()[-2000:]}")
-            try:
-                if httpx.get(f"{self.base}/healthz", timeout=1).status_code == 200:
-                    return self
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.05)  # polling for a real process to come up
-        raise TimeoutError("receiver did not come up")
+        self.child.start(timeout)
+        return self
 
     def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        self.child.stop()
 
     async def _call(self, method: str, path: str, **kw: Any) -> Any:
         async with httpx.AsyncClient(base_url=self.base, timeout=10) as c:

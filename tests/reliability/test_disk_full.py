@@ -50,16 +50,8 @@ class LimitedController(ControllerProcess):
             signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
             resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
 
-        popen = subprocess.Popen
-
-        def limited(*a, **kw):  # type: ignore[no-untyped-def]
-            return popen(*a, preexec_fn=preexec, **kw)
-
-        subprocess.Popen = limited  # type: ignore[misc]
-        try:
-            super().start(timeout)
-        finally:
-            subprocess.Popen = popen  # type: ignore[misc]
+        self.child.preexec = preexec
+        super().start(timeout)
 
 
 def count(url: str, token: str) -> int:

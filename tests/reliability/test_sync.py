@@ -193,7 +193,13 @@ async def test_two_pushers_one_pushes_the_other_takes_over_when_it_dies(containe
         await until(drained, what="the first backlog")
         leader, standby = (a, b) if a.state.changes_acked else (b, a)
         assert leader.state.role == "active" and leader.state.changes_acked > 0
-        assert standby.state.role == "standby" and standby.state.changes_acked == 0 and standby.state.batches_acked == 0
+
+        async def standing_by() -> bool:  # on a loaded machine the second may not have looked at the lease yet
+            standby.wake()
+            return standby.state.role == "standby"
+
+        await until(standing_by, what="the second pusher to see the lease held and stand by")
+        assert standby.state.changes_acked == 0 and standby.state.batches_acked == 0
 
         # the leader dies without releasing its lease (a SIGKILL): the standby waits for the lease to expire
         assert leader._task is not None

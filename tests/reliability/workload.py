@@ -23,7 +23,7 @@ from typing import Any
 
 import httpx
 
-from tests.conftest import registration
+from tests.conftest import PASSWORD, registration
 
 # the state a stay is in after each step, and the outbox type the step writes
 STATE_ORDER = ["registered", "searched", "collected", "property_stored", "waiting", "in_activity", "exiting",
@@ -192,7 +192,15 @@ class Workload:
                 body: dict[str, Any] = {"room_id": room}
                 r = await self.change(client, f"/api/v1/stays/{sid}/placement", body, "stay_placed", sid)
                 if r.status_code == 409 and r.json().get("code") != "LOCKER_NOT_CLOSED":
-                    body["override"] = {"supervisor_id": "sup-1", "reason": "负载测试 load test"}
+                    # the duty supervisor approves at this terminal by step-up (his own police number + password)
+                    ask = await self.change(client, "/api/v1/approvals", {
+                        "kind": "placement_override", "stay_id": sid, "room_id": room, "reason": "负载测试 load test"},
+                        "approval_requested", sid, then=state)
+                    if ask.status_code == 201:
+                        await self.change(client, f"/api/v1/approvals/{ask.json()['id']}/grant",
+                                          {"step_up": {"police_no": "3001", "password": PASSWORD}},
+                                          "approval_granted", sid, then=state)
+                        body["approval_id"] = ask.json()["id"]
                     r = await self.change(client, f"/api/v1/stays/{sid}/placement", body, "stay_placed", sid)
                 if r.status_code == 200 and stay.get("wristband_id") and room in BAND_OF_ROOM:
                     await self.sim(BAND_OF_ROOM[room], "tag_move", tag_id=stay["wristband_id"])

@@ -18,9 +18,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-import httpx
-
-from tests.reliability.harness import ROOT, ControllerProcess
+from tests.procs import ROOT, wait_healthy
+from tests.reliability.harness import ControllerProcess
 
 
 def _warm() -> Any:
@@ -128,18 +127,9 @@ class ForkedController(ControllerProcess):
     def start(self, timeout: float = 30.0) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         t0 = time.monotonic()
-        self.pid = self.zygote.spawn(["run"], dict(self.env), self.log)
-        while time.monotonic() - t0 < timeout:
-            if not alive(self.pid):
-                raise RuntimeError(f"controller exited: {self.log.read_text()[-2000:]}")
-            try:
-                if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:
-                    self.start_times.append(time.monotonic() - t0)
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.02)  # polling for a real process to come up, not waiting for time to pass
-        raise TimeoutError("controller did not become healthy")
+        pid = self.pid = self.zygote.spawn(["run"], dict(self.env), self.log)
+        wait_healthy(f"{self.url}/healthz", lambda: alive(pid), self.log, "controller", timeout, every=0.02)
+        self.start_times.append(time.monotonic() - t0)
 
     def cli(self, *args: str, env: dict[str, str] | None = None) -> None:
         """The CLI (``migrate``, ``user add``) forked from the warm server too; its output goes to the log."""

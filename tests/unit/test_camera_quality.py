@@ -1,7 +1,6 @@
 """Face-capture quality gates on real images: each gate accepts the good frame and rejects its bad case.
 
-Every test runs with the Haar cascade shipped in OpenCV, and again with YuNet when ``../shared/models/`` beside the
-repository holds the model file (skipped cleanly otherwise).
+Every test runs with the Haar cascade shipped in OpenCV, and again with the YuNet model bundled in the repository.
 """
 
 from __future__ import annotations
@@ -15,6 +14,7 @@ import pytest
 from pydantic import ValidationError
 
 from devices.camera.quality import (
+    BUNDLED_YUNET,
     GATE_ORDER,
     DetectorConfigError,
     Face,
@@ -26,17 +26,13 @@ from devices.camera.quality import (
 )
 from hw_sim.camera import scene
 
-YUNET_PATH = Path(__file__).resolve().parents[2].parent / "shared" / "models" / "face_detection_yunet.onnx"
-YUNET_SHA256 = "8f2383e4dd3cfbb4553ea8718107fc0423210dc964f9f4280604804ed2552fa4"
+YUNET_PATH = BUNDLED_YUNET
+YUNET_SHA256 = "8f2383e4dd3cfbb4553ea8718107fc0423210dc964f9f4280604804ed2552fa4"  # devices/camera/models/README.md
 
 
 def detector_params() -> list[object]:
-    """The detectors to run the camera tests with: Haar always, YuNet when the shared model file is present."""
-    return [
-        pytest.param(None, id="haar"),
-        pytest.param(YUNET_PATH, id="yunet",
-                     marks=pytest.mark.skipif(not YUNET_PATH.is_file(), reason=f"no YuNet model at {YUNET_PATH}")),
-    ]
+    """The detectors to run the camera tests with: the Haar cascade and the bundled YuNet."""
+    return [pytest.param(None, id="haar"), pytest.param(YUNET_PATH, id="yunet")]
 
 
 _DETECTORS: dict[Path | None, FaceDetector] = {}
@@ -194,7 +190,6 @@ def test_thresholds_refuse_unknown_keys_and_bad_values() -> None:
     assert QualityThresholds.model_validate({"max_roll_deg": 15}).max_roll_deg == 15
 
 
-@pytest.mark.skipif(not YUNET_PATH.is_file(), reason=f"no YuNet model at {YUNET_PATH}")
 def test_yunet_is_used_only_with_the_expected_sha256(tmp_path: Path) -> None:
     assert FaceDetector(FaceDetectorConfig(model_path=YUNET_PATH, model_sha256=YUNET_SHA256)).backend == "yunet"
     with pytest.raises(DetectorConfigError, match="sha256"):

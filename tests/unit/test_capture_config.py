@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from controller.settings import SiteConfigError, load_site
+from devices.camera.quality import BUNDLED_YUNET, YUNET_2023MAR_SHA256, verify_model
 
 BASE = '[site]\nid = "c"\nname = "采集"\n\n[[rooms]]\nid = "collect"\nname = "采集室"\nkind = "collection"\ncapacity = 1\n'
 
@@ -27,7 +28,17 @@ def test_model_path_is_resolved_against_the_site_files_folder(tmp_path: Path) ->
     assert site.capture.window_s == 2.5
 
 
+def test_a_site_without_a_model_uses_the_bundled_yunet_and_may_choose_haar(tmp_path: Path) -> None:
+    site = load_site(site_file(tmp_path, "window_s = 2.5\n"))
+    assert site.capture.detector == "yunet" and site.capture.model_file == BUNDLED_YUNET
+    verify_model(BUNDLED_YUNET, YUNET_2023MAR_SHA256)  # the file in the repository is the one its sha256 names
+    haar = load_site(site_file(tmp_path, 'detector = "haar"\n'))
+    assert haar.capture.model_file is None
+
+
 @pytest.mark.parametrize(("capture", "key"), [
+    ('detector = "haar"\nmodel_path = "models/yunet.onnx"\n', "capture"),
+    ('detector = "dlib"\n', "capture.detector"),
     ('model_path = "models/none.onnx"\n', "capture.model_path"),
     ("windows = 2\n", "capture.windows"),
     ("[capture.thresholds]\nmin_brightness = 200\nmax_brightness = 100\n", "capture.thresholds"),

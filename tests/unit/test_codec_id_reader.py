@@ -140,3 +140,10 @@ def test_name_round_trips_through_noise(name: str, noise: bytes) -> None:
     framer = p.SamFramer()
     out = framer.feed(noise + frame)
     assert p.decode_text(p.parse_read_data(p.decode_response(out[-1]).data)[0]) == text
+
+
+def test_sam_status_request_is_the_published_frame() -> None:
+    # "AA AA AA 96 69 00 03 11 FF ED": the SAM status request as public reader drivers send it
+    assert p.SAM_STATUS_REQUEST == bytes.fromhex("aa aa aa 96 69 00 03 11 ff ed")
+    assert p.encode_request(p.CMD_SAM_ID) == bytes.fromhex("aa aa aa 96 69 00 03 12 ff ee")
+    assert p.decode_response(p.Response(p.SW_OK).encode()) == p.Response(0x90)

@@ -20,10 +20,11 @@ from pydantic import BaseModel, ConfigDict, Field
 from devices.base import DeviceUnavailable
 
 from ...container import Container
+from ...domain.actor import Actor
 from ...services.captures import CaptureService, capture_view, load_capture, read_image
 from ...services.commands import Id
-from ...store.db import Actor
 from ..deps import ContainerDep, allow
+from ..scope import ensure_stay
 
 router = APIRouter(prefix="/api/v1/captures", tags=["captures"])
 FACE_ROLES = ("custody_staff", "case_officer", "supervisor")
@@ -52,6 +53,7 @@ def service(c: Container) -> CaptureService:
 async def take_capture(body: CaptureIn, c: ContainerDep, actor: FaceActor) -> dict[str, Any]:
     """201 with ``{capture_id, sha256, report, elapsed_s}``; 422 ``CAPTURE_FAILED`` naming the failing gate, with
     ``details.gate`` and the hint to show (``details.hint_zh``); 503 when the camera is offline."""
+    await ensure_stay(c, actor, body.stay_id)
     row, result = await service(c).capture(actor, body.camera_id, body.stay_id, body.window_s)
     return {**capture_view(row), "elapsed_s": round(result.elapsed_s, 3), "frames": result.frames}
 

@@ -8,13 +8,14 @@ from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from ... import auth
+from ...domain.actor import Actor
 from ...domain.errors import RuleViolation
 from ...services import alarms, lockers, rooms
 from ...services.commands import Empty, OpenLocker, ResolveAlarm, WelfareCheckIn
 from ...store import audit
-from ...store.db import Actor
 from ...store.tables import BenchRow
 from ..deps import STAFF, ContainerDep, allow, bearer, public
+from ..ws import live_sockets
 
 router = APIRouter(prefix="/api/v1")
 StaffActor = Annotated[Actor, allow(*STAFF)]
@@ -38,13 +39,17 @@ class CardLoginIn(BaseModel):
 
 
 async def _sign_in(request: Request, c: Any, kiosk_id: str | None, kiosk_token: str | None,
-                   check: Any) -> dict[str, Any]:
-    """Rate limit per address, the kiosk's enrolment, then the credentials (``check(uow, idle, absolute)``)."""
+                   check: Any, account: str) -> dict[str, Any]:
+    """Rate limit per address, back-off per account and address, the kiosk's enrolment, then the credentials
+    (``check(uow, idle, absolute)``)."""
     from datetime import timedelta
 
     limiter = request.app.state.login_limiter
+    backoff = request.app.state.sign_in_backoff
     client = request.client.host if request.client else "?"
-    limiter.check(client, c.clock.now())
+    now = c.clock.now()
+    limiter.check(client, now)
+    backoff.check(account, client, now)
     t = c.site.timing
     idle = timedelta(minutes=t.kiosk_idle_minutes if kiosk_id else t.session_idle_minutes)
     required = c.site.security.kiosk_enrolment == "required"
@@ -55,7 +60,11 @@ async def _sign_in(request: Request, c: Any, kiosk_id: str | None, kiosk_token: 
 
     result = await c.db.write(Actor.system("auth"), write)
     if result.error is not None:
+        if result.error.code == "BAD_CREDENTIALS":
+            backoff.failed(account, client, now)
+            limiter.failed(client, now)
         raise result.error
+    backoff.succeeded(account, client)
     assert result.expires_at is not None
     return {"token": result.token, "expires_at": result.expires_at.isoformat(), "staff": result.staff,
             "idle_timeout_s": int(idle.total_seconds())}
@@ -64,7 +73,8 @@ async def _sign_in(request: Request, c: Any, kiosk_id: str | None, kiosk_token: 
 @router.post("/auth/login", tags=["auth"], dependencies=[public()])
 async def login(body: LoginIn, request: Request, c: ContainerDep) -> dict[str, Any]:
     return await _sign_in(request, c, body.kiosk_id, body.kiosk_token, lambda uow, idle, absolute: auth.login(
-        uow, body.police_no, body.password, idle=idle, absolute=absolute, kiosk_id=body.kiosk_id))
+        uow, body.police_no, body.password, idle=idle, absolute=absolute, kiosk_id=body.kiosk_id),
+        account=f"police_no:{body.police_no}")
 
 
 @router.post("/auth/card-login", tags=["auth"], dependencies=[public()])
@@ -73,13 +83,15 @@ async def card_login(body: CardLoginIn, request: Request, c: ContainerDep) -> di
     if not c.site.security.staff_card_login:
         raise RuleViolation("CARD_LOGIN_DISABLED", "本站点未启用刷卡登录", "card sign-in is not enabled here", status=404)
     return await _sign_in(request, c, body.kiosk_id, body.kiosk_token, lambda uow, idle, absolute: auth.card_login(
-        uow, body.card_id, body.pin, idle=idle, absolute=absolute, kiosk_id=body.kiosk_id))
+        uow, body.card_id, body.pin, idle=idle, absolute=absolute, kiosk_id=body.kiosk_id),
+        account=f"card:{auth.card_hash(body.card_id)}")
 
 
 @router.post("/auth/logout", tags=["auth"])
 async def logout(request: Request, c: ContainerDep, actor: StaffActor) -> dict[str, Any]:
     token = bearer(request)
     await c.db.write(actor, lambda uow: auth.logout(uow, token))
+    await live_sockets(request.app).sweep()  # this session's live sockets close now (4401)
     return {"ok": True}
 
 
@@ -94,7 +106,7 @@ class StaffIn(BaseModel):
     name: str = Field(min_length=1, max_length=60)
     sex: str
     roles: list[str] = Field(min_length=1)
-    password: str = Field(min_length=8, max_length=256)
+    password: str = Field(min_length=1, max_length=256)  # the policy (controller/passwords.py) says more
 
 
 @router.get("/staff", tags=["staff"])
@@ -137,6 +149,9 @@ async def list_lockers(c: ContainerDep, actor: Annotated[Actor, allow(*GUARD, "a
 @router.post("/lockers/{locker_id}/open", tags=["lockers"])
 async def open_locker(locker_id: str, body: OpenLocker, c: ContainerDep,
                       actor: Annotated[Actor, allow(*GUARD)]) -> dict[str, Any]:
+    from ...services.case_property import ensure_not_custody_locker
+
+    ensure_not_custody_locker(c.ctx, locker_id)  # evidence lockers open only for a recorded handover
     return await lockers.open_on_request(c.db, c.lockers, actor, locker_id, body)
 
 

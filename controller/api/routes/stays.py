@@ -1,4 +1,4 @@
-"""The ledger and every step of a stay: registration through exit (API.md "Steps")."""
+"""The ledger and every step of a stay: registration through exit (docs/API.md "Steps")."""
 
 from __future__ import annotations
 
@@ -7,9 +7,12 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
 
+from ...domain.actor import Actor
 from ...domain.errors import invalid
 from ...services import exits, interviews, lockers, registration, rooms, steps, views
+from ...services.cases import known_cases
 from ...services.commands import (
+    MAX_SEQ,
     CareIn,
     CollectionRecord,
     CompleteExit,
@@ -28,9 +31,12 @@ from ...services.commands import (
     StartLeave,
 )
 from ...services.common import load_stay
-from ...store.db import Actor, UnitOfWork
+from ...services.placement_options import placement_options
+from ...store.db import UnitOfWork
 from ...store.tables import Stay
 from ..deps import STAFF, ContainerDep, allow
+from ..scope import CENTRE_ROLES
+from ..visibility import for_roles
 
 router = APIRouter(prefix="/api/v1", tags=["stays"])
 INTAKE = ("custody_staff", "case_officer", "supervisor")
@@ -48,13 +54,29 @@ async def _stay_write(c: ContainerDep, actor: Actor, fn: Callable[[UnitOfWork], 
 async def list_stays(c: ContainerDep, actor: StaffActor,
                      state: Annotated[str | None, Query(pattern=r"^[a-z_]+$")] = None,
                      limit: Annotated[int, Query(ge=1, le=1000)] = 200,
-                     offset: Annotated[int, Query(ge=0)] = 0) -> list[dict[str, Any]]:
-    return await c.db.read(lambda s: views.list_stays(s, state, limit, offset))
+                     offset: Annotated[int, Query(ge=0, le=MAX_SEQ)] = 0) -> list[dict[str, Any]]:
+    """A case officer sees the stays of his cases; an admin sees identity numbers masked."""
+    mine = actor.id if "case_officer" in actor.roles and not CENTRE_ROLES & set(actor.roles) else None
+    rows = await c.db.read(lambda s: views.list_stays(s, state, limit, offset, officer_id=mine))
+    return for_roles(actor.roles, rows)  # type: ignore[no-any-return]
 
 
 @router.get("/stays/{stay_id}", summary="One stay with timeline, deadline and location")
 async def get_stay(stay_id: str, c: ContainerDep, actor: StaffActor) -> dict[str, Any]:
-    return await c.db.read(lambda s: views.stay_view(s, load_stay(s, stay_id)))
+    view = await c.db.read(lambda s: views.stay_view(s, load_stay(s, stay_id)))
+    return for_roles(actor.roles, view)  # type: ignore[no-any-return]
+
+
+@router.get("/cases", summary="Known cases for the registration form's case picker")
+async def list_cases(c: ContainerDep, actor: IntakeActor,
+                     q: Annotated[str, Query(max_length=64)] = "",
+                     limit: Annotated[int, Query(ge=1, le=100)] = 20) -> list[dict[str, Any]]:
+    return await c.db.read(lambda s: known_cases(s, q, limit))
+
+
+@router.get("/stays/{stay_id}/placement-options", summary="Holding rooms with what a placement there would break")
+async def get_placement_options(stay_id: str, c: ContainerDep, actor: IntakeActor) -> list[dict[str, Any]]:
+    return await c.db.read(lambda s: placement_options(s, c.ctx, stay_id))
 
 
 @router.post("/stays", status_code=201, summary="Registration (入区登记)")

@@ -6,7 +6,8 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from ...store.db import Actor
+from ...domain.actor import Actor
+from ...services.commands import MAX_SEQ
 from ...sync import feed, schema
 from ..deps import ContainerDep, allow
 
@@ -19,7 +20,7 @@ def _entitled(c: Any) -> bool:
 
 @router.get("/changes")
 async def changes(c: ContainerDep, actor: Annotated[Actor, allow("platform", "admin")],
-                  after: Annotated[int, Query(ge=0)] = 0,
+                  after: Annotated[int, Query(ge=0, le=MAX_SEQ)] = 0,
                   limit: Annotated[int, Query(ge=1, le=5000)] = 500) -> dict[str, Any]:
     """The change feed for platforms that pull: ``{changes: [...], next_after}``; page with ``after=next_after``
     until ``changes`` is empty. Same change objects as the push batches."""

@@ -17,11 +17,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
+from ...domain.actor import Actor
 from ...domain.errors import invalid
 from ...services.commands import Id
 from ...services.common import load_stay
-from ...store.db import Actor
 from ..deps import ContainerDep, allow
+from ..scope import ensure_stay
 
 router = APIRouter(prefix="/api/v1/ui", tags=["ui"])
 INTAKE = ("custody_staff", "case_officer", "supervisor")
@@ -51,6 +52,7 @@ def _write_once(path: Path, raw: bytes) -> None:
 async def store_signature(body: SignatureIn, c: ContainerDep,
                           actor: Annotated[Actor, allow(*INTAKE)]) -> dict[str, Any]:
     await c.db.read(lambda s: load_stay(s, body.stay_id))
+    await ensure_stay(c, actor, body.stay_id)
     try:
         raw = base64.b64decode(body.png.split(",", 1)[1], validate=True)
     except (binascii.Error, ValueError):
