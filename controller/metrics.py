@@ -49,9 +49,20 @@ async def render(c: Container) -> str:
     if bus is not None:
         lines += ["# HELP hcc_device_up Device availability (1 online, 0 otherwise) by device",
                   "# TYPE hcc_device_up gauge"]
-        for row in bus.snapshot():
+        rows = bus.snapshot()
+        for row in rows:
             up = 1 if row.get("availability") == "online" else 0
             lines.append(f'hcc_device_up{{device="{_label(row["id"])}",kind="{_label(row["kind"])}"}} {up}')
+        # each device's intake (devices/intake.py): duplicates folded and distinct events dropped under a flood
+        lines += ["# HELP hcc_device_events_shed_total Device events shed by the device's intake, by how",
+                  "# TYPE hcc_device_events_shed_total counter"]
+        for row in rows:
+            for how, n in sorted((row.get("intake") or {}).get("shed", {}).items()):
+                lines.append(f'hcc_device_events_shed_total{{device="{_label(row["id"])}",how="{_label(how)}"}} {n}')
+        lines += ["# HELP hcc_device_events_queued Device events waiting in the device's intake queue",
+                  "# TYPE hcc_device_events_queued gauge"]
+        lines += [f'hcc_device_events_queued{{device="{_label(row["id"])}"}} {(row.get("intake") or {}).get("queued", 0)}'
+                  for row in rows]
     queues = list(getattr(c.hub, "_queues", ()))
     lines += ["# HELP hcc_live_subscribers Live event subscribers (WebSocket clients, devicebus)",
               "# TYPE hcc_live_subscribers gauge", f"hcc_live_subscribers {len(queues)}",

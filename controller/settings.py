@@ -22,6 +22,7 @@ from pydantic import (
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from devices.camera.quality import BUNDLED_YUNET, YUNET_2023MAR_SHA256, QualityThresholds
+from devices.kinds import KINDS, OptionsError, validate_options
 
 Ident = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")]
 
@@ -30,10 +31,6 @@ RoomKind = Literal[
     "lawyer", "registration",
 ]
 RoomRestriction = Literal["minors_only", "female_only", "male_only", "intoxicated_only", "guard_required"]
-DeviceKind = Literal[
-    "lock_board", "id_reader", "metal_gate", "capture_camera", "wristband_reader", "door_lock", "recorder",
-    "panic_button", "alarm_beacon", "breathalyser", "handheld_detector",
-]
 
 
 class _Strict(BaseModel):
@@ -71,12 +68,30 @@ class LockerBank(_Strict):
 
 
 class DeviceConfig(_Strict):
+    """One device. ``kind`` and ``options`` are checked against the one table of device kinds (``devices/kinds.py``):
+    an unknown kind or option, or a bad value, is refused here (``check-config``), never skipped at run time."""
+
     id: Ident
-    kind: DeviceKind
+    kind: str
     url: str = Field(min_length=1)
     room_id: Ident | None = None
     required: bool = True
     options: dict[str, Any] = {}
+
+    @field_validator("kind")
+    @classmethod
+    def _known_kind(cls, kind: str) -> str:
+        if kind not in KINDS:
+            raise ValueError(f"未知的设备类型 / unknown device kind {kind!r} (known: {', '.join(sorted(KINDS))})")
+        return kind
+
+    @field_validator("options")
+    @classmethod
+    def _options_fit_kind(cls, options: dict[str, Any], info: ValidationInfo) -> dict[str, Any]:
+        kind = info.data.get("kind")
+        if isinstance(kind, str) and kind in KINDS:  # an unknown kind is reported on its own key
+            validate_options(kind, options)  # OptionsError names each bad key; parse_site puts it under options.
+        return options
 
 
 class MqttConfig(_Strict):
@@ -388,8 +403,14 @@ def parse_site(raw: dict[str, Any], source: Path | str = "<memory>") -> SiteConf
         for err in exc.errors():
             key = ".".join(str(x) for x in err["loc"]) or "(root)"
             msg = err["msg"]
+            cause = (err.get("ctx") or {}).get("error")
+            if isinstance(cause, OptionsError):  # one problem per bad option, its full key named
+                problems += [(f"{key}.{p.key}", f"{p.message_zh} / {p.message_en}") for p in cause.problems]
+                continue
             if err["type"] == "extra_forbidden":
                 msg = "unknown key"
+            elif err["type"] == "value_error":
+                msg = msg.removeprefix("Value error, ")
             problems.append((key, msg))
         raise SiteConfigError(source, problems) from exc
 

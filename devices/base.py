@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import enum
 import time
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
-from typing import Protocol, runtime_checkable
+from collections.abc import Awaitable, Callable, Hashable
+from dataclasses import dataclass, field, fields
+from typing import ClassVar, Protocol, runtime_checkable
 
 
 class Availability(enum.StrEnum):
@@ -66,11 +66,40 @@ class CodecError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class DeviceEvent:
-    """Base of every event an adapter emits."""
+    """Base of every event an adapter emits.
+
+    ``repeats`` is how many reports of the same condition this one stands for: a device's intake folds duplicates
+    into the newest when its queue is full (``devices/intake.py``). ``critical`` events (a panic press, a door forced
+    open) are never the newest one dropped. Two events are duplicates when :meth:`condition` is equal: the same class
+    and the same fields but for those in ``VOLATILE`` (time, message ids, signal strength).
+    """
+
+    critical: ClassVar[bool] = False
+    VOLATILE: ClassVar[frozenset[str]] = frozenset({"ts", "repeats", "event_id", "device_ts"})
 
     device_id: str
     kind: str
     ts: float = field(default_factory=time.time)
+    repeats: int = field(default=1, kw_only=True)
+
+    def condition(self) -> Hashable:
+        """What this event says about the device, without its time and ids (equal for duplicates)."""
+        key = (type(self), *(getattr(self, name) for name in _condition_fields(type(self))))
+        try:
+            hash(key)
+        except TypeError:  # a field that cannot be compared cheaply: the event is its own condition
+            return (type(self), id(self))
+        return key
+
+
+_FIELDS: dict[type[DeviceEvent], tuple[str, ...]] = {}
+
+
+def _condition_fields(cls: type[DeviceEvent]) -> tuple[str, ...]:
+    names = _FIELDS.get(cls)
+    if names is None:
+        names = _FIELDS[cls] = tuple(f.name for f in fields(cls) if f.name not in cls.VOLATILE)
+    return names
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -94,6 +123,11 @@ class UnknownSource(DeviceEvent):
 
 @dataclass(frozen=True, slots=True)
 class AvailabilityChanged(DeviceEvent):
+    """Critical for the intake: the newest availability of a device is never the one dropped."""
+
+    critical = True
+    VOLATILE = DeviceEvent.VOLATILE | {"detail"}
+
     availability: Availability = Availability.UNKNOWN
     detail: str = ""
 

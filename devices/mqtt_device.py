@@ -1,5 +1,6 @@
-"""What every MQTT device adapter shares: topic subscriptions, availability, bad-input accounting, deduplication,
-ordered event delivery and commands.
+"""What every MQTT device adapter shares: topic subscriptions, availability from the device's own topic, bad-input
+accounting, deduplication and commands. Availability, last seen and the event sink (behind the device's intake)
+come from :class:`~devices.adapter.AdapterBase`, as for the serial adapters and the camera.
 
 A kind's adapter (``devices/<kind>/adapter.py``) subclasses :class:`MqttDeviceAdapter`, names its event and state
 messages (from its ``protocol.py``) and turns decoded messages into device-neutral events.
@@ -16,23 +17,14 @@ of the message is delivered (see ``devices/mqtt_proto.py`` for why).
 
 from __future__ import annotations
 
-import asyncio
-import collections
-import inspect
 import logging
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, ClassVar, TypeVar
 
 from devices import mqtt_proto as proto
-from devices.base import (
-    Availability,
-    AvailabilityChanged,
-    BadInputCounter,
-    CodecError,
-    DeviceEvent,
-    EventSink,
-)
+from devices.adapter import AdapterBase
+from devices.base import Availability, BadInputCounter, CodecError, EventSink
 from devices.transport.mqtt import MqttLink
 
 log = logging.getLogger(__name__)
@@ -41,11 +33,10 @@ M = TypeVar("M", bound=proto.Message)
 C = TypeVar("C", bound=proto.Command)
 
 
-class MqttDeviceAdapter:
+class MqttDeviceAdapter(AdapterBase):
     """Base of the MQTT adapters. Subclasses set ``kind``, ``EVENTS`` (event name -> message class), ``STATE`` (the
     retained state message class, or None) and override :meth:`on_event` / :meth:`on_state`."""
 
-    kind: ClassVar[str] = ""
     EVENTS: ClassVar[Mapping[str, type[proto.EventMessage]]] = {}
     STATE: ClassVar[type[proto.StateMessage] | None] = None
 
@@ -60,33 +51,19 @@ class MqttDeviceAdapter:
         command_timeout_s: float = 5.0,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        self.device_id = proto.check_id(device_id, "device id")
+        super().__init__(proto.check_id(device_id, "device id"), sink, options=options, clock=clock)
         self.link = link
         self.room_id = room_id
         self.options = dict(options or {})
         self.command_timeout_s = float(self.options.get("command_timeout_s", command_timeout_s))
-        self._sink = sink
-        self._clock = clock
         self.bad_input = BadInputCounter()
         self._prefix = proto.device_topic(link.site, self.kind, device_id)
         self._reported: bool | None = None  # what the availability topic last said
         self._degraded = ""
-        self._availability = Availability.UNKNOWN
-        self._last_seen: float | None = None
         self._undo: list[Callable[[], None]] = []
-        self._queue: collections.deque[Awaitable[Any]] = collections.deque()
-        self._drainer: asyncio.Task[None] | None = None
         self.state: proto.StateMessage | None = None
 
     # --- Adapter protocol ----------------------------------------------------------------------------------
-
-    @property
-    def availability(self) -> Availability:
-        return self._availability
-
-    @property
-    def last_seen(self) -> float | None:
-        return self._last_seen
 
     async def start(self) -> None:
         """Subscribe to the device's topics; the shared link is started by its owner (the registry)."""
@@ -105,14 +82,7 @@ class MqttDeviceAdapter:
         for undo in reversed(self._undo):
             undo()
         self._undo.clear()
-        if self._drainer is not None:
-            self._drainer.cancel()
-            await asyncio.gather(self._drainer, return_exceptions=True)
-            self._drainer = None
-        while self._queue:
-            aw = self._queue.popleft()
-            if inspect.iscoroutine(aw):
-                aw.close()
+        await self._stop_events()
 
     # --- inbound -------------------------------------------------------------------------------------------
 
@@ -173,9 +143,6 @@ class MqttDeviceAdapter:
             log.warning("%s %s: bad input (%s) %s; further ones are only counted", self.kind, self.device_id,
                         reason, detail[:120])
 
-    def _seen(self) -> None:
-        self._last_seen = self._clock()
-
     # --- for subclasses ------------------------------------------------------------------------------------
 
     def on_event(self, name: str, msg: proto.EventMessage) -> None:
@@ -201,29 +168,7 @@ class MqttDeviceAdapter:
             detail = self._degraded
         else:
             new = Availability.ONLINE
-        if new != self._availability:
-            self._availability = new
-            self.emit(AvailabilityChanged(self.device_id, self.kind, self._clock(), availability=new, detail=detail))
-
-    def emit(self, event: DeviceEvent) -> None:
-        """Hand an event to the sink; an async sink's awaitables run one after another, in arrival order."""
-        try:
-            result = self._sink(event)
-        except Exception:
-            log.exception("%s %s: event sink failed on %s", self.kind, self.device_id, type(event).__name__)
-            return
-        if result is not None and inspect.isawaitable(result):
-            self._queue.append(result)
-            if self._drainer is None or self._drainer.done():
-                self._drainer = asyncio.get_running_loop().create_task(self._drain())
-
-    async def _drain(self) -> None:
-        while self._queue:
-            aw = self._queue.popleft()
-            try:
-                await aw
-            except Exception:
-                log.exception("%s %s: async event sink failed", self.kind, self.device_id)
+        self._set_availability(new, detail)
 
     async def command(self, name: str, make: Callable[[str, str, float], proto.Command],
                       timeout_s: float | None = None) -> proto.Reply:
@@ -237,8 +182,4 @@ class MqttDeviceAdapter:
         )
 
     def snapshot(self) -> dict[str, Any]:
-        return {
-            "id": self.device_id, "kind": self.kind, "room_id": self.room_id,
-            "availability": self._availability.value, "last_seen": self._last_seen,
-            "bad_input": dict(self.bad_input.counts),
-        }
+        return self.device_status() | {"room_id": self.room_id, "bad_input": dict(self.bad_input.counts)}

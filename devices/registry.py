@@ -4,10 +4,12 @@ Device configs are anything with ``id``, ``kind``, ``url``, ``room_id`` and ``op
 ``DeviceConfig``, a dict, a SimpleNamespace). Each kind maps to an adapter class imported lazily by name, so a kind
 whose module is not there yet is skipped with a log line instead of breaking the others. MQTT adapters that name the
 same broker URL share one :class:`MqttLink` (one paho client per broker) whose last will is
-``hcc/<site>/controller/availability``.
+``hcc/<site>/controller/availability``. Kinds, their adapter classes, construction styles and options models come
+from the one table in ``devices/kinds.py``; a device whose options do not fit its kind's model is not built (the
+site configuration refuses such a file before it gets here).
 
 Construction styles: MQTT adapters get ``(id, link, sink, room_id=, options=)``; serial adapters
-``(id, url, options, on_event=sink)``; the camera ``(id, url, on_event=sink)``. ``factories`` overrides or adds a
+``(id, url, options, on_event=sink)``; the camera ``(id, url, on_event=sink, options=)``. ``factories`` overrides or adds a
 kind, e.g. a lock-board factory that passes the boards of the site's locker banks.
 """
 
@@ -23,6 +25,7 @@ from typing import Any
 
 from devices import mqtt_proto as proto
 from devices.base import Adapter, Availability, EventSink
+from devices.kinds import KINDS, validate_options
 from devices.transport.mqtt import MqttLink
 from devices.trust import DEFAULT_THRESHOLD, SourceWatch, parse_key
 
@@ -58,21 +61,6 @@ class RegistryContext:
 
 Factory = Callable[[DeviceSpec, RegistryContext], Adapter]
 
-# kind -> (module, class, construction style)
-ADAPTERS: dict[str, tuple[str, str, str]] = {
-    "wristband_reader": ("devices.wristband_reader.adapter", "WristbandReaderAdapter", "mqtt"),
-    "door_lock": ("devices.door_lock.adapter", "DoorLockAdapter", "mqtt"),
-    "panic_button": ("devices.panic_button.adapter", "PanicButtonAdapter", "mqtt"),
-    "alarm_beacon": ("devices.alarm_beacon.adapter", "AlarmBeaconAdapter", "mqtt"),
-    "recorder": ("devices.recorder.adapter", "RecorderAdapter", "mqtt"),
-    "lock_board": ("devices.lock_board.adapter", "LockBoardAdapter", "serial"),
-    "id_reader": ("devices.id_reader.adapter", "IdReaderAdapter", "serial"),
-    "metal_gate": ("devices.metal_gate.adapter", "MetalGateAdapter", "serial"),
-    "breathalyser": ("devices.breathalyser.adapter", "BreathalyserAdapter", "serial"),
-    "capture_camera": ("devices.camera.adapter", "CameraAdapter", "camera"),
-}
-
-
 def _build(style: str, cls: Any, spec: DeviceSpec, ctx: RegistryContext) -> Adapter:
     if style == "mqtt":
         adapter: Adapter = cls(spec.id, ctx.link_for(spec.url), ctx.sink, room_id=spec.room_id, options=spec.options)
@@ -80,7 +68,7 @@ def _build(style: str, cls: Any, spec: DeviceSpec, ctx: RegistryContext) -> Adap
     if style == "serial":
         adapter = cls(spec.id, spec.url, spec.options, on_event=ctx.sink)
     else:
-        adapter = cls(spec.id, spec.url, on_event=ctx.sink)
+        adapter = cls(spec.id, spec.url, on_event=ctx.sink, options=spec.options)
     return adapter
 
 
@@ -129,9 +117,11 @@ class DeviceRegistry:
                 log.warning("device %s (%s) not started: %s", spec.id, spec.kind, exc)
                 continue
             try:
+                if spec.kind in KINDS:  # a kind added by ``factories`` only has no options model here
+                    validate_options(spec.kind, spec.options)
                 self._adapters[spec.id] = factory(spec, ctx)
                 self._give_key(self._adapters[spec.id])
-            except (ValueError, TypeError, KeyError, OSError) as exc:
+            except (ValueError, TypeError, KeyError, OSError) as exc:  # OptionsError is a ValueError
                 self._adapters.pop(spec.id, None)
                 self.skipped[spec.id] = f"bad configuration: {exc}"
                 log.error("device %s (%s) not started: bad configuration: %s", spec.id, spec.kind, exc)
@@ -153,10 +143,12 @@ class DeviceRegistry:
 
     @staticmethod
     def _factory(kind: str) -> Factory:
-        entry = ADAPTERS.get(kind)
-        if entry is None:
+        row = KINDS.get(kind)
+        if row is None:
             raise LookupError(f"no adapter for kind {kind!r}")
-        module_name, attr, style = entry
+        module_name, attr, style = row.module, row.adapter, row.style
+        if module_name is None or attr is None:
+            raise LookupError(f"kind {kind!r} has no adapter (it is listed only)")
         try:
             module = importlib.import_module(module_name)
         except ModuleNotFoundError as exc:
@@ -228,5 +220,8 @@ class DeviceRegistry:
             else:
                 row |= {"availability": Availability(adapter.availability).value, "last_seen": adapter.last_seen,
                         "detail": ""}
+                intake = getattr(adapter, "intake", None)
+                if intake is not None:  # what the device's intake took and shed (devices/intake.py)
+                    row["intake"] = intake.snapshot()
             out.append(row)
         return out

@@ -12,6 +12,7 @@ import logging
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from devices.kinds import serial_bauds
 from devices.lock_board.protocol import BoardSpec
 from hw_sim.breathalyser import BreathalyserSim
 from hw_sim.id_reader import IdReaderSim
@@ -21,7 +22,7 @@ from hw_sim.serial_sim import SerialSim
 
 log = logging.getLogger(__name__)
 
-SERIAL_KINDS = {"lock_board": 19200, "id_reader": 115200, "metal_gate": 9600, "breathalyser": 9600}
+SERIAL_KINDS = serial_bauds()  # kind -> default baud, from the one table of device kinds (devices/kinds.py)
 
 
 def link_path(url: str, run_dir: Path) -> Path | None:
@@ -43,7 +44,7 @@ def build_serial_sims(site_raw: dict[str, Any], run_dir: Path) -> list[SerialSim
         if path is None:
             log.info("%s: %s is real hardware; not simulated", device_id, url)
             continue
-        baud = int(dev.get("options", {}).get("baud", SERIAL_KINDS[kind]))
+        baud = int(dev.get("options", {}).get("baud") or SERIAL_KINDS[kind])
         if kind == "lock_board":
             boards = [BoardSpec.from_mapping(b) for b in banks if b.get("bus") == device_id]
             if not boards:

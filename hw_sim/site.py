@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from devices.kinds import KINDS
 from hw_sim.alarm_beacon import AlarmBeaconSim
 from hw_sim.door_lock import DoorLockSim
 from hw_sim.mqtt_device import MqttSimDevice
@@ -21,6 +22,8 @@ from hw_sim.wristband_reader import TagField, WristbandReaderSim
 
 log = logging.getLogger(__name__)
 
+# The simulator of each MQTT kind of the one table of device kinds (devices/kinds.py), which says which kinds are
+# MQTT, serial (hw_sim.serial_devices, at the table's baud rates) or cameras.
 MQTT_SIMS: dict[str, type[MqttSimDevice]] = {
     "wristband_reader": WristbandReaderSim,
     "door_lock": DoorLockSim,
@@ -28,6 +31,7 @@ MQTT_SIMS: dict[str, type[MqttSimDevice]] = {
     "alarm_beacon": AlarmBeaconSim,
     "recorder": RecorderSim,
 }
+assert set(MQTT_SIMS) == {k.name for k in KINDS.values() if k.style == "mqtt"}, "an MQTT kind without a simulator"
 
 
 class SimSite:
@@ -83,7 +87,7 @@ class SimSite:
             self.sims[sim.device_id] = sim
 
     def _build_cameras(self) -> None:
-        cams = [d for d in self.raw.get("devices", []) if d.get("kind") == "capture_camera"]
+        cams = [d for d in self.raw.get("devices", []) if d.get("kind") in KINDS and KINDS[d["kind"]].style == "camera"]
         if not cams:
             return
         camera = self._optional("hw_sim.camera", "cameras")

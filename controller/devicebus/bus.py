@@ -249,12 +249,13 @@ class DeviceBus:
         room = ev.room_id or self._room_of(ev.device_id)
         stay_ids = self.presence.stays_in(room)
         # one open alarm per button, counting the presses (a flood is one alarm, not one write per message)
-        if self.alarm_gate.note("panic", f"panic:{ev.device_id}", room_id=room, device_id=ev.device_id,
+        # ``repeats``: presses the device's intake folded into this one under a flood (devices/intake.py)
+        if self.alarm_gate.note("panic", f"panic:{ev.device_id}", ev.repeats, room_id=room, device_id=ev.device_id,
                                 stay_id=stay_ids[0] if stay_ids else None, stay_ids=stay_ids):
             self._live(ev, "panic", {"room_id": room}, room)
 
     def _door_forced(self, ev: DoorForcedOpen) -> None:
-        if self.alarm_gate.note("door_forced", f"door_forced:{ev.device_id}", room_id=ev.room_id,
+        if self.alarm_gate.note("door_forced", f"door_forced:{ev.device_id}", ev.repeats, room_id=ev.room_id,
                                 device_id=ev.device_id):
             self._live(ev, "door_forced_open", {}, ev.room_id)
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from devices.base import DeviceEvent
 from devices.breathalyser import protocol as p
-from devices.transport.transaction import LineAdapter
+from devices.serial_device import LineAdapter
 
 
 @dataclass(frozen=True, slots=True)
@@ -17,7 +17,6 @@ class BreathResult(DeviceEvent):
 
 class BreathalyserAdapter(LineAdapter):
     kind = "breathalyser"
-    default_baud = 9600
     status_type = p.TesterStatus
 
     async def status(self) -> p.TesterStatus:

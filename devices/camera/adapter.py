@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import inspect
 import logging
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
@@ -22,9 +21,9 @@ from typing import Any, Protocol, TypeVar
 import cv2
 import numpy as np
 
+from devices.adapter import AdapterBase
 from devices.base import (
     Availability,
-    AvailabilityChanged,
     DeviceError,
     DeviceTimeout,
     DeviceUnavailable,
@@ -123,8 +122,9 @@ async def _blocking(fn: Callable[..., T], *args: Any, abandon: Callable[[T], Any
         raise
 
 
-class CameraAdapter:
-    """A face-capture camera configured by URL; ``capture()`` returns the best passing frame of a short window."""
+class CameraAdapter(AdapterBase):
+    """A face-capture camera configured by URL; ``capture()`` returns the best passing frame of a short window.
+    Availability, last seen and the event sink come from :class:`~devices.adapter.AdapterBase`."""
 
     kind = "capture_camera"
 
@@ -143,20 +143,18 @@ class CameraAdapter:
         read_timeout_s: float = 3.0,
         jpeg_quality: int = 92,
         opener: Callable[[str], FrameSource] | None = None,
+        options: Mapping[str, Any] | None = None,
     ) -> None:
-        self.device_id = device_id
+        super().__init__(device_id, on_event, options=options)
         self.url = url
         self.detector = detector or FaceDetector()
         self.thresholds = thresholds or QualityThresholds()
-        self._on_event = on_event
-        self._clock = clock
+        self._capture_clock = clock  # the capture window's clock (monotonic); last seen is wall-clock time
         self._reconnect = (reconnect_min_s, reconnect_max_s)
         self._timeouts = (open_timeout_s, read_timeout_s)
         self._jpeg_quality = jpeg_quality
         self._opener = opener
         self._is_file = Path(url).is_file()
-        self._availability = Availability.UNKNOWN
-        self._last_seen: float | None = None
         self._latest: _Frame | None = None
         self._seq = 0
         self._new_frame = asyncio.Event()
@@ -166,14 +164,6 @@ class CameraAdapter:
         self.reconnects = 0
 
     # --- Adapter protocol -------------------------------------------------------------------------------------
-
-    @property
-    def availability(self) -> Availability:
-        return self._availability
-
-    @property
-    def last_seen(self) -> float | None:
-        return self._last_seen
 
     async def start(self) -> None:
         """Begin reading; never raises for an absent camera (the reader retries with backoff)."""
@@ -185,7 +175,8 @@ class CameraAdapter:
         if task is not None:
             task.cancel()
             await asyncio.gather(task, return_exceptions=True)
-            await self._set_availability(Availability.OFFLINE, "adapter stopped / 已停止")
+            self._set_availability(Availability.OFFLINE, "adapter stopped / 已停止")
+        await self._stop_events()
 
     # --- reading ----------------------------------------------------------------------------------------------
 
@@ -203,17 +194,17 @@ class CameraAdapter:
             try:
                 source = await _blocking(self._open, abandon=lambda src: src and src.release())
                 if source is None:
-                    await self._set_availability(Availability.OFFLINE, "stream did not open / 视频流无法打开")
+                    self._set_availability(Availability.OFFLINE, "stream did not open / 视频流无法打开")
                 else:
                     try:
                         if await self._read_all(source):
                             delay = self._reconnect[0]
                     finally:
                         await _blocking(source.release)
-                    await self._set_availability(Availability.OFFLINE, "stream ended / 视频流中断")
+                    self._set_availability(Availability.OFFLINE, "stream ended / 视频流中断")
             except (cv2.error, OSError) as exc:  # a backend failure must not end the reader: retry like a drop
                 log.warning("camera %s read failed: %s", self.device_id, exc)
-                await self._set_availability(Availability.OFFLINE, "stream error / 视频流错误")
+                self._set_availability(Availability.OFFLINE, "stream error / 视频流错误")
             self.reconnects += 1
             await asyncio.sleep(delay)
             delay = min(delay * 2, self._reconnect[1])
@@ -236,23 +227,9 @@ class CameraAdapter:
             event, self._new_frame = self._new_frame, asyncio.Event()
             event.set()
             if self._availability is not Availability.ONLINE:
-                await self._set_availability(Availability.ONLINE, "streaming / 视频流正常")
+                self._set_availability(Availability.ONLINE, "streaming / 视频流正常")
             if pace:
                 await asyncio.sleep(pace)
-
-    async def _set_availability(self, value: Availability, detail: str) -> None:
-        if value is self._availability:
-            return
-        self._availability = value
-        log.info("camera %s %s (%s)", self.device_id, value.value, detail)
-        if self._on_event is not None:
-            try:
-                result = self._on_event(AvailabilityChanged(self.device_id, self.kind, availability=value,
-                                                            detail=detail))
-                if inspect.isawaitable(result):
-                    await result
-            except Exception:  # a failing subscriber must not stop the camera
-                log.exception("camera %s: event handler failed", self.device_id)
 
     async def _next_frame(self, after: int, wait_s: float) -> _Frame | None:
         """The first frame newer than ``after``, waiting at most ``wait_s`` seconds of real time for it."""
@@ -306,7 +283,7 @@ class CameraAdapter:
         ``CaptureFailed`` naming the gate that failed most, ``DeviceUnavailable`` when the camera is offline, and
         ``DeviceTimeout`` when no frame arrives for ``frame_timeout_s`` seconds.
         """
-        clock = clock or self._clock
+        clock = clock or self._capture_clock
         t = thresholds or self.thresholds
         if self._availability is Availability.OFFLINE:
             raise DeviceUnavailable("camera offline", device_id=self.device_id)

@@ -19,7 +19,9 @@ class DoorStateChanged(DeviceEvent):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DoorForcedOpen(DeviceEvent):
-    """The door opened while locked."""
+    """The door opened while locked. Critical: a device's intake never drops the newest one."""
+
+    critical = True
 
     room_id: str | None
     event_id: str

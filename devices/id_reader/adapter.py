@@ -17,8 +17,8 @@ from typing import Any
 
 from devices.base import CodecError, DeviceError, DeviceEvent, DeviceRejected, EventSink
 from devices.id_reader import protocol as p
+from devices.serial_device import SerialAdapter
 from devices.transport.serial import wire_time
-from devices.transport.transaction import SerialAdapter
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +46,6 @@ class IdReaderAdapter(SerialAdapter):
     """Options: ``baud`` (115200), ``poll_s`` (0.3; 0 turns the poll off), ``max_read_failures`` (3)."""
 
     kind = "id_reader"
-    default_baud = 115200
 
     def __init__(
         self,

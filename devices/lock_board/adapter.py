@@ -31,7 +31,7 @@ from devices.base import (
     EventSink,
 )
 from devices.lock_board import protocol as p
-from devices.transport.transaction import Health, SerialAdapter
+from devices.serial_device import Health, SerialAdapter
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +65,6 @@ def boards_from_options(options: Mapping[str, Any]) -> list[p.BoardSpec]:
 
 class LockBoardAdapter(SerialAdapter):
     kind = "lock_board"
-    default_baud = p.BAUD
 
     def __init__(
         self,

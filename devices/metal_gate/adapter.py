@@ -12,7 +12,7 @@ from typing import Any
 
 from devices.base import DeviceEvent, EventSink
 from devices.metal_gate import protocol as p
-from devices.transport.transaction import LineAdapter
+from devices.serial_device import LineAdapter
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,7 +24,6 @@ class GateTransit(DeviceEvent):
 
 class MetalGateAdapter(LineAdapter):
     kind = "metal_gate"
-    default_baud = 9600
     status_type = p.GateStatus
 
     def __init__(

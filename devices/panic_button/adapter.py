@@ -12,6 +12,11 @@ from devices.panic_button import protocol as p
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class PanicPressed(DeviceEvent):
+    """A press. Critical: a device's intake never drops the newest one, and folds a flood of presses into one
+    event whose ``repeats`` counts them (every press reaches the alarm's counter)."""
+
+    critical = True
+
     room_id: str | None
     event_id: str
 

@@ -45,6 +45,8 @@ class RecordingFailed(DeviceEvent):
 class RecorderHeartbeatMissed(DeviceEvent):
     """No heartbeat for ``limit_s`` seconds. ``last_heartbeat_at`` is local time, None if none was ever seen."""
 
+    VOLATILE = DeviceEvent.VOLATILE | {"last_heartbeat_at"}
+
     room_id: str | None
     last_heartbeat_at: float | None
     limit_s: float

@@ -12,7 +12,10 @@ from devices.wristband_reader import protocol as p
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class TagPresent(DeviceEvent):
-    """A tag is seen in ``zone`` (the reader's room id)."""
+    """A tag is seen in ``zone`` (the reader's room id). The signal strength varies with every report: two
+    reports of the same tag in the same zone are duplicates (``devices/intake.py`` may fold them)."""
+
+    VOLATILE = DeviceEvent.VOLATILE | {"rssi"}
 
     tag_id: str
     zone: str

@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from devices.base import Availability, AvailabilityChanged
-from devices.transport.transaction import SerialAdapter
+from devices.serial_device import SerialAdapter
 from hw_sim.base import OFFLINE
 from hw_sim.serial_sim import SerialSim
 

@@ -26,7 +26,7 @@ from devices.base import (
 )
 from devices.lock_board.adapter import BoardAvailabilityChanged, LockBoardAdapter, LockerChanged
 from devices.lock_board.protocol import BoardSpec
-from devices.transport.transaction import RECOVER_AFTER
+from devices.serial_device import RECOVER_AFTER
 from hw_sim.base import BAD_CHECKSUM, DELAYED, GARBLED, OFFLINE, SILENT, SimDevice
 from hw_sim.lock_board import STUCK_LATCH, LockBusSim
 from hw_sim.serial_devices import build_serial_sims

@@ -215,7 +215,7 @@ async def bench_insert(c: ContainerDep, actor: Annotated[Actor, allow("admin")])
 
 @router.get("/devices", tags=["devices"])
 async def list_devices(c: ContainerDep, actor: StaffActor) -> list[dict[str, Any]]:
-    """Availability and last seen of every configured device."""
+    """Availability, last seen and intake (events received, delivered, queued, shed) of every configured device."""
     bus = c.devices
     if bus is None:
         return [{"id": d.id, "kind": d.kind, "room_id": d.room_id, "availability": "unknown", "last_seen": None,

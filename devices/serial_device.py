@@ -1,4 +1,6 @@
-"""The transaction layer every serial adapter shares: one request outstanding, timeouts, retries, availability.
+"""The serial adapter base, beside the MQTT one (``mqtt_device.py``): one request outstanding, timeouts, retries,
+availability from the outcome of transactions. Availability, last seen and the event sink (behind the device's
+intake) come from :class:`~devices.adapter.AdapterBase`; the link and the framers stay in ``devices/transport/``.
 
 A :class:`SerialAdapter` owns a :class:`~devices.transport.serial.SerialLink`, feeds received bytes to its kind's
 framer and decoder (:meth:`SerialAdapter._decode`), hands a decoded message either to the request waiting for it
@@ -10,30 +12,26 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import inspect
 import logging
-import time
 from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar, Protocol
 
+from devices.adapter import AdapterBase
 from devices.base import (
     Availability,
-    AvailabilityChanged,
     BadInputCounter,
     CodecError,
     DeviceError,
-    DeviceEvent,
     DeviceTimeout,
     DeviceUnavailable,
     EventSink,
 )
+from devices.kinds import KINDS
 from devices.transport.lines import STAT_QUERY, LineFramer, encode_line
 from devices.transport.serial import SerialLink
 
 log = logging.getLogger(__name__)
-
-
 
 RECOVER_AFTER = 10  # clean transactions in a row that turn a degraded device online again
 
@@ -67,11 +65,10 @@ class Framer(Protocol):
     def reset(self) -> None: ...
 
 
-class SerialAdapter:
-    """Base of the serial adapters. Options: ``baud``, ``timeout_s`` (per try), ``retries``, ``reopen_max_s``."""
+class SerialAdapter(AdapterBase):
+    """Base of the serial adapters. Options: ``baud`` (default: the kind's, from ``devices/kinds.py``),
+    ``timeout_s`` (per try), ``retries``, ``reopen_max_s``, and the intake's."""
 
-    kind: ClassVar[str] = ""
-    default_baud: ClassVar[int] = 9600
     default_timeout_s: ClassVar[float] = 0.1
     default_retries: ClassVar[int] = 3
     # drop a partial frame before each request: right for devices that only answer, wrong for ones that push
@@ -86,16 +83,16 @@ class SerialAdapter:
         *,
         on_event: EventSink | None = None,
     ) -> None:
-        opts = dict(options or {})
-        self.device_id = device_id
+        opts = {k: v for k, v in (options or {}).items() if v is not None}
+        super().__init__(device_id, on_event, options=opts)
         self.url = url
         self.options = opts
-        self.baud = int(opts.get("baud", self.default_baud))
+        row = KINDS.get(self.kind)
+        self.baud = int(opts.get("baud") or (row.default_baud if row and row.default_baud else 9600))
         self.timeout_s = float(opts.get("timeout_s", self.default_timeout_s))
         self.retries = int(opts.get("retries", self.default_retries))
         self.framer = framer
         self.bad = framer.bad
-        self.on_event = on_event
         self.link = SerialLink(
             url,
             baudrate=self.baud,
@@ -105,9 +102,7 @@ class SerialAdapter:
             name=device_id,
         )
         self.requests_sent = 0
-        self._availability = Availability.UNKNOWN
         self._health = Health()
-        self._last_seen: float | None = None
         self._logged_bad: set[str] = set()
         self._bus = asyncio.Lock()
         self._waiting: tuple[Callable[[Any], bool], asyncio.Future[Any]] | None = None
@@ -115,14 +110,6 @@ class SerialAdapter:
         self._started = False
 
     # Adapter protocol ----------------------------------------------------------------------------------------
-
-    @property
-    def availability(self) -> Availability:
-        return self._availability
-
-    @property
-    def last_seen(self) -> float | None:
-        return self._last_seen
 
     async def start(self) -> None:
         if self._started:
@@ -141,6 +128,7 @@ class SerialAdapter:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         await self.link.stop()
+        await self._stop_events()
 
     # for subclasses -------------------------------------------------------------------------------------------
 
@@ -194,24 +182,6 @@ class SerialAdapter:
     def _unanswered(self) -> None:
         self._set_availability(self._health.unanswered(), "no answer")
 
-    def _set_availability(self, value: Availability, detail: str = "") -> None:
-        if value == self._availability:
-            return
-        self._availability = value
-        log.info("%s: %s %s", self.device_id, value.value, detail)
-        self.emit(AvailabilityChanged(self.device_id, self.kind, availability=value, detail=detail))
-
-    def emit(self, event: DeviceEvent) -> None:
-        if self.on_event is None:
-            return
-        try:
-            result = self.on_event(event)
-        except Exception:  # a broken sink must not stop the device
-            log.exception("%s: event sink failed", self.device_id)
-            return
-        if inspect.isawaitable(result):
-            self._spawn(_await(result))
-
     def _spawn(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
         task = asyncio.get_running_loop().create_task(coro)
         self._tasks.add(task)
@@ -231,7 +201,7 @@ class SerialAdapter:
     # link callbacks ------------------------------------------------------------------------------------------
 
     def _on_bytes(self, data: bytes) -> None:
-        self._last_seen = time.time()
+        self._seen()
         for frame in self.framer.feed(data):
             try:
                 message = self._decode(frame)
@@ -304,10 +274,3 @@ class LineAdapter(SerialAdapter):
             with contextlib.suppress(DeviceError):
                 await self.query_status()
             await asyncio.sleep(self.heartbeat_s)
-
-
-async def _await(result: Any) -> None:
-    try:
-        await result
-    except Exception:
-        log.exception("event sink failed")
