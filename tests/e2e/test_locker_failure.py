@@ -9,7 +9,7 @@ import httpx
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import resident_id
+from tests.e2e.conftest import resident_id, sign_on
 
 pytestmark = pytest.mark.slow
 
@@ -46,6 +46,7 @@ def test_a_stuck_latch_is_shown_and_the_retry_opens_it(screens: Any, centre: Any
     fault(sim, "lock-bus-1", "stuck_latch", board=board, channel=channel)
     try:
         locker.click()
+        sign_on(page, "#intake-signature")  # the subject signs the property list at intake
         prop.get_by_role("button", name="确认物品并打开储物柜").click()
         expect(page.locator("#stay-head .state")).to_have_text("物品已保管")
         failed = page.locator(".error-box")
