@@ -268,6 +268,16 @@ class StorageLocation(_Strict):
     locker_id: str | None = None
 
 
+class BridgeConfig(_Strict):
+    """Where the site's devices run (README, "Processes"): ``inprocess`` on the API's event loop (the devicebus
+    owns the adapters), or ``process`` in the device bridge (``python -m controller.bridge``), which the controller
+    starts and restarts itself unless ``supervise = false`` (production: ``hcc-bridge.service``)."""
+
+    mode: Literal["inprocess", "process"] = "inprocess"
+    supervise: bool = True
+    command_timeout_s: float = Field(default=15.0, gt=0, le=120)
+
+
 class SiteConfig(_Strict):
     site: SiteInfo
     rooms: list[RoomConfig]
@@ -282,6 +292,7 @@ class SiteConfig(_Strict):
     approvals: ApprovalsConfig = ApprovalsConfig()
     tls: TlsConfig = TlsConfig()
     storage_locations: list[StorageLocation] = []
+    bridge: BridgeConfig = BridgeConfig()
 
     @model_validator(mode="after")
     def _references(self) -> SiteConfig:
@@ -402,6 +413,7 @@ class Settings(BaseSettings):
     bench_endpoints: bool = False  # serves the bare-insert baseline of `make bench`; never on a real site
     # Proxies whose X-Forwarded-For is believed (comma-separated addresses or CIDRs); none by default.
     trusted_proxies: str = ""
+    bridge_mode: Literal["inprocess", "process"] | None = None  # overrides the site's ``[bridge] mode`` (tests)
 
     def db_url(self) -> str:
         if self.database_url:
