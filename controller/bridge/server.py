@@ -50,7 +50,10 @@ class BridgeServer:
         self.registry = DeviceRegistry(site.devices, self.on_device_event, site=site.site.id,
                                        factories={"lock_board": self._lock_board_factory},
                                        mqtt_username=site.mqtt.username, mqtt_password=password,
-                                       device_keys_dir=site.mqtt.device_keys_dir)
+                                       device_keys_dir=site.mqtt.device_keys_dir,
+                                       # persistent: what a device publishes while the bridge restarts is kept
+                                       # by the broker and delivered after (deduplicated by event id)
+                                       mqtt_options={"clean_session": False})
         # A persistent session (fixed client id, clean_session=False): commands sent while the bridge is down wait
         # in the broker and arrive when it is back; the journal keeps any of them from running twice.
         self.link = MqttLink(site.mqtt.url, site=site.site.id, client_id=self.topics.client_id("bridge"),
