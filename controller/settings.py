@@ -414,6 +414,7 @@ class Settings(BaseSettings):
     # Proxies whose X-Forwarded-For is believed (comma-separated addresses or CIDRs); none by default.
     trusted_proxies: str = ""
     bridge_mode: Literal["inprocess", "process"] | None = None  # overrides the site's ``[bridge] mode`` (tests)
+    bridge_supervise: bool | None = None  # overrides ``[bridge] supervise``
 
     def db_url(self) -> str:
         if self.database_url:

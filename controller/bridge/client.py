@@ -39,6 +39,7 @@ from devices.base import (
     DeviceUnverified,
 )
 from devices.recorder import protocol as rp
+from devices.registry import DeviceRegistry
 from devices.transport.mqtt import MqttLink
 
 from ..settings import SiteConfig
@@ -295,24 +296,29 @@ class _Watch:
     threshold = 1
 
 
-class RemoteRegistry:
-    """What the devicebus reads of a ``DeviceRegistry``, with the adapters in the bridge process."""
+LOCAL_KINDS = frozenset({"capture_camera"})  # kept in the controller's process for now (frames are large)
 
-    def __init__(self, client: BridgeClient) -> None:
-        self.client = client
+
+class RemoteRegistry:
+    """What the devicebus reads of a ``DeviceRegistry``, with the adapters in the bridge process; the cameras
+    (``LOCAL_KINDS``) stay in ``local``, a registry of the controller's own."""
+
+    def __init__(self, client: BridgeClient, local: DeviceRegistry | None = None) -> None:
+        self.client, self.local = client, local
         self.watch = _Watch()
         self.skipped: dict[str, str] = {}
         self._adapters: dict[str, _Remote] = {d.id: _REMOTES[d.kind](client, d.id, d.kind)
                                               for d in client.site.devices if d.kind in _REMOTES}
 
     def get(self, device_id: str) -> Any:
-        try:
+        if device_id in self._adapters:
             return self._adapters[device_id]
-        except KeyError:
-            raise KeyError(f"no adapter for device {device_id!r} in the controller (it is in the bridge)") from None
+        if self.local is not None:
+            return self.local.get(device_id)
+        raise KeyError(f"no adapter for device {device_id!r} in the controller (it is in the bridge)")
 
     def devices(self) -> list[Any]:
-        return list(self._adapters.values())
+        return [*self._adapters.values(), *(self.local.devices() if self.local is not None else [])]
 
     @property
     def links(self) -> list[MqttLink]:
@@ -320,9 +326,14 @@ class RemoteRegistry:
 
     async def start_all(self) -> None:
         await self.client.start()
+        if self.local is not None:
+            await self.local.start_all()
 
     async def stop_all(self) -> None:
+        if self.local is not None:
+            await self.local.stop_all()
         await self.client.stop()
 
     def snapshot(self) -> list[dict[str, Any]]:
-        return self.client.snapshot()
+        local = {r["id"]: r for r in self.local.snapshot()} if self.local is not None else {}
+        return [local.get(r["id"], r) for r in self.client.snapshot()]

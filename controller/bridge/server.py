@@ -32,6 +32,7 @@ from devices.transport.mqtt import MqttLink
 from devices.wristband_reader.adapter import TagAbsent, TagPresent
 
 from ..settings import SiteConfig
+from .client import LOCAL_KINDS
 from .codec import encode_event
 from .journal import Journal
 from .messages import Command, CommandResult, DeviceRow, DeviceTable, Roster, encode
@@ -47,7 +48,8 @@ class BridgeServer:
         self.site = site
         self.topics = BridgeTopics.for_site(site.site.id, data_dir)
         password = read_secret(site.mqtt.password_file)
-        self.registry = DeviceRegistry(site.devices, self.on_device_event, site=site.site.id,
+        # every device but the cameras, which the controller keeps for now (client.LOCAL_KINDS)
+        self.registry = DeviceRegistry([d for d in site.devices if d.kind not in LOCAL_KINDS], self.on_device_event, site=site.site.id,
                                        factories={"lock_board": self._lock_board_factory},
                                        mqtt_username=site.mqtt.username, mqtt_password=password,
                                        device_keys_dir=site.mqtt.device_keys_dir,

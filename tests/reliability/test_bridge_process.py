@@ -6,7 +6,8 @@ devices (accounts, ACL and signing keys as a site runs them) and the controller'
 - the bridge SIGKILLed while a recording runs and with commands in flight, then restarted: every command runs
   exactly once on its device (the simulators count what they executed), a command repeated with the same request
   id is answered from the journal and not run again, availability turns offline while the bridge is gone and
-  online after, a door closed while it was down is reported after (the board re-sends its state) and a panic
+  online after, a compartment forced open while it was down is reported after (the board's first poll
+  re-reads it) and a panic
   press made while it was down is delivered after (the broker kept it for the bridge's persistent session);
 - the controller's end killed while the bridge runs: what the bridge published meanwhile is delivered when the
   controller's end is back (its persistent session), and the retained table gives every device's availability.
@@ -155,10 +156,10 @@ async def test_bridge_sigkilled_and_restarted_runs_each_command_once(rig: Rig) -
         assert all(e.availability == Availability.OFFLINE for e in down)
         assert client.snapshot()[0]["availability"] == "offline"
 
-        # while it is down: commands are asked, a door is closed by hand and a panic button pressed
+        # while it is down: commands are asked, a compartment is forced open and a panic button pressed
         unlock = asyncio.create_task(client.command("door_unlock", "door-int-1"))
         opening = asyncio.create_task(client.command("locker_open", "lock-bus-1", {"board": 1, "channel": 3}))
-        rig.action("lock-bus-1", "close_door", board=1, channel=1)
+        rig.action("lock-bus-1", "open_by_hand", board=1, channel=4)
         rig.action("panic-wait-1", "press")
         n_before = len(seen.events)
 
@@ -166,8 +167,8 @@ async def test_bridge_sigkilled_and_restarted_runs_each_command_once(rig: Rig) -
         await unlock
         await opening
         assert rig.executed("door-int-1").get("unlock") == 1
-        await seen.until(lambda: any(isinstance(e, LockerChanged) and not e.open and (e.board, e.channel) == (1, 1)
-                                     for e in seen.events[n_before:]), what="the closed door, re-sent by the board")
+        await seen.until(lambda: any(isinstance(e, LockerChanged) and e.open and (e.board, e.channel) == (1, 4)
+                                     for e in seen.events[n_before:]), what="the forced door, re-sent by the board")
         await seen.until(lambda: any(isinstance(e, PanicPressed) for e in seen.events[n_before:]),
                          what="the press made while the bridge was down")
         await _await_online(client, seen, "door-int-1", "rec-int-1", "lock-bus-1")
