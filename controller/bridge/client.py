@@ -41,6 +41,7 @@ from devices.base import (
 from devices.recorder import protocol as rp
 from devices.registry import DeviceRegistry
 from devices.transport.mqtt import MqttLink
+from devices.trust import DEFAULT_THRESHOLD
 
 from ..settings import SiteConfig
 from .codec import UnknownEventType, decode_event
@@ -293,7 +294,7 @@ _REMOTES: dict[str, type[_Remote]] = {"lock_board": RemoteLockBoard, "recorder":
 
 
 class _Watch:
-    threshold = 1
+    threshold = DEFAULT_THRESHOLD  # the bridge's registry counts unknown sources; the alarm says how many it took
 
 
 LOCAL_KINDS = frozenset({"capture_camera"})  # kept in the controller's process for now (frames are large)
