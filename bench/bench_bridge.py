@@ -113,7 +113,8 @@ async def healthz(url: str, stop: asyncio.Event, out: list[float]) -> None:
 
 async def phase(url: str, token: str, seconds: float) -> tuple[list[float], list[float]]:
     """50 kiosks and a /healthz prober for ``seconds``: (kiosk latencies, healthz latencies)."""
-    ledger, stop, hz = Ledger(), asyncio.Event(), []
+    ledger, stop = Ledger(), asyncio.Event()
+    hz: list[float] = []
     tasks = [asyncio.create_task(kiosk(url, token, ledger, stop, random.Random(i))) for i in range(KIOSKS)]
     tasks.append(asyncio.create_task(healthz(url, stop, hz)))
     await asyncio.sleep(seconds)  # the measured period
@@ -122,14 +123,22 @@ async def phase(url: str, token: str, seconds: float) -> tuple[list[float], list
     return ledger.latencies, hz
 
 
-async def ws_locations(url: str, token: str, tags: set[str], stop: asyncio.Event, out: list[float]) -> None:
+async def ws_locations(url: str, token: str, tags: set[str], stop: asyncio.Event, out: list[float],
+                       connected: asyncio.Event) -> None:
+    """A dashboard's live socket, connected before the load (a handshake under load is not what is measured)."""
     ws_url = url.replace("http", "ws") + f"/api/v1/live?token={token}"
-    async with websockets.connect(ws_url, max_size=None, max_queue=None) as ws:
+    # no client pings: a dashboard's socket stays open however late the server's pong (that lateness is measured)
+    async with websockets.connect(ws_url, max_size=None, max_queue=None, open_timeout=120,
+                                  ping_interval=None) as ws:
+        connected.set()
         while not stop.is_set():
             try:
                 raw = await asyncio.wait_for(ws.recv(), 0.5)
             except TimeoutError:
                 continue
+            except websockets.ConnectionClosed as exc:
+                print(f"bench bridge: live socket closed by the server: {exc}", flush=True)
+                return
             ev = json.loads(raw)
             for item in ev if isinstance(ev, list) else [ev]:
                 # moves only ("from" set): a tag's first appearance is not one of the publisher's moves
@@ -158,14 +167,17 @@ async def main() -> None:
         tags += [f"tag-visitor-{i:03d}" for i in range(250 - len(tags))]
         print(f"bench bridge: {len(stays)} open stays; {SECONDS:g} s without presence, then with", flush=True)
 
+        ws_stop, ws_up = asyncio.Event(), asyncio.Event()
+        ws_lat: list[float] = []
+        ws_task = asyncio.create_task(ws_locations(proc.url, token, set(tags), ws_stop, ws_lat, ws_up))
+        await asyncio.wait_for(ws_up.wait(), 120)
         quiet, quiet_hz = await phase(proc.url, token, SECONDS)
+        ws_lat.clear()  # no presence yet: nothing to count before the publisher starts
 
         raw_out, raw_ready, raw_halt, pub_out = ctx.Queue(), ctx.Event(), ctx.Event(), ctx.Queue()
         raw = ctx.Process(target=raw_subscriber, args=(sim.mqtt_port, raw_ready, raw_halt, raw_out))
         raw.start()
         raw_ready.wait(30)
-        ws_stop, ws_lat = asyncio.Event(), []
-        ws_task = asyncio.create_task(ws_locations(proc.url, token, set(tags), ws_stop, ws_lat))
         pub = ctx.Process(target=publisher, args=(sim.mqtt_port, tags, SECONDS, pub_out))
         pub.start()
         loaded, loaded_hz = await phase(proc.url, token, SECONDS)
