@@ -44,11 +44,9 @@ def _logging(level: str) -> None:
 
 
 def migrate(settings: Settings) -> None:
-    from .store.migrate import upgrade
+    from .store.migrate import migrate as run
 
-    if settings.db_url().startswith("sqlite"):
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
-    upgrade(settings.db_url())
+    run(settings.db_url(), settings.data_dir)
 
 
 def seed_demo_staff(settings: Settings) -> list[tuple[str, str, str, str]]:
@@ -121,10 +119,26 @@ class ChildProcess:
                 self.proc.kill()
 
 
-def simulator_process(site_file: Path) -> ChildProcess:
-    """hw_sim for every device of the site; the ptys and the broker get a moment so the adapters find them."""
+def simulator_process(site_file: Path, credentials: Path) -> ChildProcess:
+    """hw_sim for every device of the site, each device signing in with its own account and key from
+    ``credentials`` (the broker it starts enforces the generated passwords and ACL); the ptys and the broker get a
+    moment so the adapters find them."""
     return ChildProcess([sys.executable, "-m", "hw_sim", "--site", str(site_file), "--run-dir", "var/sim",
-                         "--open-bench"], settle_s=1.5)
+                         "--credentials", str(credentials)], settle_s=1.5)
+
+
+def demo_credentials(settings: Settings, site: SiteConfig) -> tuple[SiteConfig, Path]:
+    """The demo runs its broker as a site does: one account and signing key per device (`devices credentials`,
+    issued once into ``<data dir>/mqtt``, 0600, kept across restarts), the generated ACL, no anonymous clients; the
+    controller signs in as ``controller`` and checks every recorder confirmation with the recorder's key. The open
+    bench mode stays for benchmarks only (``hw_sim --open-bench``)."""
+    from . import ops
+
+    out = settings.data_dir / "mqtt"
+    ops.issue_credentials(site, out)
+    mqtt = site.mqtt.model_copy(update={"username": "controller", "password_file": out / "controller.password",
+                                        "device_keys_dir": out / "keys"})
+    return site.model_copy(update={"mqtt": mqtt}), out
 
 
 def demo_platform(settings: Settings, site: SiteConfig, port: int = DEMO_PLATFORM_PORT
@@ -178,11 +192,14 @@ def serve(settings: Settings, *, simulator: bool = False, platform: bool = False
     receiver = None
     if platform:
         site, receiver = demo_platform(settings, site)
+    credentials = None
+    if simulator:
+        site, credentials = demo_credentials(settings, site)
     container = build(settings, site, with_devices=True)
-    if simulator:  # before the devicebus, so the simulated devices exist when the adapters connect
-        container.extras.setdefault("lifecycle", []).insert(0, simulator_process(settings.site_file))
+    if credentials is not None:  # before the devicebus, so the simulated devices exist when the adapters connect
+        container.lifecycle.insert(0, simulator_process(settings.site_file, credentials))
     if receiver is not None:  # before the pusher's first batch
-        container.extras.setdefault("lifecycle", []).insert(0, receiver)
+        container.lifecycle.insert(0, receiver)
     app = create_app(container)
     config = uvicorn_config(app, settings, container.site)
     from .systemd import notifying_server

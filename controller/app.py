@@ -14,7 +14,7 @@ from fastapi.staticfiles import StaticFiles
 from .api import errors, limits, openapi, security, ws
 from .api.deps import iter_routes, route_roles
 from .api.ratelimit import LoginLimiter, SignInBackoff
-from .api.routes import accounts, approvals, captures, centre, custody, health, measures, stays, ui
+from .api.routes import accounts, approvals, captures, centre, custody, health, measures, stays, sync, ui
 from .api.routes import documents as documents_routes
 from .api.routes import notifications as notification_routes
 from .api.routes import reports as reports_routes
@@ -28,7 +28,7 @@ KIOSK_DIR = Path(__file__).resolve().parent.parent / "kiosk_ui"
 def create_app(container: Container, *, start_background: bool = True) -> FastAPI:
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        hooks = container.extras.get("lifecycle", [])
+        hooks = list(container.lifecycle)
         for h in hooks:
             await h.start()
         if start_background:
@@ -56,14 +56,13 @@ def create_app(container: Container, *, start_background: bool = True) -> FastAP
     app.include_router(measures.router)
     app.include_router(notification_routes.router)
     app.include_router(ws.router)
+    app.include_router(sync.router)
     app.include_router(documents_routes.router)
     app.include_router(search_routes.router)
     app.include_router(reports_routes.router)
     app.include_router(accounts.router)
     app.include_router(custody.router)
     app.include_router(health.router)
-    for extra in container.extras.get("routers", []):
-        app.include_router(extra)
 
     @app.get("/healthz", tags=["ops"])
     async def healthz() -> dict[str, Any]:

@@ -252,6 +252,16 @@ def production_problems(site: SiteConfig) -> list[str]:
             problems.append("mqtt: a broker off this PC needs username and password_file")
         if broker.scheme != "mqtts":
             problems.append("mqtt.url: a broker off this PC needs TLS (mqtts://)")
+    elif not site.mqtt.username or site.mqtt.password_file is None:
+        # The broker on this PC also serves the devices on the centre's network: a production broker has no
+        # anonymous clients (`devices credentials` issues the accounts and the ACL), the controller's included.
+        problems.append("mqtt: a production site signs in to its broker (username and password_file from "
+                        "`devices credentials`)")
+    if site.mqtt.device_keys_dir is None:
+        # Without the devices' keys a recorder's confirmation could not be checked, and a forged one would start
+        # an interview with no recording behind it (rule 3).
+        problems.append("mqtt.device_keys_dir: a production site checks its recorders' signed confirmations "
+                        "(the keys/ folder of `devices credentials`)")
     return problems
 
 

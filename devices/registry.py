@@ -99,10 +99,12 @@ class DeviceRegistry:
         factories: Mapping[str, Factory] | None = None,
         mqtt_options: Mapping[str, Any] | None = None,
         device_keys_dir: Path | None = None,
+        require_keys: bool = False,
         unknown_threshold: int = DEFAULT_THRESHOLD,
     ) -> None:
         self.site = proto.check_id(site, "site")
         self._device_keys_dir = device_keys_dir
+        self._require_keys = require_keys  # a production site: a signing device without its key is not trusted
         # Counts what no configured device sends; ``known`` grows as the specs are read below.
         self.watch = SourceWatch(self.site, (), sink, threshold=unknown_threshold)
         self._sink = sink
@@ -136,7 +138,11 @@ class DeviceRegistry:
 
     def _give_key(self, adapter: Adapter) -> None:
         """A signing adapter (one with ``device_key``) gets ``<device_keys_dir>/<id>.key`` when there is one."""
-        if self._device_keys_dir is None or not hasattr(adapter, "device_key"):
+        if not hasattr(adapter, "device_key"):
+            return
+        if hasattr(adapter, "require_signature"):
+            adapter.require_signature = self._require_keys
+        if self._device_keys_dir is None:
             return
         path = self._device_keys_dir / f"{adapter.device_id}.key"
         if path.exists():

@@ -57,8 +57,10 @@ class RecorderAdapter(MqttDeviceAdapter):
     STATE = p.RecorderStateMsg
 
     # Set by the registry from ``mqtt.device_keys_dir``: with a key, only a confirmation signed by this recorder
-    # starts a recording; without one (a bench site) confirmations are taken unsigned.
+    # starts a recording; without one confirmations are taken unsigned, but only on a bench site: a production
+    # site (``require_signature``) refuses every confirmation from a recorder whose key it does not hold.
     device_key: bytes | None = None
+    require_signature: bool = False
     _watchdog: asyncio.TimerHandle | None = None
     _last_heartbeat: float | None = None
     _missed = False
@@ -115,6 +117,10 @@ class RecorderAdapter(MqttDeviceAdapter):
     async def start_recording(self, room_id: str, stay_id: str, *, timeout_s: float | None = None) -> p.StartResult:
         """Ask the recorder to record ``room_id`` for ``stay_id``; returns once it confirms (recording id, start).
         Raises DeviceRejected (``BUSY``, ``WRONG_ROOM``), DeviceTimeout or DeviceUnavailable."""
+        if self.device_key is None and self.require_signature:
+            # Not even asked: a recording started now could never be proven to be this recorder's.
+            raise DeviceUnverified("no key for this recorder: its confirmation cannot be verified",
+                                   device_id=self.device_id)
         asked: list[str] = []
 
         def make(rid: str, rt: str, exp: float) -> p.StartCmd:

@@ -3,6 +3,7 @@
 // chain of custody (GET /case-property/{id}/trail). The server decides who did what; the page never names a proof.
 import { ApiError, get, getToken, post } from "./api.js";
 import { extend, lang, t } from "./i18n.js";
+import { openingFailure } from "./locker_open.js";
 import { startPage } from "./page.js";
 import { currentStaff } from "./session.js";
 import { clear, errorBox, field, fmtTime, h, select, toast } from "./util.js";
@@ -119,7 +120,10 @@ function handoverForm(item) {
     try {
       const r = await post(`/case-property/${item.id}/handovers`, body);
       toast(t("cp.done") + (r.locker_open?.ok ? ` · ${t("cp.locker_opened")}${locName(r.location_id || item.location_id)}` : ""));
-      await load(); show(item.id);
+      await load(); await show(item.id);
+      // the handover stands; a compartment the board did not open is said in Chinese, never passed over
+      const failed = openingFailure(r.locker_open);
+      if (failed) $("#cp-detail").prepend(errorBox(failed));
     } catch (ex) { err.append(errorBox(ex)); }
   } },
   h("h3", {}, t("cp.handover")),

@@ -144,5 +144,7 @@ async def test_fake_clock_refused_on_production_site(settings):
     raw["site"]["production"] = True
     raw["tls"] = {"mode": "reverse_proxy"}  # a production site serves HTTPS
     raw["security"]["kiosk_enrolment"] = "required"  # the demo site's optional enrolment is refused in production
+    raw["mqtt"] |= {"username": "controller", "password_file": "/etc/hcc/mqtt/controller.password",
+                    "device_keys_dir": "/etc/hcc/mqtt/keys"}  # a production broker has no anonymous clients
     with pytest.raises(ConfigError):
         build(settings, parse_site(raw))

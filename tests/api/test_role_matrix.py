@@ -120,6 +120,8 @@ async def test_a_production_site_serves_no_api_docs(container: Any) -> None:
     raw["site"]["production"] = True
     raw["tls"] = {"mode": "reverse_proxy"}  # a production site serves HTTPS
     raw["security"]["kiosk_enrolment"] = "required"
+    raw["mqtt"] |= {"username": "controller", "password_file": "/etc/hcc/mqtt/controller.password",
+                    "device_keys_dir": "/etc/hcc/mqtt/keys"}  # a production broker has no anonymous clients
     container.site = parse_site(raw)
     app = create_app(container, start_background=False)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client:

@@ -406,7 +406,12 @@ async def test_exit_needs_every_item_resolved(api):
     assert next(lk for lk in lockers if lk["id"] == "b-09")["state"] == "free"
 
 
-async def test_locker_open_names_operator_and_reason(api):
+async def test_locker_open_names_operator_and_reason(api, container):
+    class Board:  # a board that opens what it is told (the hardware edge)
+        async def open(self, locker_id: str) -> None:
+            return None
+
+    container.lockers = Board()
     stay = await walk(api, "property_stored", locker="a-07")
     await refused(api, "/api/v1/lockers/a-07/open", {}, "VALIDATION_ERROR", status=422)
     status, _ = await api.post("/api/v1/lockers/a-07/open", {"reason": "补充存放眼镜"})

@@ -48,10 +48,15 @@ def to_toml(raw: dict[str, Any]) -> str:
     return "\n".join(out) + "\n"
 
 
+SIGNED_IN = {"username": "controller", "password_file": "/etc/hcc/mqtt/controller.password",
+             "device_keys_dir": "/etc/hcc/mqtt/keys"}
+
+
 def production(**changes: Any) -> dict[str, Any]:
     raw = tomllib.loads(DEMO_SITE.read_text())
     raw["site"]["production"] = True
     raw["security"]["kiosk_enrolment"] = "required"
+    raw["mqtt"] = raw["mqtt"] | SIGNED_IN
     raw.update(changes)
     return raw
 
@@ -94,8 +99,22 @@ def test_check_config_refuses_a_remote_broker_without_credentials_and_tls(
     assert code == 2 and problem in err
 
 
+@pytest.mark.parametrize(("mqtt", "problem"), [
+    ({"url": "mqtt://127.0.0.1:1883"}, "signs in to its broker"),  # anonymous even on this PC: refused
+    ({"url": "mqtt://127.0.0.1:1883", "username": "controller", "password_file": "/etc/hcc/mqtt.pw"},
+     "device_keys_dir"),  # recorders' confirmations could not be checked
+])
+def test_check_config_refuses_a_production_site_with_anonymous_or_unverified_devices(
+        tmp_path: Path, capsys: Any, mqtt: dict[str, str], problem: str) -> None:
+    code, err = check_config(production(tls={"mode": "reverse_proxy"}, mqtt=mqtt), tmp_path, capsys)
+    assert code == 2 and problem in err
+    bench = tomllib.loads(DEMO_SITE.read_text())  # a bench site may still run open
+    bench["mqtt"] = mqtt
+    assert check_config(bench, tmp_path, capsys)[0] == 0
+
+
 def test_a_remote_broker_with_credentials_and_tls_passes(tmp_path: Path, capsys: Any) -> None:
-    mqtt = {"url": "mqtts://10.0.0.5:8883", "username": "controller", "password_file": "/etc/hcc/mqtt.pw"}
+    mqtt = {"url": "mqtts://10.0.0.5:8883"} | SIGNED_IN
     code, _ = check_config(production(tls={"mode": "reverse_proxy"}, mqtt=mqtt), tmp_path, capsys)
     assert code == 0
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from devices.base import Availability, AvailabilityChanged, DeviceRejected
+from devices.base import Availability, AvailabilityChanged, DeviceRejected, DeviceUnverified
 from devices.recorder.adapter import RecorderAdapter, RecorderHeartbeatMissed, RecorderStatus, RecordingFailed
 from hw_sim.recorder import RecorderSim
 from tests.contract.conftest import Rig
@@ -51,3 +51,16 @@ async def test_missed_heartbeats_raise_an_event_and_degrade(rig: Rig) -> None:
     await rig.events.wait_for(lambda e: isinstance(e, AvailabilityChanged) and e.device_id == "rec-int-4"
                               and e.availability == Availability.ONLINE and e.ts >= missed.ts)
     assert len(rig.events.of(RecorderHeartbeatMissed)) == 1
+
+
+async def test_a_production_recorder_without_its_key_is_never_trusted(rig: Rig) -> None:
+    """On a production site (``require_signature``) a recorder whose key the controller does not hold cannot start
+    an interview: its confirmation could come from anyone with its broker account. A bench recorder still may."""
+    sim, rec = await rig.pair(RecorderSim, RecorderAdapter, "rec-int-5", room_id="int-5")
+    rec.require_signature = True
+    with pytest.raises(DeviceUnverified, match="no key"):
+        await rec.start_recording("int-5", "stay-9")
+    assert sim.recording_id is None  # not even asked: nothing records without an interview behind it
+    rec.require_signature = False
+    started = await rec.start_recording("int-5", "stay-10")
+    assert started.recording_id == sim.recording_id is not None

@@ -10,13 +10,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 
-from devices.base import DeviceError
-
+from ...domain.actor import Actor
 from ...domain.errors import RuleViolation, invalid
 from ...services import case_property as svc
-from ...services import rooms
+from ...services import lockers
 from ...services.captures import write_image
-from ...store.db import Actor
 from ...store.tables import Capture, Staff
 from ..deps import ContainerDep, allow, step_up
 
@@ -47,22 +45,6 @@ async def _prove(request: Request, c: ContainerDep, actor: Actor, body: svc.Hand
     return auth
 
 
-async def _open(c: ContainerDep, actor: Actor, locker_id: str | None, result: dict[str, Any]) -> dict[str, Any]:
-    """The handover is committed; the compartment opens after, through the locker port. A board failure is on the
-    record and in the answer; the handover stands."""
-    if locker_id is None:
-        return result
-    try:
-        await c.lockers.open(locker_id)
-        result["locker_open"] = {"ok": True, "locker_id": locker_id}
-    except DeviceError as exc:
-        err = exc
-        await c.db.write(actor, lambda uow: rooms.record_locker_failure(uow, locker_id, err))
-        result["locker_open"] = {"ok": False, "locker_id": locker_id, "code": exc.code, "message": exc.message_zh,
-                                 "message_en": str(exc)}
-    return result
-
-
 def _routes(kind: str, base: str, zh: str) -> None:
     @router.post(f"/{base}", status_code=201, summary=f"Register {kind} ({zh})", name=f"register_{kind}")
     async def register(body: svc.RegisterItem, c: ContainerDep, actor: Handler) -> dict[str, Any]:
@@ -87,7 +69,8 @@ def _routes(kind: str, base: str, zh: str) -> None:
                                 "the signed-in user must be the giver or the receiver", field="giver_id")
         auth = await _prove(request, c, actor, body)
         result = await c.db.write(actor, lambda uow: svc.handover(uow, c.ctx, kind, item_id, body, auth))
-        return await _open(c, actor, result.pop("opens_locker_id"), result)
+        # the handover stands; the compartment opens after, under the one locker-opening failure contract
+        return await lockers.open_after_step(c.db, c.lockers, actor, result.pop("opens_locker_id"), result)
 
 
 _routes("case_property", "case-property", "涉案财物")
