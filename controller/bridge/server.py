@@ -53,6 +53,7 @@ class BridgeServer:
                                        factories={"lock_board": self._lock_board_factory},
                                        mqtt_username=site.mqtt.username, mqtt_password=password,
                                        device_keys_dir=site.mqtt.device_keys_dir,
+                                       require_keys=site.site.production,  # as the in-process devicebus
                                        # persistent: what a device publishes while the bridge restarts is kept
                                        # by the broker and delivered after (deduplicated by event id)
                                        mqtt_options={"clean_session": False})

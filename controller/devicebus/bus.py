@@ -150,7 +150,8 @@ class DeviceBus:
         cameras = [d for d in site.devices if d.kind in LOCAL_KINDS]
         local = DeviceRegistry(cameras, self.on_device_event, site=site.site.id,
                                mqtt_username=site.mqtt.username, mqtt_password=_read_secret(site.mqtt.password_file),
-                               device_keys_dir=site.mqtt.device_keys_dir) if cameras else None
+                               device_keys_dir=site.mqtt.device_keys_dir,
+                               require_keys=site.site.production) if cameras else None
         return RemoteRegistry(self.bridge, local)
 
     def _lock_board_factory(self, spec: DeviceSpec, ctx: RegistryContext) -> Any:
