@@ -77,7 +77,13 @@ def build(settings: Settings, site: SiteConfig | None = None, clock: Clock | Non
     if with_devices:
         from .devicebus import DeviceBus, DeviceLockerPort, DeviceRecorderPort
 
-        bus = DeviceBus(c)
+        bridged = (settings.bridge_mode or site.bridge.mode) == "process"
+        supervise = site.bridge.supervise if settings.bridge_supervise is None else settings.bridge_supervise
+        if bridged and supervise:  # before the devicebus: the bridge is starting while the bus connects to it
+            from .bridge.supervisor import BridgeSupervisor
+
+            c.lifecycle.append(BridgeSupervisor(settings.site_file, settings.data_dir))
+        bus = DeviceBus(c, bridged=bridged)
         c.devices = bus
         c.lifecycle.append(bus)
         c.recorder = DeviceRecorderPort(site, bus.registry)

@@ -30,12 +30,14 @@ from devices.recorder.adapter import RecorderHeartbeatMissed, RecorderStatus, Re
 from devices.registry import DeviceRegistry, DeviceSpec, RegistryContext
 from devices.wristband_reader.adapter import TagAbsent, TagPresent, TagRemoved
 
+from ..bridge.client import LOCAL_KINDS, BridgeClient, RemoteRegistry
 from ..domain.actor import Actor
 from ..services import alarms, interviews, lockers
 from ..store.tables import Interview
 from .ports import LockerPositions
 from .presence import PresenceTracker, Tag
 from .reactions import Reactions
+from .remote import RemotePresence
 from .tasks import Tasks
 
 log = logging.getLogger(__name__)
@@ -62,7 +64,8 @@ class Dispatch:
 
 
 class DeviceBus:
-    def __init__(self, container: Any) -> None:
+    def __init__(self, container: Any, *, bridged: bool = False) -> None:
+        """``bridged``: the adapters, the wristband stream and rule 8 run in the bridge process (``remote.py``)."""
         self.c = container
         self.tasks = Tasks()
         self.positions = LockerPositions(container.site)
@@ -72,7 +75,10 @@ class DeviceBus:
         self.events_in = 0
         self.availability: dict[str, Availability] = {}
         self._starting: asyncio.Task[None] | None = None
-        self.registry = DeviceRegistry(container.site.devices, self.on_device_event, site=container.site.site.id,
+        self.bridge: BridgeClient | None = None
+        # the bridge's stand-ins offer what the ports and reactions call of a DeviceRegistry (duck-typed)
+        self.registry: Any = self._remote_registry() if bridged else DeviceRegistry(
+                                       container.site.devices, self.on_device_event, site=container.site.site.id,
                                        factories={"lock_board": self._lock_board_factory},
                                        mqtt_username=container.site.mqtt.username,
                                        mqtt_password=_read_secret(container.site.mqtt.password_file),
@@ -80,9 +86,14 @@ class DeviceBus:
                                        require_keys=container.site.site.production)
         # device alarms under a flood: one write in flight per device condition (services/alarms.py)
         self.alarm_gate = alarms.AlarmGate(lambda fn: self.c.db.write(SYSTEM, fn))
-        self.presence = PresenceTracker(container.site, container.db, container.clock, container.hub, self.tasks.spawn,
-                                        container.sightings)
-        self.reactions = Reactions(container.site, container.db, self.registry, self.presence, self.tasks.spawn)
+        self.presence = (RemotePresence if bridged else PresenceTracker)(
+            container.site, container.db, container.clock, container.hub, self.tasks.spawn, container.sightings)
+        if self.bridge is not None:
+            presence = cast(RemotePresence, self.presence)
+            presence.send_roster = self.bridge.send_roster
+            self.bridge.on_presence = presence.apply
+        registry: Any = self.registry
+        self.reactions = Reactions(container.site, container.db, registry, self.presence, self.tasks.spawn)
         self.dispatch = Dispatch()
         d = self.dispatch
         d.on(AvailabilityChanged, self._availability)
@@ -134,6 +145,17 @@ class DeviceBus:
         return out
 
     # --- construction and lifecycle --------------------------------------------------------------------------
+
+    def _remote_registry(self) -> RemoteRegistry:
+        site = self.c.site
+        self.bridge = BridgeClient(site, self.c.settings.data_dir, self.on_device_event, lambda batch: None,
+                                   timeout_s=site.bridge.command_timeout_s)
+        cameras = [d for d in site.devices if d.kind in LOCAL_KINDS]
+        local = DeviceRegistry(cameras, self.on_device_event, site=site.site.id,
+                               mqtt_username=site.mqtt.username, mqtt_password=_read_secret(site.mqtt.password_file),
+                               device_keys_dir=site.mqtt.device_keys_dir,
+                               require_keys=site.site.production) if cameras else None
+        return RemoteRegistry(self.bridge, local)
 
     def _lock_board_factory(self, spec: DeviceSpec, ctx: RegistryContext) -> Any:
         from devices.lock_board.adapter import LockBoardAdapter
