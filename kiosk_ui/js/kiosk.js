@@ -10,6 +10,7 @@ import { checkPastStays, clearSearch, mountSearch, watchPastStays } from "./sear
 import { basisClock, basisStartedAt, canTransfer, exitsFor, measureForm, overdueNote, transferForm } from "./measure.js";
 import { lang, t } from "./i18n.js";
 import "./password.js";
+import "./nav_i18n.js";
 import { atText, keyText, needsKey, openingFailure, retriedText } from "./locker_open.js";
 import "./rights_i18n.js";
 import { deviceNote, deviceOnline, deviceState, findDevice, startPage, upsert } from "./page.js";
