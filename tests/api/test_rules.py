@@ -364,9 +364,12 @@ async def test_supervisor_override_is_audited_and_flagged(api):
 
 async def test_placement_into_a_non_holding_room_is_refused_even_with_override(api):
     b = await walk(api, "property_stored")
-    aid = await approved(api, "placement_override", b["id"], room_id="int-1", reason="试试")
-    await refused(api, f"/api/v1/stays/{b['id']}/placement",
-                  {"room_id": "int-1", "approval_id": aid}, "ROOM_NOT_HOLDING")
+    await refused(api, f"/api/v1/stays/{b['id']}/placement", {"room_id": "int-1"}, "ROOM_NOT_HOLDING")
+    # no exception exists, so none can be asked for
+    err = await refused(api, "/api/v1/approvals", {"kind": "placement_override", "stay_id": b["id"],
+                                                   "room_id": "int-1", "reason": "试试"},
+                        "APPROVAL_NOT_APPLICABLE", stay_id=b["id"])
+    assert err["details"]["absolute"] == ["ROOM_NOT_HOLDING"]
 
 
 # --- Rule 6: property ---------------------------------------------------------------------------------------
