@@ -37,20 +37,24 @@ class BridgePresence:
 
     # --- reader reports (10 Hz per tag; nothing leaves the bridge here) -------------------------------------
 
-    def on_present(self, ev: TagPresent) -> None:
+    def on_present(self, ev: TagPresent) -> bool:
+        """Whether the tag moved (a change for the controller)."""
         self.reports += 1
         old = self.tags.get(ev.tag_id)
         if old is not None and old.zone == ev.zone:
-            return
+            return False
         self.tags[ev.tag_id] = _Tag(ev.zone, ev.device_id)
         self._changed(ev.tag_id, ev.zone, old.zone if old else None, ev.device_id, ev.ts)
+        return True
 
-    def on_absent(self, ev: TagAbsent) -> None:
+    def on_absent(self, ev: TagAbsent) -> bool:
         self.reports += 1
         cur = self.tags.get(ev.tag_id)
         if cur is not None and cur.zone == ev.zone:
             del self.tags[ev.tag_id]
             self._changed(ev.tag_id, None, ev.zone, ev.device_id, ev.ts)
+            return True
+        return False
 
     def _changed(self, tag_id: str, zone: str | None, old: str | None, device_id: str, ts: float) -> None:
         first = self._pending.get(tag_id)

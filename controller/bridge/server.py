@@ -5,8 +5,9 @@ event loop. It reads no database and writes none: what the devices report leaves
 
 - commands arrive on ``bridge/<instance>/cmd`` and run at most once (``journal.py``); the result goes to
   ``result/<request_id>``;
-- device events go to ``event``; wristband reports stay here and leave coalesced in ``presence`` every
-  ``FLUSH_S`` with the rule-8 findings of the rooms that changed;
+- device events go to ``event``; wristband reports stay here: a tag that moved leaves at once in ``presence``
+  (with the other moves read in the same burst, coalesced per tag) and the rule-8 findings of the rooms that
+  changed; with no move, the findings time brings (grace periods) leave within ``FLUSH_S``;
 - every device's availability is kept retained in ``devices``; the bridge's own in ``availability`` (its last
   will says "offline" when it dies).
 """
@@ -40,7 +41,9 @@ from .presence import BridgePresence
 from .wire import BridgeTopics, read_secret
 
 log = logging.getLogger(__name__)
-FLUSH_S = 0.05  # presence leaves the bridge at most 20 times a second, whatever the readers' rate
+FLUSH_S = 0.05  # rule 8's time-based findings (grace periods) are looked for at least this often
+# A move leaves at once (the screens show it within the broker's own latency); only the reports read in the same
+# burst share its batch. Same-room reports (the readers' 10 Hz) never leave the bridge.
 
 
 class BridgeServer:
@@ -67,6 +70,7 @@ class BridgeServer:
         self._inflight: dict[str, asyncio.Future[CommandResult]] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
         self._flusher: asyncio.Task[None] | None = None
+        self._wake = asyncio.Event()  # a tag moved: flush now
         self._rows: dict[str, DeviceRow] = {}
         self.events_out = 0
         self.commands_run = 0
@@ -113,10 +117,12 @@ class BridgeServer:
 
     def on_device_event(self, ev: DeviceEvent) -> None:
         if isinstance(ev, TagPresent):
-            self.presence.on_present(ev)
+            if self.presence.on_present(ev):
+                self._wake.set()
             return
         if isinstance(ev, TagAbsent):
-            self.presence.on_absent(ev)
+            if self.presence.on_absent(ev):
+                self._wake.set()
             return
         if isinstance(ev, AvailabilityChanged):
             self._availability(ev)
@@ -148,7 +154,10 @@ class BridgeServer:
 
     async def _flush_loop(self) -> None:
         while True:
-            await asyncio.sleep(FLUSH_S)
+            with contextlib.suppress(TimeoutError):  # a move wakes it; otherwise rule 8's clock every FLUSH_S
+                await asyncio.wait_for(self._wake.wait(), FLUSH_S)
+            self._wake.clear()
+            await asyncio.sleep(0)  # the rest of the burst being read lands in the same batch
             batch = self.presence.flush()
             if batch is not None:
                 self.link.publish(self.topics.presence, encode(batch))
