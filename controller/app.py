@@ -13,6 +13,7 @@ from fastapi.staticfiles import StaticFiles
 
 from .api import errors, limits, openapi, security, ws
 from .api.deps import iter_routes, route_roles
+from .api.listcache import ListCache
 from .api.ratelimit import LoginLimiter, SignInBackoff
 from .api.routes import accounts, approvals, captures, centre, custody, health, measures, stays, sync, ui
 from .api.routes import documents as documents_routes
@@ -59,6 +60,7 @@ def create_app(container: Container, *, start_background: bool = True) -> FastAP
     app.include_router(notification_routes.router)
     app.include_router(ws.router)
     ws.attach(app)  # the live socket's typed deltas follow every commit from now on
+    app.state.list_cache = ListCache(container.db)  # the ledger and alarm lists, once per commit
     app.include_router(sync.router)
     app.include_router(documents_routes.router)
     app.include_router(search_routes.router)

@@ -25,6 +25,11 @@ class Tasks:
         if not task.cancelled() and task.exception() is not None:
             log.error("devicebus task failed: %r", task.exception())
 
+    async def drain(self) -> None:
+        """Waits for every task spawned so far, and those they spawn (tests: the writes an event caused)."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
     async def cancel_all(self) -> None:
         for t in list(self._tasks):
             t.cancel()

@@ -226,8 +226,7 @@ async def test_the_devicebus_knows_the_visitor_tag_and_where_the_reader_saw_it(a
     bus.on_device_event(TagAbsent(device_id="band-int-1", kind="wristband_reader", tag_id="tag-visitor-01",
                                   zone="int-1", event_id="e-2"))
     assert not container.sightings.seen_in("tag-visitor-01", "int-1", container.clock.now(), timedelta(seconds=300))
-    for t in list(bus._tasks):  # let the bus's own writes finish before the database closes
-        await t
+    await bus.tasks.drain()  # let the bus's own writes finish before the database closes
 
 
 async def test_another_adult_typed_in_is_not_the_recorded_one(api, recorder, container):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from ... import auth
@@ -15,6 +15,7 @@ from ...services.commands import Empty, OpenLocker, ResolveAlarm, WelfareCheckIn
 from ...store import audit
 from ...store.tables import BenchRow
 from ..deps import STAFF, ContainerDep, allow, bearer, public
+from ..listcache import ListCache, encode
 from ..ws import live_sockets
 
 router = APIRouter(prefix="/api/v1")
@@ -164,11 +165,19 @@ async def open_locker(locker_id: str, body: OpenLocker, c: ContainerDep,
     return await lockers.open_on_request(c.db, c.lockers, actor, locker_id, body)
 
 
-@router.get("/alarms", tags=["alarms"])
-async def list_alarms(c: ContainerDep, actor: StaffActor,
+@router.get("/alarms", tags=["alarms"], response_model=list[dict[str, Any]])
+async def list_alarms(request: Request, c: ContainerDep, actor: StaffActor,
                       state: Annotated[str | None, Query(pattern=r"^(open|raised|acknowledged|resolved)$")] = None,
-                      stay_id: str | None = None) -> list[dict[str, Any]]:
-    return await c.db.read(lambda s: alarms.list_alarms(s, state, stay_id))
+                      stay_id: str | None = None) -> Response:
+    """Read and encoded once per committed change (``api/listcache.py``): alarms hold stored data only."""
+    cache: ListCache = request.app.state.list_cache
+    key = ("alarms", state, stay_id)
+    body = cache.get(key)
+    if body is None:
+        generation = cache.generation
+        body = encode(await c.db.read(lambda s: alarms.list_alarms(s, state, stay_id)))
+        cache.put(key, generation, body)
+    return Response(body, media_type="application/json")
 
 
 @router.post("/alarms/{alarm_id}/ack", tags=["alarms"])

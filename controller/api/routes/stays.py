@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query, Request, Response
 
 from ...domain.actor import Actor
 from ...domain.errors import invalid
@@ -35,8 +35,9 @@ from ...services.placement_options import placement_options
 from ...store.db import UnitOfWork
 from ...store.tables import Stay
 from ..deps import STAFF, ContainerDep, allow
+from ..listcache import ListCache, encode
 from ..scope import access_of
-from ..visibility import for_roles
+from ..visibility import for_roles, reads_identity
 
 router = APIRouter(prefix="/api/v1", tags=["stays"])
 INTAKE = ("custody_staff", "case_officer", "supervisor")
@@ -50,16 +51,25 @@ async def _stay_write(c: ContainerDep, actor: Actor, fn: Callable[[UnitOfWork], 
     return await c.db.write(actor, lambda uow: views.stay_view(uow.session, fn(uow), ctx=c.ctx))
 
 
-@router.get("/stays", summary="The ledger (台账)")
-async def list_stays(c: ContainerDep, actor: StaffActor,
+@router.get("/stays", summary="The ledger (台账)", response_model=list[dict[str, Any]])
+async def list_stays(request: Request, c: ContainerDep, actor: StaffActor,
                      state: Annotated[str | None, Query(pattern=r"^[a-z_]+$")] = None,
                      limit: Annotated[int, Query(ge=1, le=1000)] = 200,
-                     offset: Annotated[int, Query(ge=0, le=MAX_SEQ)] = 0) -> list[dict[str, Any]]:
+                     offset: Annotated[int, Query(ge=0, le=MAX_SEQ)] = 0) -> Response:
     """A case officer sees the stays of his cases and of his current duty; custody staff off duty (where the
-    roster is required) none; an admin sees identity numbers masked."""
+    roster is required) none; an admin sees identity numbers masked. The centre-wide answer is read and encoded
+    once per committed change (``api/listcache.py``)."""
     grant = await access_of(c, actor)  # his cases and his duty's stays; the centre for centre roles on duty
-    rows = await c.db.read(lambda s: views.list_stays(s, state, limit, offset, only=grant.only))
-    return for_roles(actor.roles, rows)  # type: ignore[no-any-return]
+    cache: ListCache = request.app.state.list_cache
+    key = ("stays", state, limit, offset, reads_identity(actor.roles))
+    body = cache.get(key) if grant.only is None else None
+    if body is None:
+        generation = cache.generation
+        rows = await c.db.read(lambda s: views.list_stays(s, state, limit, offset, only=grant.only))
+        body = encode(for_roles(actor.roles, rows))
+        if grant.only is None:
+            cache.put(key, generation, body)
+    return Response(body, media_type="application/json")
 
 
 @router.get("/stays/{stay_id}", summary="One stay with timeline, deadline and location")
