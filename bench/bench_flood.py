@@ -71,7 +71,8 @@ async def run(tmp: Path) -> list[dict[str, object]]:
     sims.build()
     await sims.start()
     container = build(settings, parse_site(raw), clock, with_devices=True)
-    bus = container.extras["devicebus"]
+    bus = container.devices
+    assert bus is not None
     await bus.start()
     app = create_app(container, start_background=False)
     password = json.loads((creds / "credentials.json").read_text())["clients"]["panic-wait-3"]["password"]

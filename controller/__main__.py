@@ -44,11 +44,9 @@ def _logging(level: str) -> None:
 
 
 def migrate(settings: Settings) -> None:
-    from .store.migrate import upgrade
+    from .store.migrate import migrate as run
 
-    if settings.db_url().startswith("sqlite"):
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
-    upgrade(settings.db_url())
+    run(settings.db_url(), settings.data_dir)
 
 
 def seed_demo_staff(settings: Settings) -> list[tuple[str, str, str, str]]:
@@ -199,9 +197,9 @@ def serve(settings: Settings, *, simulator: bool = False, platform: bool = False
         site, credentials = demo_credentials(settings, site)
     container = build(settings, site, with_devices=True)
     if credentials is not None:  # before the devicebus, so the simulated devices exist when the adapters connect
-        container.extras.setdefault("lifecycle", []).insert(0, simulator_process(settings.site_file, credentials))
+        container.lifecycle.insert(0, simulator_process(settings.site_file, credentials))
     if receiver is not None:  # before the pusher's first batch
-        container.extras.setdefault("lifecycle", []).insert(0, receiver)
+        container.lifecycle.insert(0, receiver)
     app = create_app(container)
     config = uvicorn_config(app, settings, container.site)
     from .systemd import notifying_server

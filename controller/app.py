@@ -13,8 +13,9 @@ from fastapi.staticfiles import StaticFiles
 
 from .api import errors, limits, openapi, security, ws
 from .api.deps import iter_routes, route_roles
+from .api.listcache import ListCache
 from .api.ratelimit import LoginLimiter, SignInBackoff
-from .api.routes import accounts, approvals, captures, centre, custody, health, measures, stays, ui
+from .api.routes import accounts, approvals, captures, centre, custody, health, measures, stays, sync, ui
 from .api.routes import documents as documents_routes
 from .api.routes import duty as duty_routes
 from .api.routes import notifications as notification_routes
@@ -30,7 +31,7 @@ KIOSK_DIR = Path(__file__).resolve().parent.parent / "kiosk_ui"
 def create_app(container: Container, *, start_background: bool = True) -> FastAPI:
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        hooks = container.extras.get("lifecycle", [])
+        hooks = list(container.lifecycle)
         for h in hooks:
             await h.start()
         if start_background:
@@ -59,6 +60,8 @@ def create_app(container: Container, *, start_background: bool = True) -> FastAP
     app.include_router(notification_routes.router)
     app.include_router(ws.router)
     ws.attach(app)  # the live socket's typed deltas follow every commit from now on
+    app.state.list_cache = ListCache(container.db)  # the ledger and alarm lists, once per commit
+    app.include_router(sync.router)
     app.include_router(documents_routes.router)
     app.include_router(search_routes.router)
     app.include_router(reports_routes.router)
@@ -67,8 +70,6 @@ def create_app(container: Container, *, start_background: bool = True) -> FastAP
     app.include_router(health.router)
     app.include_router(duty_routes.router)
     app.include_router(safeguards_routes.router)
-    for extra in container.extras.get("routers", []):
-        app.include_router(extra)
 
     @app.get("/healthz", tags=["ops"])
     async def healthz() -> dict[str, Any]:

@@ -23,9 +23,9 @@ def _db(settings: Settings) -> Any:
 
 
 def _migrate(settings: Settings) -> None:
-    from .__main__ import migrate
+    from .store.migrate import migrate
 
-    migrate(settings)
+    migrate(settings.db_url(), settings.data_dir)
 
 
 def cmd_init(args: argparse.Namespace) -> int:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Protocol
 
 from .clock import Clock, FakeClock, SystemClock
 from .domain.actor import Actor
@@ -17,11 +17,24 @@ from .services.sightings import TagSightings
 from .settings import Settings, SiteConfig, load_site
 from .store.db import Database
 
+if TYPE_CHECKING:
+    from .devicebus import DeviceBus
+    from .services.captures import CaptureService
+    from .sync.pusher import Pusher
+
 log = logging.getLogger(__name__)
 
 
 class ConfigError(RuntimeError):
     pass
+
+
+class Lifecycle(Protocol):
+    """Something the app's lifespan starts before serving and stops after (devices, the sync pusher, hw_sim)."""
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
 
 
 @dataclass
@@ -35,7 +48,11 @@ class Container:
     scheduler: Scheduler
     recorder: RecorderPort = field(default_factory=NoRecorder)
     lockers: LockerPort = field(default_factory=NoLockerBoard)
-    extras: dict[str, Any] = field(default_factory=dict)
+    devices: DeviceBus | None = None  # the site's devices, when attached (``build(with_devices=True)``)
+    captures: CaptureService | None = None
+    sync_pusher: Pusher | None = None  # with ``site.sync.platform_url``
+    bench: bool = False  # the benchmark endpoints (never on a production site)
+    lifecycle: list[Lifecycle] = field(default_factory=list)  # started in order, stopped in reverse
     sightings: TagSightings = field(default_factory=TagSightings)  # tags the wristband readers reported
 
     @property
@@ -56,18 +73,29 @@ def build(settings: Settings, site: SiteConfig | None = None, clock: Clock | Non
     scheduler = Scheduler(db, ctx, clock)
     c = Container(settings=settings, site=site, ctx=ctx, clock=clock, db=db, hub=hub, scheduler=scheduler)
     db.write_sync(Actor.system("config"), lambda uow: rooms.sync_lockers(uow, ctx))
-    if settings.bench_endpoints and not site.site.production:
-        c.extras["bench"] = True
+    c.bench = bool(settings.bench_endpoints and not site.site.production)
     if with_devices:
         from .devicebus import DeviceBus, DeviceLockerPort, DeviceRecorderPort
 
-        bus = DeviceBus(c)
-        c.extras["devicebus"] = bus
-        c.extras.setdefault("lifecycle", []).append(bus)
-        c.recorder, c.lockers = DeviceRecorderPort(bus), DeviceLockerPort(bus)
-    from .sync.wiring import attach as attach_sync
+        bridged = (settings.bridge_mode or site.bridge.mode) == "process"
+        supervise = site.bridge.supervise if settings.bridge_supervise is None else settings.bridge_supervise
+        if bridged and supervise:  # before the devicebus: the bridge is starting while the bus connects to it
+            from .bridge.supervisor import BridgeSupervisor
 
-    attach_sync(c)
+            c.lifecycle.append(BridgeSupervisor(settings.site_file, settings.data_dir))
+        bus = DeviceBus(c, bridged=bridged)
+        c.devices = bus
+        c.lifecycle.append(bus)
+        c.recorder = DeviceRecorderPort(site, bus.registry)
+        c.lockers = DeviceLockerPort(bus.registry, bus.positions, clock)
+    from .services.captures import CaptureService
+
+    c.captures = CaptureService(db, site, settings.data_dir, c.devices)
+    if site.sync.platform_url:
+        from .sync.pusher import build_pusher
+
+        c.sync_pusher = build_pusher(db, site.site.id, site.sync, clock, hub)
+        c.lifecycle.append(c.sync_pusher)
     from .services import reports
 
     reporter = Actor.system("reports")

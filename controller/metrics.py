@@ -45,7 +45,7 @@ async def render(c: Container) -> str:
     lines += ["# HELP hcc_transitions_total Stay transitions recorded, by action",
               "# TYPE hcc_transitions_total counter"]
     lines += [f'hcc_transitions_total{{action="{_label(a)}"}} {n}' for a, n in sorted(v["transitions"].items())]
-    bus = c.extras.get("devicebus")
+    bus = c.devices
     if bus is not None:
         lines += ["# HELP hcc_device_up Device availability (1 online, 0 otherwise) by device",
                   "# TYPE hcc_device_up gauge"]
@@ -70,8 +70,8 @@ async def render(c: Container) -> str:
               "# TYPE hcc_live_queue_depth_max gauge", f"hcc_live_queue_depth_max {max((q.qsize() for q in queues), default=0)}",
               "# HELP hcc_live_queue_depth_total Live events waiting in all subscriber queues",
               "# TYPE hcc_live_queue_depth_total gauge", f"hcc_live_queue_depth_total {sum(q.qsize() for q in queues)}"]
-    for extra in c.extras.get("metrics", []):
-        lines += await extra()
+    if c.sync_pusher is not None:
+        lines += await c.sync_pusher.metrics()
     return "\n".join(lines) + "\n"
 
 

@@ -341,6 +341,16 @@ class WitnessConfig(_Strict):
     security_check: Literal["none", "light", "full"] = "light"
 
 
+class BridgeConfig(_Strict):
+    """Where the site's devices run (README, "Processes"): ``inprocess`` on the API's event loop (the devicebus
+    owns the adapters), or ``process`` in the device bridge (``python -m controller.bridge``), which the controller
+    starts and restarts itself unless ``supervise = false`` (production: ``hcc-bridge.service``)."""
+
+    mode: Literal["inprocess", "process"] = "inprocess"
+    supervise: bool = True
+    command_timeout_s: float = Field(default=15.0, gt=0, le=120)
+
+
 class SiteConfig(_Strict):
     site: SiteInfo
     rooms: list[RoomConfig]
@@ -358,6 +368,7 @@ class SiteConfig(_Strict):
     welfare: WelfareConfig = WelfareConfig()
     safeguards: SafeguardsConfig = SafeguardsConfig()
     witnesses: WitnessConfig = WitnessConfig()
+    bridge: BridgeConfig = BridgeConfig()
 
     @model_validator(mode="after")
     def _references(self) -> SiteConfig:
@@ -484,6 +495,8 @@ class Settings(BaseSettings):
     bench_endpoints: bool = False  # serves the bare-insert baseline of `make bench`; never on a real site
     # Proxies whose X-Forwarded-For is believed (comma-separated addresses or CIDRs); none by default.
     trusted_proxies: str = ""
+    bridge_mode: Literal["inprocess", "process"] | None = None  # overrides the site's ``[bridge] mode`` (tests)
+    bridge_supervise: bool | None = None  # overrides ``[bridge] supervise``
 
     def db_url(self) -> str:
         if self.database_url:

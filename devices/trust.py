@@ -43,7 +43,7 @@ class SourceWatch:
         if not topic.startswith(self.root):
             return "malformed:" + topic.split("/", 2)[-1][:40]
         parts = topic[len(self.root):].split("/")
-        if parts[0] == "controller":
+        if parts[0] in ("controller", "bridge"):  # the controller's own, and its device bridge's (one account)
             return None
         if len(parts) >= 3 and (parts[0], parts[1]) in self.known and parts[2] in TOPIC_LEAVES:
             leaf_ok = len(parts) == 3 if parts[2] in ("availability", "state") else len(parts) == 4

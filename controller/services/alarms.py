@@ -285,3 +285,15 @@ def sweep(uow: UnitOfWork, ctx: SiteContext) -> int:
             uow.record("alarm_repeated", entity="alarm", entity_id=a.id, stay_id=a.stay_id, after=alarm_view(a))
             changes += 1
     return changes
+
+
+def raise_unless_open(uow: UnitOfWork, kind: str, key: str, *, stay_id: str | None = None,
+                      room_id: str | None = None, device_id: str | None = None, **details: Any) -> Alarm | None:
+    """One open alarm per condition (``key``): a condition that persists raises again only after the previous
+    alarm for it was resolved (device offline, door forced, rule-8 findings, unknown or removed tags)."""
+    open_ = uow.session.exec(select(Alarm.id).where(Alarm.kind == kind, col(Alarm.dedup_key).startswith(key + "@"),
+                                                    Alarm.state != AlarmState.RESOLVED.value)).first()
+    if open_ is not None:
+        return None
+    return raise_alarm(uow, kind, f"{key}@{uuid.uuid4().hex[:12]}", stay_id=stay_id, room_id=room_id,
+                       device_id=device_id, **details)

@@ -137,6 +137,8 @@ def request(uow: UnitOfWork, ctx: SiteContext, cmd: ApprovalRequest) -> Approval
     if missing:
         raise invalid("APPROVAL_TERMS_REQUIRED", "请填写审批事项的具体内容", f"this approval must name {missing}",
                       fields=missing)
+    if cmd.kind == "placement_override":
+        _refuse_absolute(uow.session, ctx, stay.id, terms["room_id"])
     if cmd.details:
         terms["details"] = dict(cmd.details)
     a = Approval(id=f"apr-{uuid.uuid4().hex[:12]}", kind=cmd.kind, stay_id=stay.id, state="pending",
@@ -147,6 +149,22 @@ def request(uow: UnitOfWork, ctx: SiteContext, cmd: ApprovalRequest) -> Approval
                after={"approval_id": a.id, "kind": a.kind, "request": terms, "reason": a.reason,
                       "requested_by": a.requested_by, "expires_at": a.expires_at})
     return a
+
+
+def _refuse_absolute(session: Session, ctx: SiteContext, stay_id: str, room_id: str) -> None:
+    """Where the law gives no exception (rules.ABSOLUTE_PLACEMENT: men and women apart, minors apart from adults,
+    witnesses never in a holding room or with a suspect of their case), none can be asked for: the request is
+    refused, so no supervisor is asked to grant what the placement would refuse anyway."""
+    from .placement_options import placement_options  # placement_options -> steps -> approvals
+
+    ctx.room(room_id)  # an unknown room is a 404
+    option = next((o for o in placement_options(session, ctx, stay_id) if o["room_id"] == room_id), None)
+    hard = ([v["code"] for v in option["violations"] if v["absolute"]] if option is not None
+            else ["ROOM_NOT_HOLDING"])  # not a room anyone is placed in
+    if hard:
+        raise RuleViolation("APPROVAL_NOT_APPLICABLE", "法律对此安置不设例外，不能申请审批",
+                            "the law allows no exception to this placement rule; no approval can be asked for",
+                            room_id=room_id, absolute=hard)
 
 
 def _decidable(uow: UnitOfWork, approval_id: str, method: str) -> Approval:

@@ -9,7 +9,16 @@ from __future__ import annotations
 import re
 from typing import Any, Protocol
 
+from devices.base import DeviceUnavailable
+
 from ..domain.errors import RuleViolation
+
+
+class NoDevice(DeviceUnavailable):
+    """The site configures no device for this job: the port refuses, it never pretends the device acted."""
+
+    code = "DEVICE_NOT_CONFIGURED"
+    message_zh = "未配置该设备"
 
 
 class RecordingNotConfirmed(RuleViolation):
@@ -38,9 +47,9 @@ class NoRecorder:
         raise RecordingNotConfirmed("该房间未配置录像设备 / no recorder configured for this room", room_id=room_id)
 
     async def stop(self, room_id: str, recording_id: str) -> dict[str, Any]:
-        return {}
+        raise NoDevice(f"no recorder configured for room {room_id}")
 
 
 class NoLockerBoard:
     async def open(self, locker_id: str) -> None:
-        return None
+        raise NoDevice(f"no lock board configured for locker {locker_id}")

@@ -142,6 +142,7 @@ class Database:
         self.clock = clock
         self._executor = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="db")
         self.publish = publish
+        self.commits = 0  # state changes committed by this process (api/listcache.py keys on it)
         if url.startswith("sqlite") and not _file_sqlite(url):
             # an in-memory database exists on one connection only: reads share the writer's thread
             self.reader_engine, self._readers = self.engine, self._executor
@@ -157,6 +158,7 @@ class Database:
             with session.begin():
                 uow = UnitOfWork(session=session, now=self.clock.now(), actor=actor)
                 result = fn(uow)
+            self.commits += 1  # committed (a refusal raised above and rolled back): answers kept before are stale
             return result, uow.events
 
     def _run_read(self, fn: Callable[[Session], T]) -> T:

@@ -37,3 +37,10 @@ if __name__ == "__main__":
         url = f"sqlite:///{d}/gen.db"
         upgrade(url)
         revision(url, " ".join(sys.argv[1:]) or "change")
+
+
+def migrate(url: str, data_dir: Path) -> None:
+    """The data directory (for SQLite) and every migration up to head: ``run``, ``migrate`` and ``init`` use it."""
+    if url.startswith("sqlite"):
+        data_dir.mkdir(parents=True, exist_ok=True)
+    upgrade(url)

@@ -148,7 +148,7 @@ def _record_ack(session: Session, owner: str, seq: int, now_s: float, ttl: float
 
 
 class Pusher:
-    """Started and stopped by the app lifespan (``extras["lifecycle"]``)."""
+    """Started and stopped by the app lifespan (``Container.lifecycle``)."""
 
     def __init__(self, db: Database, site_id: str, config: SyncConfig, *, clock: Clock,
                  wall: Clock | None = None, sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,

@@ -4,6 +4,7 @@
 import "./case_files_i18n.js";
 import { ApiError, get, getToken, post } from "./api.js";
 import { extend, lang, t } from "./i18n.js";
+import { openingFailure } from "./locker_open.js";
 import { findDevice, startPage } from "./page.js";
 import { currentStaff } from "./session.js";
 import { clear, errorBox, errorText, field, fmtTime, h, select, toast } from "./util.js";
@@ -121,7 +122,10 @@ function handoverForm(item) {
     try {
       const r = await post(`/case-property/${item.id}/handovers`, body);
       toast(t("cp.done") + (r.locker_open?.ok ? ` · ${t("cp.locker_opened")}${locName(r.location_id || item.location_id)}` : ""));
-      await load(); show(item.id);
+      await load(); await show(item.id);
+      // the handover stands; a compartment the board did not open is said in Chinese, never passed over
+      const failed = openingFailure(r.locker_open);
+      if (failed) $("#cp-detail").prepend(errorBox(failed));
     } catch (ex) { err.append(errorBox(ex)); }
   } },
   h("h3", {}, t("cp.handover")),

@@ -10,6 +10,8 @@ import { checkPastStays, clearSearch, mountSearch, watchPastStays } from "./sear
 import { basisClock, basisStartedAt, canTransfer, exitsFor, measureForm, overdueNote, transferForm } from "./measure.js";
 import { lang, t } from "./i18n.js";
 import "./password.js";
+import "./nav_i18n.js";
+import { atText, keyText, needsKey, openingFailure, retriedText } from "./locker_open.js";
 import "./rights_i18n.js";
 import { deviceNote, deviceOnline, deviceState, findDevice, startPage, upsert } from "./page.js";
 import "./responsibility_i18n.js";
@@ -521,31 +523,23 @@ async function propertyForm(body, s) {
         return null;
       }
       return act(f, `/stays/${s.id}/property`, { custodian_id: f.custodian_id.value, locker_id: chosen, items: list, signature_id: sig.signature_id }, {
-        after: (stay) => { S.stay = stay; S.lockerOpen = { id: chosen, closed: false }; renderStay(); },
-        onError: (err) => {
-          if (err.status === 503) lockerFailed(s.id, chosen, err);
-          return null;
+        after: (stay) => {
+          // the step is recorded either way; a failed opening is shown with a retry, never as "locker open"
+          S.stay = stay; S.lockerOpen = { id: chosen, closed: false, failed: openingFailure(stay.locker_open) }; renderStay();
         },
       });
     }));
   add(body, f);
 }
 
-/** The property was recorded but the board did not open the locker: say so and offer to open it again. */
-async function lockerFailed(stayId, lockerId, err) {
-  const stay = await get(`/stays/${stayId}`);
-  if (stay.state !== "property_stored") return;
-  S.stay = stay; S.lockerOpen = { id: lockerId, closed: false, failed: err };
-  renderStay();
-}
-
 function lockerWait(body) {
   const lk = S.lockerOpen;
   const board = findDevice("lock_board");
   const online = deviceOnline(board);
+  const byKey = needsKey(lk.failed);
   const status = h("div#locker-status", { class: lk.closed ? "ok-box" : "info-box" },
     lk.closed ? t("prop.locker_closed", { id: lk.id.toUpperCase() })
-      : t(online ? "prop.locker_open" : "prop.locker_manual", { id: lk.id.toUpperCase() }));
+      : t(online && !byKey ? "prop.locker_open" : "prop.locker_manual", { id: lk.id.toUpperCase() }));
   const retry = h("button", { type: "button", "data-action": "prop.reopen" }, t("prop.reopen"));
   retry.addEventListener("click", async () => {
     try {
@@ -554,14 +548,14 @@ function lockerWait(body) {
     } catch (err) { if (err.status !== 401) { lk.failed = err; renderStay(); } }
   });
   add(body, h("h2", {}, t("prop.locker_title")),
-    lk.failed ? errorBox(lk.failed, h("div", {}, t("prop.open_failed", { id: lk.id.toUpperCase() }))) : status,
+    lk.failed && !byKey ? errorBox(lk.failed, h("div", {}, t("prop.open_failed", { id: lk.id.toUpperCase() }))) : status,
     online ? null : h("p.info-box#board-absent", {}, `${t("dev.not_connected")} — ${t("prop.board_absent")}`),
     h("div.row.actions", {},
       h("button.primary", {
         type: "button", "data-action": "prop.confirm_closed", disabled: online && !lk.closed && !lk.failed,
         onclick: () => { S.lockerOpen = null; renderStay(); },
       }, t("prop.confirm_closed")),
-      lk.failed && can("guard") ? retry : null));
+      lk.failed && !byKey && can("guard") ? retry : null));
 }
 
 // ---------------------------------------------------------------- placement (rule 5 refusals and override)
@@ -770,6 +764,25 @@ function careForm(area, s) {
 }
 
 // ---------------------------------------------------------------- exit: checklist, signature, completion
+/** Where the property is: open (the board said so), failed (with a retry), by key (no board), or just where. */
+function exitLocker(s) {
+  const id = s.property.locker_id;
+  const failed = openingFailure(s.locker_open);
+  if (needsKey(failed)) return h("p.info-box#exit-locker", {}, keyText(id));
+  if (failed) {
+    const retry = h("button", { type: "button", "data-action": "exit.reopen" }, t("prop.reopen"));
+    const box = h("div#exit-locker", {}, errorBox(failed), can("guard") ? retry : null);
+    retry.addEventListener("click", async () => {
+      try {
+        await post(`/lockers/${id}/open`, { reason: t("exit.locker_opens") });
+        box.replaceChildren(h("p.ok-box", {}, retriedText(id)));
+      } catch (err) { if (err.status !== 401) box.replaceChildren(errorBox(err), retry); }
+    });
+    return box;
+  }
+  return h("p.info-box#exit-locker", {}, s.locker_open?.ok ? t("exit.locker_open", { id: id.toUpperCase() }) : atText(id));
+}
+
 function exitForm(body, s) {
   const female = s.subject.sex === "female";
   const checkers = S.staff.filter((p) => p.active !== false && (p.roles.includes("custody_staff") || p.roles.includes("case_officer")) && (!female || p.sex === "female"));
@@ -801,7 +814,6 @@ function exitForm(body, s) {
   signaturePad(canvas);
   const f = h("form#exit-form", { onsubmit: (e) => e.preventDefault() },
     h("h2", {}, `${t("exit.title")} · ${t(`disp.${s.disposition}`)}`),
-    s.property?.locker_id ? h("p.info-box", {}, t("exit.locker_open", { id: s.property.locker_id.toUpperCase() })) : null,
     h("h3", {}, t("exit.items")),
     rows.length ? h("div.row", {}, h("button", {
       type: "button", "data-action": "exit.return_all",
@@ -845,7 +857,8 @@ function exitForm(body, s) {
       return act(f, `/stays/${s.id}/exit/complete`, { exit_search: { checker_id: f.checker_id.value, findings }, items, signature_id: sig.signature_id });
     }));
   f.checker_id.addEventListener("change", () => { S.exitChecker = f.checker_id.value; });
-  add(body, f);
+  // the locker line sits above the form: its own failure box is not one of the form's refusals
+  add(body, s.property?.locker_id ? exitLocker(s) : null, f);
 }
 
 /** The item_return approval of one item at exit: asked for here, granted by a supervisor here (step-up) or on his
@@ -875,8 +888,10 @@ function signaturePad(canvas) {
 }
 
 function exitedView(body, s) {
+  // a transfer opens the locker for the property that travels: a failed opening is said here, with its retry
+  const failedLocker = s.property?.locker_id && openingFailure(s.locker_open) ? exitLocker(s) : null;
   add(body, h("div.ok-box#exited", {}, h("h2", {}, t("exit.done")),
-    h("p", {}, `${t(`disp.${s.disposition}`)} · ${fmtTime(s.exited_at)}`)),
+    h("p", {}, `${t(`disp.${s.disposition}`)} · ${fmtTime(s.exited_at)}`)), failedLocker,
   h("div.row", {}, h("button", { type: "button", onclick: () => { S.selected = null; S.stay = null; idleView(); } }, t("exit.back"))));
 }
 

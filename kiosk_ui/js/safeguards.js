@@ -67,6 +67,15 @@ export function adultSection(stayId, req, draft, onChange, onRecorded) {
   const box = h("div.panel#sg-adult", {}, h("h3", {}, t("sg.adult")));
   if (a) {
     add(box, h("p#sg-adult-recorded", {}, `${a.name}（${t(`adult_rel.${a.relation}`)}） · ${t("sg.adult_recorded")}`));
+    // the adult leaves (the visitor tag handed back): recorded, and another adult may then be recorded
+    const left = h("button.ghost", { type: "button", "data-action": "adult-left", onclick: async () => {
+      box.querySelector(".error-box")?.remove();
+      try {
+        await post(`/appropriate-adults/${a.id}/leave`, {});
+        await onRecorded();
+      } catch (err) { if (err instanceof ApiError && err.status !== 401) box.append(errorBox(err)); }
+    } }, t("sg.adult_left"));
+    add(box, h("div.row", {}, left));
   } else {
     const relations = ADULT_RELATIONS.map((r) => ({ value: r, label: t(`adult_rel.${r}`) }));
     // typed values live in the draft, so a live update that redraws the terminal keeps them

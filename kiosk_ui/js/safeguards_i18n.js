@@ -22,6 +22,7 @@ extend({
   "sg.adult_tag": ["访客手环编号", "Visitor tag number"],
   "sg.adult_tag_hint": ["发放给合适成年人的访客手环，进入讯问室后系统自动感应", "The visitor tag handed to the adult; the room's reader sees it"],
   "sg.adult_recorded": ["已登记", "recorded"],
+  "sg.adult_left": ["合适成年人已离开（收回访客手环）", "The appropriate adult has left (visitor tag returned)"],
   "sg.adult_confirm": ["我确认合适成年人已在本室", "I confirm the appropriate adult is in this room"],
   "sg.adult_wait_tag": ["等待感应到合适成年人的访客手环……", "Waiting for the appropriate adult's visitor tag…"],
   "sg.female_me": ["您本人为女工作人员", "You are the female staff member"],

@@ -63,7 +63,7 @@ class Bench:
         return self.container.settings.data_dir
 
     async def online(self) -> None:
-        adapter = self.container.extras["devicebus"].registry.get(CAM)
+        adapter = self.container.devices.registry.get(CAM)
         await until(lambda: adapter.availability is Availability.ONLINE and adapter._latest is not None)
 
 
@@ -99,7 +99,7 @@ async def camera_bench(model: Path | None | str, tmp_path: Path, template_db: Pa
     shutil.copyfile(template_db, settings.data_dir / "controller.db")
     c = build(settings, parse_site(camera_site(sim.url, model)),
               FakeClock(datetime(2026, 11, 22, 1, 0, tzinfo=UTC)), with_devices=True)
-    bus = c.extras["devicebus"]
+    bus = c.devices
     await bus.start()
     try:
         app = create_app(c, start_background=False)
@@ -206,7 +206,7 @@ async def test_preview_serves_the_live_frame_with_its_failing_gate(site_bench: B
     assert r.headers["x-quality-gate"] == "ok"
 
     bench.sim.set_scenario("dark")
-    adapter = bench.container.extras["devicebus"].registry.get(CAM)
+    adapter = bench.container.devices.registry.get(CAM)
     seq = adapter._seq
     await until(lambda: adapter._seq >= seq + 3)  # dark frames have arrived
     r = await api.client.get(f"{base}/report", params={"token": token})

@@ -32,7 +32,7 @@ async def test_the_demo_platform_receives_the_change_feed_until_nothing_lags(api
 
     pusher = build_pusher(container.db, site.site.id, site.sync.model_copy(update={"poll_seconds": 0.05}),
                           container.clock, container.hub)
-    container.extras["sync_pusher"] = pusher
+    container.sync_pusher = pusher
     await receiver.start()
     await pusher.start()
     try:

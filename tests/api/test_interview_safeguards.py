@@ -213,12 +213,12 @@ async def test_the_devicebus_knows_the_visitor_tag_and_where_the_reader_saw_it(a
     stay = await minor(api)
     a = await record_adult(api, stay["id"])
     bus = DeviceBus(container)
-    await bus.refresh_tags()
-    assert bus.tag_owner["tag-visitor-01"] == ("visitor", a["id"])
+    await bus.presence.refresh_tags()
+    assert bus.presence.tag_owner["tag-visitor-01"] == ("visitor", a["id"])
     bus.on_device_event(TagPresent(device_id="band-int-1", kind="wristband_reader", tag_id="tag-visitor-01",
                                    zone="int-1", rssi=-50.0, event_id="e-1"))
     await asyncio.sleep(0)  # the coalesced rule-8 check the event scheduled (call_soon) runs
-    await bus.check_rooms({"int-1"})
+    await bus.presence.check_rooms({"int-1"})
     _, alarms = await api.get("/api/v1/alarms?state=open")
     assert not [x for x in alarms if x["kind"] == "unknown_tag"], alarms
     status, got = await api.post(f"/api/v1/stays/{stay['id']}/interviews", TWO, as_="1001")
@@ -226,8 +226,7 @@ async def test_the_devicebus_knows_the_visitor_tag_and_where_the_reader_saw_it(a
     bus.on_device_event(TagAbsent(device_id="band-int-1", kind="wristband_reader", tag_id="tag-visitor-01",
                                   zone="int-1", event_id="e-2"))
     assert not container.sightings.seen_in("tag-visitor-01", "int-1", container.clock.now(), timedelta(seconds=300))
-    for t in list(bus._tasks):  # let the bus's own writes finish before the database closes
-        await t
+    await bus.tasks.drain()  # let the bus's own writes finish before the database closes
 
 
 async def test_another_adult_typed_in_is_not_the_recorded_one(api, recorder, container):

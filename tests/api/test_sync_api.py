@@ -138,8 +138,7 @@ async def test_pusher_status_metrics_live_event_and_platform_occupancy(api, cont
                      retry_base_seconds=0.01, retry_cap_seconds=0.05)
     pusher = Pusher(container.db, container.site.site.id, cfg, clock=container.clock, hub=container.hub,
                     transport=httpx.ASGITransport(app=platform))
-    container.extras["sync_pusher"] = pusher
-    container.extras.setdefault("metrics", []).append(pusher.metrics)
+    container.sync_pusher = pusher
     live = container.hub.subscribe()
     stay = await walk(api)
     await walk(api, body=registration(sex="female", case_no="B-4"), to="searched")

@@ -22,9 +22,9 @@ def bus_of(container: Any) -> Any:
     edge we do not own); tests/integration runs it over the simulated readers and a real broker."""
     from controller.devicebus import DeviceBus
 
-    if "devicebus" not in container.extras:
-        container.extras["devicebus"] = DeviceBus(container)
-    return container.extras["devicebus"]
+    if container.devices is None:
+        container.devices = DeviceBus(container)
+    return container.devices
 
 
 async def staff_in_room(api: Any, container: Any, staff_id: str, room_id: str) -> str:
@@ -36,7 +36,7 @@ async def staff_in_room(api: Any, container: Any, staff_id: str, room_id: str) -
     if not signed_in:  # leave no admin session behind for the caller's clock to expire
         api.tokens.pop("9001")
     bus = bus_of(container)
-    await bus.refresh_tags()
+    await bus.presence.refresh_tags()
     bus.on_device_event(TagPresent(f"band-{room_id}", "wristband_reader", tag_id=tag, zone=room_id, rssi=-48.0,
                                    event_id=str(uuid.uuid4())))
     return tag

@@ -51,10 +51,11 @@ async def test_a_witness_is_not_placeable_in_a_holding_room_even_with_an_approva
     for room in ("wait-1", "sober-1"):
         err = await refused(api, path, {"room_id": room}, "ROOM_HOLDING_FOR_WITNESS", stay_id=stay["id"])
         assert err["details"]["overridable"] is False and err["message"] == "证人、被害人不得安置在候问室或醒酒室"
-    aid = await approved(api, "placement_override", stay["id"], room_id="wait-1", reason="试试")
-    await refused(api, path, {"room_id": "wait-1", "approval_id": aid}, "ROOM_HOLDING_FOR_WITNESS",
-                  stay_id=stay["id"])
-    assert (await api.get(f"/api/v1/approvals/{aid}"))[1]["state"] == "granted"  # not used up
+    # no exception exists, so none can be asked for (a granted one would not be used: see the mixed-sex test)
+    err = await refused(api, "/api/v1/approvals", {"kind": "placement_override", "stay_id": stay["id"],
+                                                   "room_id": "wait-1", "reason": "试试"},
+                        "APPROVAL_NOT_APPLICABLE", stay_id=stay["id"])
+    assert err["details"]["absolute"] == ["ROOM_HOLDING_FOR_WITNESS"]
     await refused(api, path, {"room_id": "int-1"}, "ROOM_NOT_WITNESS_WAITING", stay_id=stay["id"])
     status, placed = await api.post(path, {"room_id": "wit-1"})
     assert status == 200, placed
@@ -128,11 +129,14 @@ async def test_a_witness_is_never_in_a_room_with_a_suspect_of_their_case(api, re
     await refused(api, f"/api/v1/stays/{wit['id']}/interviews", {"room_id": "inq-2", "officer_ids": OFFICERS},
                   "ROOM_WITNESS_WITH_CASE_SUSPECT", as_="1001", stay_id=wit["id"])
     assert recorder.started == 0
-    # nor placed where that suspect holds his place, even with an approval (a holding room, refused as such first)
+    # nor placed where that suspect holds his place (a holding room, refused as such first), nor can an exception
+    # be asked for
     other = await searched(api, witness(case_no=case, sex="female"))
-    aid = await approved(api, "placement_override", other["id"], room_id="wait-1", reason="试试")
-    await refused(api, f"/api/v1/stays/{other['id']}/placement", {"room_id": "wait-1", "approval_id": aid},
+    await refused(api, f"/api/v1/stays/{other['id']}/placement", {"room_id": "wait-1"},
                   "ROOM_HOLDING_FOR_WITNESS", stay_id=other["id"])
+    await refused(api, "/api/v1/approvals", {"kind": "placement_override", "stay_id": other["id"],
+                                             "room_id": "wait-1", "reason": "试试"},
+                  "APPROVAL_NOT_APPLICABLE", stay_id=other["id"])
     # the rule follows the case: a witness of another case may be inquired there
     unrelated = await searched(api, witness(case_no="X-2026-999"))
     status, iv = await api.post(f"/api/v1/stays/{unrelated['id']}/interviews",
@@ -141,16 +145,24 @@ async def test_a_witness_is_never_in_a_room_with_a_suspect_of_their_case(api, re
 
 
 async def test_mixed_sex_and_minor_with_adult_placements_are_refused_even_with_an_approval(api):
-    await walk(api, body=registration(case_no="M-1", sex="male"), room="wait-5")
-    for second, code in ((registration(case_no="M-2", sex="female"), "ROOM_MIXED_SEX"),
-                         (registration(case_no="M-3", birth="2010-01-01"), "ROOM_MINOR_WITH_ADULT")):
-        b = await walk(api, "property_stored", second)
+    seconds = [(await walk(api, "property_stored", registration(case_no="M-2", sex="female")), "ROOM_MIXED_SEX"),
+               (await walk(api, "property_stored", registration(case_no="M-3", birth="2010-01-01")),
+                "ROOM_MINOR_WITH_ADULT")]
+    # approvals granted while wait-5 was empty (nothing to refuse then) ...
+    ids = [await approved(api, "placement_override", b["id"], room_id="wait-5", reason="其余候问室已满")
+           for b, _ in seconds]
+    await walk(api, body=registration(case_no="M-1", sex="male"), room="wait-5")  # ... then a man is placed there
+    for (b, code), aid in zip(seconds, ids, strict=True):
         path = f"/api/v1/stays/{b['id']}/placement"
         err = await refused(api, path, {"room_id": "wait-5"}, code, stay_id=b["id"])
         assert err["details"]["overridable"] is False and err["details"]["absolute"] == [code]
-        aid = await approved(api, "placement_override", b["id"], room_id="wait-5", reason="其余候问室已满")
         await refused(api, path, {"room_id": "wait-5", "approval_id": aid}, code, stay_id=b["id"])
         assert (await api.get(f"/api/v1/approvals/{aid}"))[1]["state"] == "granted"  # the approval is not used
+        # and no supervisor is asked for an exception the law does not give: the request itself is refused
+        err = await refused(api, "/api/v1/approvals", {"kind": "placement_override", "stay_id": b["id"],
+                                                       "room_id": "wait-5", "reason": "其余候问室已满"},
+                            "APPROVAL_NOT_APPLICABLE", stay_id=b["id"])
+        assert err["details"]["absolute"] == [code] and "不设例外" in err["message"]
 
 
 async def test_the_other_refusals_keep_the_approval_path(api):

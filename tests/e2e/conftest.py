@@ -121,9 +121,16 @@ class Controller:
     def empty_room(self) -> str:
         """A waiting room nobody holds a place in, without restrictions: the e2e tests share one controller, so a
         fixed room may be taken by an earlier test's subject (and a minor may share no room with an adult)."""
-        rooms = self.call("GET", "/rooms", "300001")
-        return next(r["id"] for r in rooms
-                    if r["kind"] == "waiting" and not r["occupant_stay_ids"] and not r["restrictions"])
+        rooms = [r for r in self.call("GET", "/rooms", "300001") if r["kind"] == "waiting" and not r["restrictions"]]
+        free = next((r["id"] for r in rooms if not r["occupant_stay_ids"]), None)
+        if free is not None:
+            return free
+        # every one is taken by subjects earlier tests left there (finished tests: nothing refers to them any
+        # more): the least occupied is emptied
+        room = min(rooms, key=lambda r: len(r["occupant_stay_ids"]))
+        for sid in room["occupant_stay_ids"]:
+            self.release(sid)
+        return str(room["id"])
 
     def release(self, sid: str) -> None:
         """The subject leaves (released, things returned), so the room he took is free for the tests after."""

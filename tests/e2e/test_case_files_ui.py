@@ -94,3 +94,19 @@ def test_case_file_checked_out_by_step_up_and_checked_back_in_with_its_trail(scr
     expect(p.locator("#cf-status")).to_have_text("In the cabinet")
     expect(rows.nth(2)).to_contain_text("Checked out")
     assert not visible_text_problems(p), visible_text_problems(p)
+
+
+def test_the_kiosk_links_to_the_other_desks_and_each_links_back(screens: Any) -> None:
+    """The case-property, case-file and health screens are reached from the kiosk's header, not by a typed address;
+    each leads back to the kiosk."""
+    from playwright.sync_api import expect
+
+    s = screens(1280, 800)
+    p = s.open("kiosk.html")
+    s.sign_in("200001")
+    for name, heading in (("涉案财物", "涉案财物管理"), ("卷宗管理", "卷宗管理"), ("健康检查", "体检与检测")):
+        p.locator("header.top nav.desks a", has_text=name).click()
+        expect(p.locator("header.top h1")).to_contain_text(heading)
+        p.locator("header.top a.nav-link", has_text="返回登记终端").click()
+        expect(p.locator("header.top h1")).to_contain_text("登记终端")
+    s.shot("kiosk_desk_links")

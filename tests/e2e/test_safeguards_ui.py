@@ -78,14 +78,23 @@ def test_a_minors_interview_waits_for_the_appropriate_adult_recorded_and_present
     assert r.status_code == 409 and r.json()["code"] == "MINOR_NEEDS_APPROPRIATE_ADULT", r.text
     officer.shot("interview-safeguards-unmet")
 
-    adult = form.locator("#sg-adult")
-    adult.locator("[name=sg_adult_name]").fill("王芳")
-    adult.locator("[name=sg_adult_relation]").select_option("parent")
-    adult.locator("[name=sg_adult_id_number]").fill("110101197501011234")
-    adult.locator("[name=sg_adult_contact]").fill("13800000000")
-    adult.locator("[name=sg_adult_tag]").fill("tag-visitor-e2e")
-    adult.get_by_role("button", name="登记合适成年人").click()
-    expect(form.locator("#sg-adult-recorded")).to_contain_text("王芳（父母）")
+    def record_adult(name: str) -> None:
+        adult = form.locator("#sg-adult")
+        adult.locator("[name=sg_adult_name]").fill(name)
+        adult.locator("[name=sg_adult_relation]").select_option("parent")
+        adult.locator("[name=sg_adult_id_number]").fill("110101197501011234")
+        adult.locator("[name=sg_adult_contact]").fill("13800000000")
+        adult.locator("[name=sg_adult_tag]").fill("tag-visitor-e2e")
+        adult.get_by_role("button", name="登记合适成年人").click()
+        expect(form.locator("#sg-adult-recorded")).to_contain_text(f"{name}（父母）")
+
+    # recorded, then gone (she hands the visitor tag back at the desk): the terminal asks for an adult again
+    record_adult("李娟")
+    expect(reqs.locator("[data-req=adult_identified]")).to_have_attribute("data-met", "true")
+    form.get_by_role("button", name="合适成年人已离开（收回访客手环）").click()
+    expect(form.locator("#sg-adult-form")).to_be_visible()
+    expect(reqs.locator("[data-req=adult_identified]")).to_have_attribute("data-met", "false")
+    record_adult("王芳")
     expect(reqs.locator("[data-req=adult_identified]")).to_have_attribute("data-met", "true")
     expect(reqs.locator("[data-req=adult_present]")).to_have_attribute("data-met", "false")
     expect(form.locator("#sg-adult-wait")).to_contain_text("等待感应到合适成年人的访客手环")

@@ -66,7 +66,7 @@ class Centre:
 
     @property
     def bus(self) -> Any:
-        return self.container.extras["devicebus"]
+        return self.container.devices
 
     def sim(self, device_id: str) -> Any:
         return self.sims.sims[device_id]
@@ -137,7 +137,7 @@ async def centre(tmp_path: Path, template_db: Path) -> AsyncIterator[Centre]:
     shutil.copyfile(template_db, settings.data_dir / "controller.db")
     container = build(settings, parse_site(raw), FakeClock(datetime(2026, 11, 22, 1, 0, tzinfo=UTC)),
                       with_devices=True)
-    bus = container.extras["devicebus"]
+    bus = container.devices
     await bus.start()
     app = create_app(container, start_background=False)
     try:

@@ -14,7 +14,7 @@ import pytest
 from controller.systemd import Notifier
 
 ROOT = Path(__file__).resolve().parents[2]
-UNITS = ["controller.service", "hw-sim.service"]
+UNITS = ["controller.service", "hw-sim.service", "hcc-bridge.service"]
 
 
 @pytest.mark.skipif(shutil.which("systemd-analyze") is None,

@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from devices.base import DeviceUnavailable
 
+from ...container import Container
 from ...domain.actor import Actor
 from ...services.captures import CaptureService, capture_view, load_capture, read_image
 from ...services.commands import Id
@@ -41,13 +42,11 @@ class CaptureIn(BaseModel):
     window_s: float | None = Field(default=None, gt=0, le=30, description="capture window; default from site config")
 
 
-def service(c: Any) -> CaptureService:
-    """The container's capture service, made on first use (the devicebus may be absent in API-only runs)."""
-    svc = c.extras.get("captures")
-    if svc is None:
-        svc = CaptureService(c.db, c.site, c.settings.data_dir, c.extras.get("devicebus"))
-        c.extras["captures"] = svc
-    return svc
+def service(c: Container) -> CaptureService:
+    """The container's capture service (built with it; its devices may be absent in API-only runs)."""
+    if c.captures is None:
+        c.captures = CaptureService(c.db, c.site, c.settings.data_dir, c.devices)
+    return c.captures
 
 
 @router.post("", status_code=201, summary="Capture a face: the best passing frame of the camera's window")

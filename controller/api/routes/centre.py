@@ -4,19 +4,18 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
-
-from devices.base import DeviceError
 
 from ... import auth
 from ...domain.actor import Actor
 from ...domain.errors import RuleViolation
-from ...services import alarms, rooms
+from ...services import alarms, lockers, rooms
 from ...services.commands import Empty, OpenLocker, ResolveAlarm, WelfareCheckIn
 from ...store import audit
 from ...store.tables import BenchRow
 from ..deps import STAFF, ContainerDep, allow, bearer, public
+from ..listcache import ListCache, encode
 from ..ws import live_sockets
 
 router = APIRouter(prefix="/api/v1")
@@ -146,7 +145,7 @@ async def welfare_check(room_id: str, body: WelfareCheckIn, request: Request, c:
     (``WELFARE_CHECK_NOT_PRESENT`` otherwise)."""
     from ...services import welfare
 
-    bus = c.extras.get("devicebus")
+    bus = c.devices
     tags_here = bus.tags_in(room_id) if bus is not None else {}  # no devicebus: no tag is known anywhere
     token = getattr(request.state, "token", None)
     return await c.db.write(actor, lambda uow: welfare.record_check(uow, c.ctx, room_id, body, tags_here, token))
@@ -162,22 +161,23 @@ async def open_locker(locker_id: str, body: OpenLocker, c: ContainerDep,
                       actor: Annotated[Actor, allow(*GUARD)]) -> dict[str, Any]:
     from ...services.case_property import ensure_not_custody_locker
 
-    ensure_not_custody_locker(c.ctx, locker_id)
-    result = await c.db.write(actor, lambda uow: rooms.record_locker_open(uow, locker_id, body))
-    try:
-        await c.lockers.open(locker_id)
-    except DeviceError as exc:
-        err = exc
-        await c.db.write(actor, lambda uow: rooms.record_locker_failure(uow, locker_id, err))
-        raise
-    return result
+    ensure_not_custody_locker(c.ctx, locker_id)  # evidence lockers open only for a recorded handover
+    return await lockers.open_on_request(c.db, c.lockers, actor, locker_id, body)
 
 
-@router.get("/alarms", tags=["alarms"])
-async def list_alarms(c: ContainerDep, actor: StaffActor,
+@router.get("/alarms", tags=["alarms"], response_model=list[dict[str, Any]])
+async def list_alarms(request: Request, c: ContainerDep, actor: StaffActor,
                       state: Annotated[str | None, Query(pattern=r"^(open|raised|acknowledged|resolved)$")] = None,
-                      stay_id: str | None = None) -> list[dict[str, Any]]:
-    return await c.db.read(lambda s: alarms.list_alarms(s, state, stay_id))
+                      stay_id: str | None = None) -> Response:
+    """Read and encoded once per committed change (``api/listcache.py``): alarms hold stored data only."""
+    cache: ListCache = request.app.state.list_cache
+    key = ("alarms", state, stay_id)
+    body = cache.get(key)
+    if body is None:
+        generation = cache.generation
+        body = encode(await c.db.read(lambda s: alarms.list_alarms(s, state, stay_id)))
+        cache.put(key, generation, body)
+    return Response(body, media_type="application/json")
 
 
 @router.post("/alarms/{alarm_id}/ack", tags=["alarms"])
@@ -219,7 +219,7 @@ async def read_clock(c: ContainerDep, actor: StaffActor) -> dict[str, Any]:
 @router.post("/dev/bench/insert", tags=["dev"], include_in_schema=False)
 async def bench_insert(c: ContainerDep, actor: Annotated[Actor, allow("admin")]) -> dict[str, Any]:
     """The bare one-row insert the core benchmark compares a state transition against (bench mode only)."""
-    if not c.extras.get("bench"):
+    if not c.bench:
         raise RuleViolation("NOT_FOUND", "资源不存在", "not found", status=404)
 
     def write(uow):  # type: ignore[no-untyped-def]
@@ -234,7 +234,7 @@ async def bench_insert(c: ContainerDep, actor: Annotated[Actor, allow("admin")])
 @router.get("/devices", tags=["devices"])
 async def list_devices(c: ContainerDep, actor: StaffActor) -> list[dict[str, Any]]:
     """Availability, last seen and intake (events received, delivered, queued, shed) of every configured device."""
-    bus = c.extras.get("devicebus")
+    bus = c.devices
     if bus is None:
         return [{"id": d.id, "kind": d.kind, "room_id": d.room_id, "availability": "unknown", "last_seen": None,
                  "detail": "devices not attached"} for d in c.site.devices]
@@ -245,7 +245,7 @@ async def list_devices(c: ContainerDep, actor: StaffActor) -> list[dict[str, Any
 async def last_read(device_id: str, c: ContainerDep,
                     actor: Annotated[Actor, allow("custody_staff", "case_officer", "supervisor")]) -> dict[str, Any]:
     """The last card an ID reader read, or the last transits of a gate (for a kiosk that joined late)."""
-    bus = c.extras.get("devicebus")
+    bus = c.devices
     if bus is None or not any(d.id == device_id for d in c.site.devices):
         raise RuleViolation("NOT_FOUND", "设备不存在", f"no device {device_id}", status=404)
     return {"card": bus.cards.get(device_id), "transits": list(bus.transits.get(device_id, []))}

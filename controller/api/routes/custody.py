@@ -10,13 +10,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 
-from devices.base import DeviceError
-
+from ...domain.actor import Actor
 from ...domain.errors import RuleViolation, invalid
 from ...services import case_property as svc
-from ...services import rooms
+from ...services import lockers
 from ...services.captures import write_image
-from ...store.db import Actor
 from ...store.tables import Capture, Staff
 from ..deps import ContainerDep, allow, step_up
 from ..visibility import for_roles
@@ -50,28 +48,12 @@ async def _prove(request: Request, c: ContainerDep, actor: Actor, body: svc.Hand
     return auth
 
 
-async def _open(c: ContainerDep, actor: Actor, locker_id: str | None, result: dict[str, Any]) -> dict[str, Any]:
-    """The handover is committed; the compartment opens after, through the locker port. A board failure is on the
-    record and in the answer; the handover stands."""
-    if locker_id is None:
-        return result
-    try:
-        await c.lockers.open(locker_id)
-        result["locker_open"] = {"ok": True, "locker_id": locker_id}
-    except DeviceError as exc:
-        err = exc
-        await c.db.write(actor, lambda uow: rooms.record_locker_failure(uow, locker_id, err))
-        result["locker_open"] = {"ok": False, "locker_id": locker_id, "code": exc.code, "message": exc.message_zh,
-                                 "message_en": str(exc)}
-    return result
-
-
 def _card(c: ContainerDep, owner: svc.OwnerIdentity | None) -> dict[str, Any] | None:
     """What the owner's ID card reader last read (kept in memory by the devicebus), when the identity is said to
     come from it; the service compares the two, so a typed identity cannot pass as a card read."""
     if owner is None or owner.source != "id_card" or owner.id_reader_id is None:
         return None
-    bus = c.extras.get("devicebus")
+    bus = c.devices
     if bus is None or not any(d.id == owner.id_reader_id and d.kind == "id_reader" for d in c.site.devices):
         return None
     card: dict[str, Any] | None = bus.cards.get(owner.id_reader_id)
@@ -104,7 +86,9 @@ def _routes(kind: str, base: str, zh: str) -> None:
         auth = await _prove(request, c, actor, body)
         card = _card(c, body.owner)
         result = await c.db.write(actor, lambda uow: svc.handover(uow, c.ctx, kind, item_id, body, auth, card))
-        return for_roles(actor.roles, await _open(c, actor, result.pop("opens_locker_id"), result))  # type: ignore[no-any-return]
+        # the handover stands; the compartment opens after, under the one locker-opening failure contract
+        opened = await lockers.open_after_step(c.db, c.lockers, actor, result.pop("opens_locker_id"), result)
+        return for_roles(actor.roles, opened)  # type: ignore[no-any-return]
 
 
 _routes("case_property", "case-property", "涉案财物")

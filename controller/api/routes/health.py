@@ -67,8 +67,7 @@ async def drug_test(stay_id: str, body: svc.DrugTestIn, request: Request, c: Con
 async def alcohol_reading(stay_id: str, body: AlcoholReadingIn, c: ContainerDep, actor: Recorder) -> dict[str, Any]:
     if not any(d.id == body.device_id and d.kind == "breathalyser" for d in c.site.devices):
         raise RuleViolation("NOT_FOUND", "酒精测试仪不存在", f"no breathalyser {body.device_id}", status=404)
-    bus = c.extras.get("devicebus")
-    reading = bus.breaths.get(body.device_id) if bus is not None else None
+    reading = c.devices.breaths.get(body.device_id) if c.devices is not None else None
     return await c.db.write(actor, lambda uow: svc.alcohol_reading(uow, stay_id, body.device_id, reading))
 
 

@@ -8,13 +8,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from ...clock import utc
+from ...domain.actor import Actor
 from ...domain.errors import invalid
 from ...domain.rules import area_limit, initial_deadline
-from ...services import measures, views
+from ...services import lockers, measures, views
 from ...services.measures import MeasureChange, TransferCmd
-from ...store.db import Actor
 from ..deps import ContainerDep, allow
-from .stays import _open_locker
 
 router = APIRouter(prefix="/api/v1", tags=["stays"])
 
@@ -30,9 +29,8 @@ async def transfer(stay_id: str, body: TransferCmd, c: ContainerDep,
                    actor: Annotated[Actor, allow("custody_staff", "case_officer", "supervisor")]) -> dict[str, Any]:
     result = await c.db.write(actor, lambda uow: views.stay_view(uow.session, measures.transfer(uow, c.ctx, stay_id,
                                                                                                 body)))
-    if result["property"]["locker_id"]:  # the compartment opens for the property that travels or is handed over
-        return await _open_locker(c, actor, result["property"]["locker_id"], result)
-    return result
+    # the compartment opens for the property that travels or is handed over (one failure contract: services/lockers)
+    return await lockers.open_after_step(c.db, c.lockers, actor, result["property"]["locker_id"], result)
 
 
 @router.get("/deadline-preview", summary="The legal deadline a registration would get, shown before submit")

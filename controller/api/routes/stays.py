@@ -5,13 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Request
-
-from devices.base import DeviceError
+from fastapi import APIRouter, Query, Request, Response
 
 from ...domain.actor import Actor
 from ...domain.errors import invalid
-from ...services import exits, interviews, registration, rooms, steps, views
+from ...services import exits, interviews, lockers, registration, rooms, steps, views
 from ...services.cases import known_cases
 from ...services.commands import (
     MAX_SEQ,
@@ -37,8 +35,9 @@ from ...services.placement_options import placement_options
 from ...store.db import UnitOfWork
 from ...store.tables import Stay
 from ..deps import STAFF, ContainerDep, allow
+from ..listcache import ListCache, encode
 from ..scope import access_of
-from ..visibility import for_roles
+from ..visibility import for_roles, reads_identity
 
 router = APIRouter(prefix="/api/v1", tags=["stays"])
 INTAKE = ("custody_staff", "case_officer", "supervisor")
@@ -52,29 +51,25 @@ async def _stay_write(c: ContainerDep, actor: Actor, fn: Callable[[UnitOfWork], 
     return await c.db.write(actor, lambda uow: views.stay_view(uow.session, fn(uow), ctx=c.ctx))
 
 
-async def _open_locker(c: ContainerDep, actor: Actor, locker_id: str, result: dict[str, Any]) -> dict[str, Any]:
-    """The step is committed; the compartment opens after. If the board fails, the answer says so (the step
-    stands) and the failure is on the record, so staff retry with POST /lockers/{id}/open."""
-    try:
-        await c.lockers.open(locker_id)
-        result["locker_open"] = {"ok": True}
-    except DeviceError as exc:
-        err = exc
-        await c.db.write(actor, lambda uow: rooms.record_locker_failure(uow, locker_id, err))
-        result["locker_open"] = {"ok": False, "code": exc.code, "message": exc.message_zh, "message_en": str(exc)}
-    return result
-
-
-@router.get("/stays", summary="The ledger (台账)")
-async def list_stays(c: ContainerDep, actor: StaffActor,
+@router.get("/stays", summary="The ledger (台账)", response_model=list[dict[str, Any]])
+async def list_stays(request: Request, c: ContainerDep, actor: StaffActor,
                      state: Annotated[str | None, Query(pattern=r"^[a-z_]+$")] = None,
                      limit: Annotated[int, Query(ge=1, le=1000)] = 200,
-                     offset: Annotated[int, Query(ge=0, le=MAX_SEQ)] = 0) -> list[dict[str, Any]]:
+                     offset: Annotated[int, Query(ge=0, le=MAX_SEQ)] = 0) -> Response:
     """A case officer sees the stays of his cases and of his current duty; custody staff off duty (where the
-    roster is required) none; an admin sees identity numbers masked."""
+    roster is required) none; an admin sees identity numbers masked. The centre-wide answer is read and encoded
+    once per committed change (``api/listcache.py``)."""
     grant = await access_of(c, actor)  # his cases and his duty's stays; the centre for centre roles on duty
-    rows = await c.db.read(lambda s: views.list_stays(s, state, limit, offset, only=grant.only))
-    return for_roles(actor.roles, rows)  # type: ignore[no-any-return]
+    cache: ListCache = request.app.state.list_cache
+    key = ("stays", state, limit, offset, reads_identity(actor.roles))
+    body = cache.get(key) if grant.only is None else None
+    if body is None:
+        generation = cache.generation
+        rows = await c.db.read(lambda s: views.list_stays(s, state, limit, offset, only=grant.only))
+        body = encode(for_roles(actor.roles, rows))
+        if grant.only is None:
+            cache.put(key, generation, body)
+    return Response(body, media_type="application/json")
 
 
 @router.get("/stays/{stay_id}", summary="One stay with timeline, deadline and location")
@@ -97,7 +92,7 @@ async def get_placement_options(stay_id: str, c: ContainerDep, actor: IntakeActo
 
 @router.post("/stays", status_code=201, summary="Registration (入区登记)")
 async def register(body: RegisterStay, c: ContainerDep, actor: IntakeActor) -> dict[str, Any]:
-    bus = c.extras.get("devicebus")
+    bus = c.devices
     card = None
     if body.identity_source == "id_card" and body.id_reader_id and bus is not None:
         card = bus.cards.get(body.id_reader_id)
@@ -108,7 +103,7 @@ async def register(body: RegisterStay, c: ContainerDep, actor: IntakeActor) -> d
 async def search(stay_id: str, body: SearchRecord, c: ContainerDep, actor: IntakeActor) -> dict[str, Any]:
     transit = None
     if body.gate_device_id is not None:
-        bus = c.extras.get("devicebus")
+        bus = c.devices
         transit = bus.gate_transit(body.gate_device_id, body.gate_counter or 0) if bus is not None else None
         if transit is None:
             raise invalid("GATE_TRANSIT_UNKNOWN", "未找到该次安检门通过记录", "no such gate transit",
@@ -124,7 +119,7 @@ async def collection(stay_id: str, body: CollectionRecord, c: ContainerDep, acto
 @router.post("/stays/{stay_id}/property", summary="Property into a locker (随身物品保管)")
 async def store_property(stay_id: str, body: PropertyRecord, c: ContainerDep, actor: IntakeActor) -> dict[str, Any]:
     result = await _stay_write(c, actor, lambda uow: steps.store_property(uow, c.ctx, stay_id, body))
-    return await _open_locker(c, actor, body.locker_id, result)
+    return await lockers.open_after_step(c.db, c.lockers, actor, body.locker_id, result)
 
 
 @router.post("/stays/{stay_id}/placement", summary="Waiting-room placement (候问安置)")
@@ -182,9 +177,8 @@ async def extension(stay_id: str, body: Extension, c: ContainerDep, actor: Offic
 @router.post("/stays/{stay_id}/exit", summary="Start the exit (出区) with its disposition")
 async def start_exit(stay_id: str, body: StartExit, c: ContainerDep, actor: IntakeActor) -> dict[str, Any]:
     result = await _stay_write(c, actor, lambda uow: exits.start_exit(uow, c.ctx, stay_id, body))
-    if result["property"]["locker_id"]:  # the locker opens for the return of property
-        return await _open_locker(c, actor, result["property"]["locker_id"], result)
-    return result
+    # the locker opens for the return of property
+    return await lockers.open_after_step(c.db, c.lockers, actor, result["property"]["locker_id"], result)
 
 
 @router.post("/stays/{stay_id}/exit/complete", summary="Exit search, every item's disposition, signature")

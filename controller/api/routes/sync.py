@@ -54,7 +54,7 @@ async def sync_schema(actor: Annotated[Actor, allow("platform", "admin")]) -> di
 @router.get("/status")
 async def status(c: ContainerDep, actor: Annotated[Actor, allow("admin", "supervisor")]) -> dict[str, Any]:
     """Lag (rows and seconds), last success, last error, and whether this process is the one pushing."""
-    pusher = c.extras.get("sync_pusher")
+    pusher = c.sync_pusher
     if pusher is not None:
         return dict(await pusher.status())
     now = c.clock.now()

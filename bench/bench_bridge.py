@@ -1,0 +1,218 @@
+"""Device bridge benchmark (issue 17's Show, short form): the real controller with its devices in the bridge process
+(``HCC_BRIDGE_MODE=process``), 50 kiosks and open stays (``BENCH_BRIDGE_STAYS``, default 200), measured for
+``BENCH_BRIDGE_SECONDS`` (default 90) without presence and then as long with 2,500 presence events/s, in one run:
+
+- kiosk API p50 and p99 with presence vs the same load without (targets 1.3x, 1.5x);
+- kiosk request p50 vs ``/healthz`` p50 in the same phase (target 3x);
+- presence publish-to-WebSocket p50/p99 vs a raw paho subscriber on the same stream (targets 2x, 3x);
+- events lost: every move the readers report (a tag moves at most once a second, so coalescing never merges two
+  moves of one tag) must come out of the WebSocket as a location message (target 0).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import multiprocessing as mp
+import os
+import random
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import paho.mqtt.client as mqtt
+import websockets
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.report import figure, write  # noqa: E402
+from devices import mqtt_proto as proto  # noqa: E402
+from devices.wristband_reader import protocol as wp  # noqa: E402
+from tests.conftest import PASSWORD  # noqa: E402
+from tests.reliability.checks import add_staff  # noqa: E402
+from tests.reliability.harness import ControllerProcess  # noqa: E402
+from tests.reliability.simproc import SimProcess  # noqa: E402
+from tests.reliability.soak import READERS, SITE, kiosk, pct  # noqa: E402
+from tests.reliability.workload import Ledger, Workload, login  # noqa: E402
+
+SECONDS = float(os.environ.get("BENCH_BRIDGE_SECONDS", "90"))
+STAYS = int(os.environ.get("BENCH_BRIDGE_STAYS", "200"))
+RATE = 2500
+KIOSKS = 50
+
+
+def raw_subscriber(port: int, ready: Any, halt: Any, out: Any) -> None:
+    """The baseline in a process of its own: bare paho on the readers' topics, publish-to-receive latency."""
+    lat: list[float] = []
+    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="bench-bridge-raw")
+    client.on_message = lambda _c, _u, msg: lat.append(time.time() - json.loads(msg.payload)["ts"])
+    client.connect("127.0.0.1", port)
+    client.subscribe(f"hcc/{SITE}/wristband_reader/+/event/#", qos=1)
+    client.loop_start()
+    ready.set()
+    halt.wait()
+    client.loop_stop()
+    client.disconnect()
+    out.put(lat)
+
+
+def publisher(port: int, tags: list[str], seconds: float, out: Any) -> None:
+    """250 tags at 10 Hz as the site's readers publish them; a tag moves to another reader's room at most once a
+    second (about one report in twenty moves one); returns (reports, moves)."""
+    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="bench-bridge-readers")
+    client.max_inflight_messages_set(1000)
+    client.max_queued_messages_set(0)
+    client.connect("127.0.0.1", port)
+    client.loop_start()
+    rng = random.Random(5)
+    zone = {t: i % len(READERS) for i, t in enumerate(tags)}
+    moved_at = {t: 0.0 for t in tags}
+    per_tick = RATE // 100
+    start, tick, n, moves = time.monotonic(), 0, 0, 0
+    while time.monotonic() - start < seconds:
+        for _ in range(per_tick):
+            tag = tags[n % len(tags)]
+            now = time.monotonic()
+            if rng.random() < 0.05 and now - moved_at[tag] >= 1.0 and n >= len(tags):
+                zone[tag] = (zone[tag] + 1 + rng.randrange(len(READERS) - 1)) % len(READERS)
+                moved_at[tag] = now
+                moves += 1
+            reader, room = READERS[zone[tag]]
+            msg = wp.PresenceMsg(tag_id=tag, reader_id=reader, zone=room, rssi=-55.0, event_id=proto.new_id(),
+                                 ts=time.time())
+            client.publish(proto.device_topic(SITE, "wristband_reader", reader, "event", "presence"),
+                           proto.encode(msg), qos=1)
+            n += 1
+        tick += 1
+        delay = start + tick * 0.01 - time.monotonic()
+        if delay > 0:
+            time.sleep(delay)  # pacing the load generator
+    time.sleep(1.0)
+    client.loop_stop()
+    client.disconnect()
+    out.put((n, moves))
+
+
+async def healthz(url: str, stop: asyncio.Event, out: list[float]) -> None:
+    async with httpx.AsyncClient(base_url=url, timeout=30) as c:
+        while not stop.is_set():
+            t0 = time.perf_counter()
+            r = await c.get("/healthz")
+            if r.status_code == 200:
+                out.append(time.perf_counter() - t0)
+            try:
+                await asyncio.wait_for(stop.wait(), 0.5)
+            except TimeoutError:
+                pass
+
+
+async def phase(url: str, token: str, seconds: float) -> tuple[list[float], list[float]]:
+    """50 kiosks and a /healthz prober for ``seconds``: (kiosk latencies, healthz latencies)."""
+    ledger, stop = Ledger(), asyncio.Event()
+    hz: list[float] = []
+    tasks = [asyncio.create_task(kiosk(url, token, ledger, stop, random.Random(i))) for i in range(KIOSKS)]
+    tasks.append(asyncio.create_task(healthz(url, stop, hz)))
+    await asyncio.sleep(seconds)  # the measured period
+    stop.set()
+    await asyncio.gather(*tasks)
+    return ledger.latencies, hz
+
+
+async def ws_locations(url: str, token: str, tags: set[str], stop: asyncio.Event, out: list[float],
+                       connected: asyncio.Event) -> None:
+    """A dashboard's live socket, connected before the load (a handshake under load is not what is measured)."""
+    ws_url = url.replace("http", "ws") + f"/api/v1/live?token={token}"
+    # no client pings: a dashboard's socket stays open however late the server's pong (that lateness is measured)
+    async with websockets.connect(ws_url, max_size=None, max_queue=None, open_timeout=120,
+                                  ping_interval=None) as ws:
+        connected.set()
+        while not stop.is_set():
+            try:
+                raw = await asyncio.wait_for(ws.recv(), 0.5)
+            except TimeoutError:
+                continue
+            except websockets.ConnectionClosed as exc:
+                print(f"bench bridge: live socket closed by the server: {exc}", flush=True)
+                return
+            ev = json.loads(raw)
+            for item in ev if isinstance(ev, list) else [ev]:
+                # moves only ("from" set): a tag's first appearance is not one of the publisher's moves
+                if (item.get("type") == "location" and item.get("tag_id") in tags and item.get("from")
+                        and item.get("t_sent")):
+                    out.append(time.time() - item["t_sent"])
+
+
+async def main() -> None:
+    tmp = Path(tempfile.mkdtemp(prefix="hcc-bench-bridge-"))
+    sim = SimProcess(tmp / "sim", grace_s=10, open_bench=True)
+    sim.start()
+    proc = ControllerProcess(tmp / "data", site=sim.site, env={"HCC_BRIDGE_MODE": "process"})
+    ctx = mp.get_context("spawn")
+    try:
+        proc.cli("migrate")
+        add_staff(proc, PASSWORD)
+        proc.start(timeout=60)
+        token = await login(proc.url, "2001", PASSWORD)
+        park = Workload(proc.url, token, Ledger(), rng=random.Random(1), sim_url=sim.url, keep_open=STAYS,
+                        max_open=STAYS, max_lockers=40, open_lockers=False, timeout=60)
+        await park.run(workers=8)
+        async with httpx.AsyncClient(base_url=proc.url, headers={"Authorization": f"Bearer {token}"}) as c:
+            stays = (await c.get("/api/v1/stays?state=open")).json()
+        tags = [s["wristband_id"] for s in stays if s.get("wristband_id")][:250]
+        tags += [f"tag-visitor-{i:03d}" for i in range(250 - len(tags))]
+        print(f"bench bridge: {len(stays)} open stays; {SECONDS:g} s without presence, then with", flush=True)
+
+        ws_stop, ws_up = asyncio.Event(), asyncio.Event()
+        ws_lat: list[float] = []
+        ws_task = asyncio.create_task(ws_locations(proc.url, token, set(tags), ws_stop, ws_lat, ws_up))
+        await asyncio.wait_for(ws_up.wait(), 120)
+        quiet, quiet_hz = await phase(proc.url, token, SECONDS)
+        ws_lat.clear()  # no presence yet: nothing to count before the publisher starts
+
+        raw_out, raw_ready, raw_halt, pub_out = ctx.Queue(), ctx.Event(), ctx.Event(), ctx.Queue()
+        raw = ctx.Process(target=raw_subscriber, args=(sim.mqtt_port, raw_ready, raw_halt, raw_out))
+        raw.start()
+        raw_ready.wait(30)
+        pub = ctx.Process(target=publisher, args=(sim.mqtt_port, tags, SECONDS, pub_out))
+        pub.start()
+        loaded, loaded_hz = await phase(proc.url, token, SECONDS)
+        reports, moves = await asyncio.to_thread(pub_out.get, True, 120)
+        await asyncio.sleep(3.0)  # the last moves' way to the screen
+        ws_stop.set()
+        await ws_task
+        raw_halt.set()
+        raw_lat: list[float] = await asyncio.to_thread(raw_out.get, True, 120)
+        raw.join(30)
+        pub.join(30)
+    finally:
+        proc.stop()
+        sim.stop()
+    ms = 1000.0
+    figs = [
+        figure("bridge_api_p50_presence", "kiosk API p50 with 2,500 presence events/s vs without", "ms",
+               pct(loaded, 0.5) * ms, pct(quiet, 0.5) * ms, target=1.3, runs=len(loaded)),
+        figure("bridge_api_p99_presence", "kiosk API p99 with 2,500 presence events/s vs without", "ms",
+               pct(loaded, 0.99) * ms, pct(quiet, 0.99) * ms, target=1.5, runs=len(loaded)),
+        figure("bridge_kiosk_p50_vs_healthz", f"kiosk request p50 vs /healthz p50 ({KIOSKS} kiosks, with presence)",
+               "ms", pct(loaded, 0.5) * ms, pct(loaded_hz, 0.5) * ms, target=3.0, runs=len(loaded)),
+        figure("bridge_kiosk_p50_vs_healthz_quiet", "kiosk request p50 vs /healthz p50 (no presence)", "ms",
+               pct(quiet, 0.5) * ms, pct(quiet_hz, 0.5) * ms, target=3.0, runs=len(quiet)),
+        figure("bridge_presence_p50_ws_vs_paho", "presence publish -> WebSocket p50 vs raw paho p50", "ms",
+               statistics.median(ws_lat) * ms if ws_lat else float("inf"), pct(raw_lat, 0.5) * ms, target=2.0,
+               runs=len(ws_lat)),
+        figure("bridge_presence_p99_ws_vs_paho", "presence publish -> WebSocket p99 vs raw paho p99", "ms",
+               pct(ws_lat, 0.99) * ms if ws_lat else float("inf"), pct(raw_lat, 0.99) * ms, target=3.0,
+               runs=len(ws_lat)),
+        figure("bridge_presence_moves_lost", f"moves not on the WebSocket, of {moves} ({reports} reports)", "events",
+               max(0, moves - len(ws_lat)), max(moves, 1), target=0.0, runs=moves),
+    ]
+    write("bridge", figs)
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

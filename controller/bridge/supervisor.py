@@ -1,0 +1,77 @@
+"""The controller starts its device bridge as a child process and keeps it running: restarted (after a short,
+growing pause) whenever it exits, stopped with SIGTERM when the controller stops, and ended by the kernel if the
+controller dies (PR_SET_PDEATHSIG). In production systemd runs ``hcc-bridge.service`` instead and the controller
+does not supervise (``[bridge] supervise = false``)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+
+def _die_with_parent() -> None:
+    import ctypes
+
+    with contextlib.suppress(OSError):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
+class BridgeSupervisor:
+    def __init__(self, site_file: Path, data_dir: Path, *, backoff_s: tuple[float, float] = (0.2, 5.0)) -> None:
+        self.site_file, self.data_dir, self.backoff_s = site_file, data_dir, backoff_s
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.restarts = 0
+        self._task: asyncio.Task[None] | None = None
+        self._stopping = False
+
+    def _spawn(self) -> subprocess.Popen[bytes]:
+        env = {**os.environ, "HCC_SITE_FILE": str(self.site_file), "HCC_DATA_DIR": str(self.data_dir)}
+        log_file = open(self.data_dir / "bridge.log", "ab")  # noqa: SIM115 (the child keeps it; closed below)
+        try:
+            return subprocess.Popen([sys.executable, "-m", "controller.bridge"], env=env, stdout=log_file,
+                                    stderr=log_file, preexec_fn=_die_with_parent)
+        finally:
+            log_file.close()
+
+    async def start(self) -> None:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.proc = self._spawn()
+        self._task = asyncio.get_running_loop().create_task(self._watch(), name="bridge-supervisor")
+
+    async def _watch(self) -> None:
+        pause = self.backoff_s[0]
+        while not self._stopping:
+            assert self.proc is not None
+            code = await asyncio.to_thread(self.proc.wait)
+            if self._stopping:
+                return
+            log.error("device bridge exited (%s); restarting in %.1fs", code, pause)
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, self.backoff_s[1])
+            self.proc = self._spawn()
+            self.restarts += 1
+
+    @property
+    def pid(self) -> int | None:
+        return self.proc.pid if self.proc is not None and self.proc.poll() is None else None
+
+    async def stop(self) -> None:
+        self._stopping = True
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                await asyncio.to_thread(self.proc.wait, 10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
