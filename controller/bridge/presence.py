@@ -99,24 +99,9 @@ class BridgePresence:
             room = self.site.room(room_id)
             if room is None:
                 continue
-            subjects: list[rules8.SubjectHere] = []
-            staff: set[str] = set()
-            officers: set[str] = set()
-            for tag_id in by_zone.get(room_id, ()):
-                owner = roster.tag_owner.get(tag_id)
-                if owner is None:
-                    continue
-                kind, ident = owner
-                st = roster.stays.get(ident) if kind == "stay" else None
-                if st is not None:
-                    subjects.append(rules8.SubjectHere(ident, st.case_no, frozenset(st.allowed),
-                                                       st.state == "in_interview"))
-                elif kind in ("staff", "officer"):
-                    staff.add(ident)
-                    if kind == "officer":
-                        officers.add(ident)
-            view = rules8.RoomPresence(room_id, room.kind, "guard_required" in room.restrictions, tuple(subjects),
-                                       frozenset(staff), frozenset(officers))
+            owners = [roster.tag_owner[t] for t in by_zone.get(room_id, ()) if t in roster.tag_owner]
+            view = rules8.room_presence(room_id, room.kind, "guard_required" in room.restrictions, owners,
+                                        roster.stays)
             due += self._grace.setdefault(room_id, rules8.GraceTracker()).update(rules8.findings(view), roster.now)
         return [FindingMsg(kind=f.kind, key=f.key, stay_id=f.stay_id, room_id=f.room_id, details=f.details)
                 for f in due]

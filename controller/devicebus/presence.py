@@ -162,23 +162,9 @@ class PresenceTracker:
             room = self.site.room(room_id)
             if room is None:
                 continue
-            subjects: list[rules8.SubjectHere] = []
-            staff: set[str] = set()
-            officers: set[str] = set()
-            for tag in by_zone.get(room_id, ()):
-                owner = self.tag_owner.get(tag.tag_id)
-                if owner is None:
-                    continue
-                kind, ident = owner
-                if kind == "stay" and ident in self._stays:
-                    st = self._stays[ident]
-                    subjects.append(rules8.SubjectHere(ident, st.case_no, st.allowed, st.state == "in_interview"))
-                elif kind in ("staff", "officer"):
-                    staff.add(ident)
-                    if kind == "officer":
-                        officers.add(ident)
-            view = rules8.RoomPresence(room_id, room.kind, "guard_required" in room.restrictions, tuple(subjects),
-                                       frozenset(staff), frozenset(officers))
+            owners = [self.tag_owner[t.tag_id] for t in by_zone.get(room_id, ()) if t.tag_id in self.tag_owner]
+            view = rules8.room_presence(room_id, room.kind, "guard_required" in room.restrictions, owners,
+                                        self._stays)
             tracker = self._grace.setdefault(room_id, rules8.GraceTracker())
             due += tracker.update(rules8.findings(view), now)
         for f in due:

@@ -6,9 +6,10 @@ out for a moment); co-case contact and a removed tag raise at once.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 GUARDED_KINDS = frozenset({"interrogation", "inquiry", "activity", "medical", "search", "collection", "registration"})
 INTERVIEW_KINDS = frozenset({"interrogation", "inquiry"})
@@ -30,6 +31,38 @@ class RoomPresence:
     subjects: tuple[SubjectHere, ...] = ()
     staff_ids: frozenset[str] = frozenset()
     officer_ids: frozenset[str] = frozenset()
+
+
+class StayFacts(Protocol):
+    """What rule 8 needs of an open stay: its case, its state, and the rooms it may be in now."""
+
+    @property
+    def case_no(self) -> str: ...
+
+    @property
+    def state(self) -> str: ...
+
+    @property
+    def allowed(self) -> Iterable[str]: ...
+
+
+def room_presence(room_id: str, kind: str, guard_required: bool, owners: Iterable[tuple[str, str]],
+                  stays: Mapping[str, StayFacts]) -> RoomPresence:
+    """Who is in a room, from the owners of the tags its reader reports there (``("stay" | "staff" | "officer" |
+    "visitor", id)``) and the open stays: the same view in the controller and in the device bridge. A visitor, or
+    a stay no longer open, counts as nobody."""
+    subjects: list[SubjectHere] = []
+    staff: set[str] = set()
+    officers: set[str] = set()
+    for owner_kind, ident in owners:
+        st = stays.get(ident) if owner_kind == "stay" else None
+        if st is not None:
+            subjects.append(SubjectHere(ident, st.case_no, frozenset(st.allowed), st.state == "in_interview"))
+        elif owner_kind in ("staff", "officer"):
+            staff.add(ident)
+            if owner_kind == "officer":
+                officers.add(ident)
+    return RoomPresence(room_id, kind, guard_required, tuple(subjects), frozenset(staff), frozenset(officers))
 
 
 @dataclass(frozen=True)

@@ -75,8 +75,8 @@ def _present(tag: str, zone: str) -> TagPresent:
 
 def test_presence_is_coalesced_and_rule_8_runs_on_the_roster_and_its_clock() -> None:
     p = BridgePresence(SITE)
-    for _ in range(10):  # a 10 Hz reader repeating the same place: nothing leaves
-        p.on_present(_present("T1", "reg"))
+    moved = [p.on_present(_present("T1", "reg")) for _ in range(10)]
+    assert moved == [True] + [False] * 9  # a 10 Hz reader repeating the same place: only the first wakes the flush
     first = p.flush()
     assert first is not None and first.reports == 10
     assert [(c.tag_id, c.zone, c.from_zone) for c in first.changes] == [("T1", "reg", None)]

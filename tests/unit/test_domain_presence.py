@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from controller.domain.presence import GRACE, Finding, GraceTracker, RoomPresence, SubjectHere, findings
+from controller.domain.presence import (
+    GRACE,
+    Finding,
+    GraceTracker,
+    RoomPresence,
+    SubjectHere,
+    findings,
+    room_presence,
+)
 
 T0 = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
 
@@ -79,3 +87,23 @@ def test_a_site_may_pass_its_own_grace_table() -> None:
     where = Finding("location_not_allowed", "l:s1:r9", "s1", "r9")
     assert GraceTracker().update([where], T0, {"location_not_allowed": timedelta(0)}) == [where]
     assert GraceTracker().update([where], T0) == []
+
+
+def test_the_room_view_from_tag_owners_counts_subjects_staff_and_officers_and_nobody_else() -> None:
+    """The one view the controller and the device bridge both judge: visitors and stays no longer open count as
+    nobody; an officer is staff too."""
+    from dataclasses import dataclass
+
+    @dataclass(frozen=True)
+    class Open:
+        case_no: str
+        state: str
+        allowed: list[str]
+
+    stays = {"s-1": Open("A-1", "in_interview", ["int-1"]), "s-2": Open("A-2", "waiting", ["wait-1"])}
+    view = room_presence("int-1", "interrogation", False,
+                           [("stay", "s-1"), ("officer", "o-1"), ("staff", "g-1"), ("visitor", "v-1"),
+                            ("stay", "s-gone")], stays)
+    assert view.subjects == (SubjectHere("s-1", "A-1", frozenset({"int-1"}), True),)
+    assert view.staff_ids == {"o-1", "g-1"} and view.officer_ids == {"o-1"}
+    assert (view.room_id, view.kind, view.guard_required) == ("int-1", "interrogation", False)
