@@ -28,7 +28,7 @@ SKIP = ("/api/v1/auth/logout", "/api/v1/auth/password", "/api/v1/staff/{staff_id
         "/api/v1/staff/{staff_id}/disable", "/api/v1/dev/clock/advance", "/api/v1/captures/preview/{camera_id}")
 
 
-FUZZ = settings(max_examples=3, deadline=None, phases=[Phase.explicit, Phase.generate],
+FUZZ = settings(max_examples=2, deadline=None, phases=[Phase.explicit, Phase.generate],
                 suppress_health_check=list(HealthCheck), database=None, derandomize=True)
 
 

@@ -253,5 +253,5 @@ class CustodyMachine(RuleBasedStateMachine):
 def test_custody_state_machine(template_db: Path) -> None:
     TEMPLATE["db"] = template_db
     run_state_machine_as_test(CustodyMachine, settings=settings(
-        max_examples=6, stateful_step_count=15, deadline=None, suppress_health_check=list(HealthCheck),
+        max_examples=4, stateful_step_count=15, deadline=None, suppress_health_check=list(HealthCheck),
         database=None, derandomize=True))

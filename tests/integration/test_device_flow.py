@@ -165,6 +165,8 @@ async def test_lone_officer_in_interview(centre):
     assert not await centre.alarms("lone_officer")
     centre.sim("band-wait-2").tag_move("tag-off-2")  # one officer walks out
     await centre.until(lambda: centre.bus.tags["tag-off-2"].zone == "wait-2")
+    # the room check the move scheduled runs now, at this time (not after the clock has moved): the grace starts here
+    await centre.bus.presence.check_rooms({"int-1", "wait-2"})
     await centre.container.clock.advance_async(61)
     lone = await centre.until(lambda: centre.alarms("lone_officer"), what="lone officer alarm")
     assert lone[0]["stay_id"] == stay["id"] and lone[0]["details"]["officers_present"] == ["off-1"]

@@ -1,5 +1,5 @@
 """Crash loop: the controller is SIGKILLed at random moments of a many-stay workload driven through the API and the
-simulated devices, and restarted, ``CRASH_CYCLES`` times (CI: 25; ``make soak``: more). A kill comes after a random
+simulated devices, and restarted, ``CRASH_CYCLES`` times (CI: 12; ``make soak``: more). A kill comes after a random
 count of acknowledged changes, never after a time.
 
 After every kill: the database passes ``integrity_check``; the outbox is gap-free with one row (and one audit entry)
@@ -36,7 +36,7 @@ from tests.reliability.zygote import ForkedController, Zygote
 
 pytestmark = pytest.mark.slow
 
-CYCLES = int(os.environ.get("CRASH_CYCLES", "25"))
+CYCLES = int(os.environ.get("CRASH_CYCLES", "12"))
 RESULTS = Path(__file__).resolve().parents[2] / "bench" / "results"
 
 

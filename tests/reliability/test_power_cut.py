@@ -1,5 +1,5 @@
 """Power cut during a write: the controller is SIGKILLed while its database thread is mid-transaction, again and
-again (``POWER_CUTS``: 6 in CI, more in ``make soak``), under a write-heavy workload (eight clients registering and moving stays, every
+again (``POWER_CUTS``: 4 in CI, more in ``make soak``), under a write-heavy workload (eight clients registering and moving stays, every
 request one transaction with its audit and outbox rows).
 
 The kill lands on the acknowledgement of a random count of changes, when the other clients' requests are queued on
@@ -28,7 +28,7 @@ from tests.reliability.zygote import ForkedController, Zygote
 
 pytestmark = pytest.mark.slow
 
-CUTS = int(os.environ.get("POWER_CUTS", "6"))  # CI; `make soak` runs more
+CUTS = int(os.environ.get("POWER_CUTS", "4"))  # CI; `make soak` runs more
 
 
 def committed_unanswered(db: Path, ledger: Ledger) -> int:
