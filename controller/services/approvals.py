@@ -37,10 +37,11 @@ from sqlmodel import Session, col, select
 
 from ..auth import StepUpIn
 from ..clock import utc
+from ..domain import rules
 from ..domain.errors import NotFound, RuleViolation, invalid
 from ..domain.stay import StayState
 from ..store.db import UnitOfWork
-from ..store.tables import Approval, Staff
+from ..store.tables import Approval, Staff, Stay
 from .commands import AwareDatetime, Id
 from .common import load_stay
 from .context import SiteContext
@@ -138,7 +139,7 @@ def request(uow: UnitOfWork, ctx: SiteContext, cmd: ApprovalRequest) -> Approval
         raise invalid("APPROVAL_TERMS_REQUIRED", "请填写审批事项的具体内容", f"this approval must name {missing}",
                       fields=missing)
     if cmd.kind == "placement_override":
-        _refuse_absolute(uow.session, ctx, stay.id, terms["room_id"])
+        _refuse_absolute(uow.session, ctx, stay, terms["room_id"])
     if cmd.details:
         terms["details"] = dict(cmd.details)
     a = Approval(id=f"apr-{uuid.uuid4().hex[:12]}", kind=cmd.kind, stay_id=stay.id, state="pending",
@@ -151,16 +152,14 @@ def request(uow: UnitOfWork, ctx: SiteContext, cmd: ApprovalRequest) -> Approval
     return a
 
 
-def _refuse_absolute(session: Session, ctx: SiteContext, stay_id: str, room_id: str) -> None:
+def _refuse_absolute(session: Session, ctx: SiteContext, stay: Stay, room_id: str) -> None:
     """Where the law gives no exception (rules.ABSOLUTE_PLACEMENT: men and women apart, minors apart from adults,
-    witnesses never in a holding room or with a suspect of their case), none can be asked for: the request is
-    refused, so no supervisor is asked to grant what the placement would refuse anyway."""
-    from .placement_options import placement_options  # placement_options -> steps -> approvals
+    witnesses never in a holding room or with a suspect of their case, nobody placed in a room that holds no one),
+    none can be asked for: the request is refused, so no supervisor is asked to grant what the placement would
+    refuse anyway. The placement's own rules decide (an unknown room is a 404)."""
+    from .steps import _occupant, room_view  # steps -> approvals
 
-    ctx.room(room_id)  # an unknown room is a 404
-    option = next((o for o in placement_options(session, ctx, stay_id) if o["room_id"] == room_id), None)
-    hard = ([v["code"] for v in option["violations"] if v["absolute"]] if option is not None
-            else ["ROOM_NOT_HOLDING"])  # not a room anyone is placed in
+    hard = rules.absolute(rules.placement_violations(_occupant(stay), room_view(session, ctx, room_id)))
     if hard:
         raise RuleViolation("APPROVAL_NOT_APPLICABLE", "法律对此安置不设例外，不能申请审批",
                             "the law allows no exception to this placement rule; no approval can be asked for",
