@@ -13,7 +13,10 @@ read each time.
 from __future__ import annotations
 
 import json
+from collections.abc import Awaitable, Callable
 from typing import Any
+
+from starlette.responses import Response
 
 from ..store.db import Database
 
@@ -43,6 +46,16 @@ class ListCache:
             return kept[1]
         self.misses += 1
         return None
+
+    async def answer(self, key: Key | None, read: Callable[[], Awaitable[Any]]) -> Response:
+        """The JSON answer of ``read()``: kept under ``key`` until the next commit (no key: read every time)."""
+        body = self.get(key) if key is not None else None
+        if body is None:
+            generation = self.generation
+            body = encode(await read())
+            if key is not None:
+                self.put(key, generation, body)
+        return Response(body, media_type="application/json")
 
     def put(self, key: Key, generation: int, body: bytes) -> None:
         """Keeps ``body`` if no commit came between the count read before its read (``generation``) and now."""

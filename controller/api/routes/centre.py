@@ -15,7 +15,7 @@ from ...services.commands import Empty, OpenLocker, ResolveAlarm, WelfareCheckIn
 from ...store import audit
 from ...store.tables import BenchRow
 from ..deps import STAFF, ContainerDep, allow, bearer, public
-from ..listcache import ListCache, encode
+from ..listcache import ListCache
 from ..ws import live_sockets
 
 router = APIRouter(prefix="/api/v1")
@@ -171,13 +171,8 @@ async def list_alarms(request: Request, c: ContainerDep, actor: StaffActor,
                       stay_id: str | None = None) -> Response:
     """Read and encoded once per committed change (``api/listcache.py``): alarms hold stored data only."""
     cache: ListCache = request.app.state.list_cache
-    key = ("alarms", state, stay_id)
-    body = cache.get(key)
-    if body is None:
-        generation = cache.generation
-        body = encode(await c.db.read(lambda s: alarms.list_alarms(s, state, stay_id)))
-        cache.put(key, generation, body)
-    return Response(body, media_type="application/json")
+    return await cache.answer(("alarms", state, stay_id),
+                              lambda: c.db.read(lambda s: alarms.list_alarms(s, state, stay_id)))
 
 
 @router.post("/alarms/{alarm_id}/ack", tags=["alarms"])

@@ -35,7 +35,7 @@ from ...services.placement_options import placement_options
 from ...store.db import UnitOfWork
 from ...store.tables import Stay
 from ..deps import STAFF, ContainerDep, allow
-from ..listcache import ListCache, encode
+from ..listcache import ListCache
 from ..scope import access_of
 from ..visibility import for_roles, reads_identity
 
@@ -61,15 +61,14 @@ async def list_stays(request: Request, c: ContainerDep, actor: StaffActor,
     once per committed change (``api/listcache.py``)."""
     grant = await access_of(c, actor)  # his cases and his duty's stays; the centre for centre roles on duty
     cache: ListCache = request.app.state.list_cache
-    key = ("stays", state, limit, offset, reads_identity(actor.roles))
-    body = cache.get(key) if grant.only is None else None
-    if body is None:
-        generation = cache.generation
-        rows = await c.db.read(lambda s: views.list_stays(s, state, limit, offset, only=grant.only))
-        body = encode(for_roles(actor.roles, rows))
-        if grant.only is None:
-            cache.put(key, generation, body)
-    return Response(body, media_type="application/json")
+
+    async def read() -> Any:
+        return for_roles(actor.roles, await c.db.read(lambda s: views.list_stays(s, state, limit, offset,
+                                                                                   only=grant.only)))
+
+    # only the centre-wide ledger is kept: a filtered one also depends on the duty's time window
+    key = ("stays", state, limit, offset, reads_identity(actor.roles)) if grant.only is None else None
+    return await cache.answer(key, read)
 
 
 @router.get("/stays/{stay_id}", summary="One stay with timeline, deadline and location")
