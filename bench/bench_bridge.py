@@ -16,10 +16,12 @@ import json
 import multiprocessing as mp
 import os
 import random
+import shutil
 import statistics
 import sys
 import tempfile
 import time
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -63,18 +65,28 @@ def raw_subscriber(port: int, ready: Any, halt: Any, out: Any) -> None:
 
 def publisher(port: int, tags: list[str], seconds: float, out: Any) -> None:
     """250 tags at 10 Hz as the site's readers publish them; a tag moves to another reader's room at most once a
-    second (about one report in twenty moves one); returns (reports, moves)."""
-    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="bench-bridge-readers")
-    client.max_inflight_messages_set(1000)
-    client.max_queued_messages_set(0)
-    client.connect("127.0.0.1", port)
-    client.loop_start()
+    second (about one report in twenty moves one); returns (reports, moves).
+
+    The readers are other machines in a centre: here each is a ``mosquitto_pub -l -q 1`` (C, one message per line
+    on its topic, QoS 1 as DESIGN.md's events) fed by this process, so that generating the load costs the PC under
+    test about a fifth of a core rather than the half a core paho took in Python. The payload is what
+    ``wp.PresenceMsg`` encodes (``main`` decodes one before the run)."""
+    import subprocess
+
+    mqtt_pub = shutil.which("mosquitto_pub")
+    if mqtt_pub is None:
+        raise SystemExit("bench bridge: mosquitto_pub is missing (make setup installs mosquitto-clients)")
+    procs = [subprocess.Popen([mqtt_pub, "-h", "127.0.0.1", "-p", str(port), "-q", "1", "-l", "-i",
+                               f"bench-reader-{reader}", "-t",
+                               proto.device_topic(SITE, "wristband_reader", reader, "event", "presence")],
+                              stdin=subprocess.PIPE) for reader, _room in READERS]
     rng = random.Random(5)
     zone = {t: i % len(READERS) for i, t in enumerate(tags)}
     moved_at = {t: 0.0 for t in tags}
     per_tick = RATE // 100
     start, tick, n, moves = time.monotonic(), 0, 0, 0
     while time.monotonic() - start < seconds:
+        lines: list[list[str]] = [[] for _ in READERS]
         for _ in range(per_tick):
             tag = tags[n % len(tags)]
             now = time.monotonic()
@@ -83,19 +95,29 @@ def publisher(port: int, tags: list[str], seconds: float, out: Any) -> None:
                 moved_at[tag] = now
                 moves += 1
             reader, room = READERS[zone[tag]]
-            msg = wp.PresenceMsg(tag_id=tag, reader_id=reader, zone=room, rssi=-55.0, event_id=proto.new_id(),
-                                 ts=time.time())
-            client.publish(proto.device_topic(SITE, "wristband_reader", reader, "event", "presence"),
-                           proto.encode(msg), qos=1)
+            lines[zone[tag]].append(presence_line(tag, reader, room))
             n += 1
+        for proc, batch in zip(procs, lines, strict=True):
+            if batch:
+                assert proc.stdin is not None
+                proc.stdin.write("".join(batch).encode())
+                proc.stdin.flush()
         tick += 1
         delay = start + tick * 0.01 - time.monotonic()
         if delay > 0:
             time.sleep(delay)  # pacing the load generator
-    time.sleep(1.0)
-    client.loop_stop()
-    client.disconnect()
+    for proc in procs:
+        assert proc.stdin is not None
+        proc.stdin.close()
+    for proc in procs:
+        proc.wait(30)
     out.put((n, moves))
+
+
+def presence_line(tag: str, reader: str, room: str) -> str:
+    """One reader report as the reader sends it (``wp.PresenceMsg`` JSON), stamped now, newline-terminated."""
+    return (f'{{"v":1,"event_id":"{uuid.uuid4()}","ts":{time.time()!r},"tag_id":"{tag}","reader_id":"{reader}",'
+            f'"zone":"{room}","rssi":-55.0}}\n')
 
 
 async def healthz(url: str, stop: asyncio.Event, out: list[float]) -> None:
@@ -123,31 +145,45 @@ async def phase(url: str, token: str, seconds: float) -> tuple[list[float], list
     return ledger.latencies, hz
 
 
-async def ws_locations(url: str, token: str, tags: set[str], stop: asyncio.Event, out: list[float],
-                       connected: asyncio.Event) -> None:
-    """A dashboard's live socket, connected before the load (a handshake under load is not what is measured)."""
-    ws_url = url.replace("http", "ws") + f"/api/v1/live?token={token}"
-    # no client pings: a dashboard's socket stays open however late the server's pong (that lateness is measured)
-    async with websockets.connect(ws_url, max_size=None, max_queue=None, open_timeout=120,
-                                  ping_interval=None) as ws:
-        connected.set()
-        while not stop.is_set():
-            try:
-                raw = await asyncio.wait_for(ws.recv(), 0.5)
-            except TimeoutError:
-                continue
-            except websockets.ConnectionClosed as exc:
-                print(f"bench bridge: live socket closed by the server: {exc}", flush=True)
-                return
-            ev = json.loads(raw)
-            for item in ev if isinstance(ev, list) else [ev]:
-                # moves only ("from" set): a tag's first appearance is not one of the publisher's moves
-                if (item.get("type") == "location" and item.get("tag_id") in tags and item.get("from")
-                        and item.get("t_sent")):
-                    out.append(time.time() - item["t_sent"])
+def ws_receiver(url: str, token: str, tags: list[str], ready: Any, counting: Any, halt: Any, out: Any) -> None:
+    """A dashboard's live socket in a process of its own, as the raw subscriber is (not sharing an event loop with
+    the 50 simulated kiosks, which would add their work to every latency it measures): publish-to-screen latency of
+    every move once ``counting`` is set."""
+    lat: list[float] = []
+    wanted = set(tags)
+
+    async def listen() -> None:
+        ws_url = url.replace("http", "ws") + f"/api/v1/live?token={token}"
+        # no client pings: a dashboard's socket stays open however late the server's pong (that lateness is measured)
+        async with websockets.connect(ws_url, max_size=None, max_queue=None, open_timeout=120,
+                                      ping_interval=None) as ws:
+            ready.set()
+            while not halt.is_set():
+                try:
+                    raw = await asyncio.wait_for(ws.recv(), 0.5)
+                except TimeoutError:
+                    continue
+                except websockets.ConnectionClosed as exc:
+                    print(f"bench bridge: live socket closed by the server: {exc}", flush=True)
+                    return
+                now = time.time()
+                if not counting.is_set():
+                    continue
+                ev = json.loads(raw)
+                for item in ev if isinstance(ev, list) else [ev]:
+                    # moves only ("from" set): a tag's first appearance is not one of the publisher's moves
+                    if (item.get("type") == "location" and item.get("tag_id") in wanted and item.get("from")
+                            and item.get("t_sent")):
+                        lat.append(now - item["t_sent"])
+
+    asyncio.run(listen())
+    out.put(lat)
 
 
 async def main() -> None:
+    line = presence_line("tag-x", READERS[0][0], READERS[0][1]).encode()
+    decoded = proto.decode(wp.PresenceMsg, line)  # the load is what a reader sends, or the bench says so now
+    assert not decoded.unknown and decoded.msg.tag_id == "tag-x", decoded
     tmp = Path(tempfile.mkdtemp(prefix="hcc-bench-bridge-"))
     sim = SimProcess(tmp / "sim", grace_s=10, open_bench=True)
     sim.start()
@@ -167,24 +203,26 @@ async def main() -> None:
         tags += [f"tag-visitor-{i:03d}" for i in range(250 - len(tags))]
         print(f"bench bridge: {len(stays)} open stays; {SECONDS:g} s without presence, then with", flush=True)
 
-        ws_stop, ws_up = asyncio.Event(), asyncio.Event()
-        ws_lat: list[float] = []
-        ws_task = asyncio.create_task(ws_locations(proc.url, token, set(tags), ws_stop, ws_lat, ws_up))
-        await asyncio.wait_for(ws_up.wait(), 120)
+        ws_out, ws_up, ws_counting, ws_halt = ctx.Queue(), ctx.Event(), ctx.Event(), ctx.Event()
+        ws = ctx.Process(target=ws_receiver, args=(proc.url, token, tags, ws_up, ws_counting, ws_halt, ws_out))
+        ws.start()
+        if not await asyncio.to_thread(ws_up.wait, 120):
+            raise SystemExit("bench bridge: the live socket did not open")
         quiet, quiet_hz = await phase(proc.url, token, SECONDS)
-        ws_lat.clear()  # no presence yet: nothing to count before the publisher starts
 
         raw_out, raw_ready, raw_halt, pub_out = ctx.Queue(), ctx.Event(), ctx.Event(), ctx.Queue()
         raw = ctx.Process(target=raw_subscriber, args=(sim.mqtt_port, raw_ready, raw_halt, raw_out))
         raw.start()
         raw_ready.wait(30)
+        ws_counting.set()
         pub = ctx.Process(target=publisher, args=(sim.mqtt_port, tags, SECONDS, pub_out))
         pub.start()
         loaded, loaded_hz = await phase(proc.url, token, SECONDS)
         reports, moves = await asyncio.to_thread(pub_out.get, True, 120)
         await asyncio.sleep(3.0)  # the last moves' way to the screen
-        ws_stop.set()
-        await ws_task
+        ws_halt.set()
+        ws_lat: list[float] = await asyncio.to_thread(ws_out.get, True, 120)
+        ws.join(30)
         raw_halt.set()
         raw_lat: list[float] = await asyncio.to_thread(raw_out.get, True, 120)
         raw.join(30)

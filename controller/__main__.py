@@ -205,6 +205,9 @@ def serve(settings: Settings, *, simulator: bool = False, platform: bool = False
     from .systemd import notifying_server
 
     server = notifying_server(config, f"serving on {settings.host}:{settings.port}")
+    # The database runs on worker threads; a long read holding the GIL for Python's default 5 ms turns keeps the
+    # event loop (every other request, the live socket) waiting. 1 ms turns let the loop in sooner.
+    sys.setswitchinterval(0.001)
     try:
         asyncio.run(server.serve())
     finally:

@@ -349,6 +349,10 @@ class BridgeConfig(_Strict):
     mode: Literal["inprocess", "process"] = "inprocess"
     supervise: bool = True
     command_timeout_s: float = Field(default=15.0, gt=0, le=120)
+    # The bridge's CPU priority below the API's (Unix niceness, 0 = the same): when the PC is short of CPU a tap
+    # on a kiosk is answered first and the 10 Hz wristband reports wait a few milliseconds. hcc-bridge.service
+    # sets the same with ``Nice=``.
+    nice: int = Field(default=5, ge=0, le=19)
 
 
 class SiteConfig(_Strict):

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Installs the system packages the project needs on a Debian machine, only those missing:
-# Mosquitto (the MQTT broker), Debian's Chromium with its Chinese resources (UI tests), a CJK font (Chinese in
+# Mosquitto (the MQTT broker and its command-line clients), Debian's Chromium with its Chinese resources (UI tests), a CJK font (Chinese in
 # screenshots and in the printed PDF documents) and poppler-utils (pdftoppm/pdftotext, which the document tests use).
 set -euo pipefail
 need=()
 command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || need+=(mosquitto)
+# mosquitto_pub: the bridge benchmark's simulated readers (2,500 reports/s from C, not from Python's paho)
+command -v mosquitto_pub >/dev/null 2>&1 || need+=(mosquitto-clients)
 if [ "${HCC_SKIP_BROWSER:-0}" != "1" ]; then
   command -v chromium >/dev/null 2>&1 || need+=(chromium)
   fc-list 2>/dev/null | grep -qiE "wqy|noto sans cjk" || need+=(fonts-wqy-microhei)

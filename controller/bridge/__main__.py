@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import asyncio
+import logging
+import os
 import sys
 
 from ..logs import setup as setup_logging
@@ -11,10 +13,26 @@ from ..settings import Settings, load_site
 from .server import serve
 
 
+def lower_priority(nice: int) -> int:
+    """Run at niceness ``nice`` (``[bridge] nice``) unless already at or below that priority; returns the
+    niceness in force. A refusal (a sandbox without ``setpriority``) is logged, not fatal."""
+    current = os.getpriority(os.PRIO_PROCESS, 0)
+    if current < nice:
+        try:
+            os.setpriority(os.PRIO_PROCESS, 0, nice)
+            current = nice
+        except OSError as exc:
+            logging.getLogger(__name__).warning("bridge: could not lower its CPU priority to nice %d: %s", nice,
+                                                exc)
+    return current
+
+
 def main() -> int:
     settings = Settings()
     setup_logging(settings.log_level)
-    asyncio.run(serve(load_site(settings.site_file), settings.data_dir))
+    site = load_site(settings.site_file)
+    lower_priority(site.bridge.nice)
+    asyncio.run(serve(site, settings.data_dir))
     return 0
 
 

@@ -100,6 +100,9 @@ def test_bridge_killed_is_restarted_and_the_devices_work_after(centre: tuple[Mos
         until(lambda: all(api.devices()[d]["availability"] == "online" for d in BRIDGED), 60, "devices online")
         assert ctl.proc is not None
         first = until(lambda: _bridge_pid(ctl.proc.pid), 10, "the bridge process")  # type: ignore[union-attr]
+        # the bridge yields the CPU to the API ([bridge] nice, default 5); the controller keeps its own priority
+        until(lambda: os.getpriority(os.PRIO_PROCESS, first) == 5, 10, "the bridge at nice 5")
+        assert os.getpriority(os.PRIO_PROCESS, ctl.proc.pid) == os.getpriority(os.PRIO_PROCESS, 0)
         lockers = [lk for lk in api("GET", "/api/v1/lockers").json() if lk["state"] == "free"]
         a, b = lockers[0]["id"], lockers[1]["id"]
         r = api("POST", f"/api/v1/lockers/{a}/open", {"reason": "取证件 fetch papers"})
@@ -112,6 +115,7 @@ def test_bridge_killed_is_restarted_and_the_devices_work_after(centre: tuple[Mos
         second = until(lambda: (p := _bridge_pid(ctl.proc.pid)) not in (None, first) and p,  # type: ignore[union-attr]
                        30, "the bridge restarted by the controller")
         assert second != first
+        until(lambda: os.getpriority(os.PRIO_PROCESS, second) == 5, 10, "the restarted bridge at nice 5")
         until(lambda: all(api.devices()[d]["availability"] == "online" for d in BRIDGED), 60, "devices back online")
         until(lambda: not api.alarms("device_offline"), 30, "device-offline alarms resolved")
 
