@@ -59,6 +59,12 @@ async def render(c: Container) -> str:
         for row in rows:
             for how, n in sorted((row.get("intake") or {}).get("shed", {}).items()):
                 lines.append(f'hcc_device_events_shed_total{{device="{_label(row["id"])}",how="{_label(how)}"}} {n}')
+        if bus.bridge is not None:
+            lines += ["# HELP hcc_bridge_late_results_total Device bridge answers no caller waited for any more (its "
+                      "timeout had passed, or a repeat), by code (BRIDGE_EXPIRED: not run, the command had expired)",
+                      "# TYPE hcc_bridge_late_results_total counter"]
+            lines += [f'hcc_bridge_late_results_total{{code="{_label(code)}"}} {n}'
+                      for code, n in sorted(bus.bridge.late_results.items())]
         lines += ["# HELP hcc_device_events_queued Device events waiting in the device's intake queue",
                   "# TYPE hcc_device_events_queued gauge"]
         lines += [f'hcc_device_events_queued{{device="{_label(row["id"])}"}} {(row.get("intake") or {}).get("queued", 0)}'

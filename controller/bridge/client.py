@@ -91,6 +91,9 @@ class BridgeClient:
         self.batches_in = 0
         self.bad_messages = 0
         self.resent = 0
+        # answers no caller waited for any more (its timeout had passed, or a repeat), by code; BRIDGE_EXPIRED = a
+        # command that sat in a stalled broker past its expiry and that the bridge refused to run
+        self.late_results: dict[str, int] = {}
         self._last_roster: bytes | None = None
         for topic, handler in ((self.topics.results, self._on_result), (self.topics.event, self._on_event),
                                (self.topics.presence, self._on_presence), (self.topics.devices, self._on_table),
@@ -156,7 +159,12 @@ class BridgeClient:
             self.bad_messages += 1
             return
         pending = self._pending.get(res.request_id)
-        if pending is not None and not pending[0].done():
+        if pending is None:
+            code = "OK" if res.ok else (res.code or "FAILED")
+            self.late_results[code] = self.late_results.get(code, 0) + 1
+            log.warning("device bridge answered request %s, which no caller waits for any more: %s",
+                        res.request_id, code)
+        elif not pending[0].done():
             pending[0].set_result(res)
 
     # --- what the bridge reports ----------------------------------------------------------------------------

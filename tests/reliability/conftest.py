@@ -1,6 +1,6 @@
 """A live centre for the device-fault tests: a Mosquitto the test can stop and restart, hw_sim (every simulated
-device on ptys and MQTT, ``--broker none``) and the real controller as a subprocess with the devicebus attached,
-driven only through its REST API and the simulator's control interface."""
+device on ptys and MQTT, ``--broker none``) and the real controller as a subprocess with its device bridge as a
+process of its own (``HCC_BRIDGE_MODE=process``, supervised by the controller), driven only through its REST API and the simulator's control interface."""
 
 from __future__ import annotations
 
@@ -66,7 +66,8 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveCentre]:
     sim = SimProcess(tmp / "sim", grace_s=1.0, broker="none", mqtt_port=free_port())
     broker = MosquittoProcess(sim.mqtt_port, auth_dir=sim.credentials).start()  # accounts and ACL, as a site
     zygote = Zygote()
-    ctl = ForkedController(zygote, tmp / "data", site=sim.site, env={"HCC_FAKE_CLOCK": "1",
+    # the devices in the bridge process, as a site runs them (issue 17): the controller supervises it
+    ctl = ForkedController(zygote, tmp / "data", site=sim.site, env={"HCC_FAKE_CLOCK": "1", "HCC_BRIDGE_MODE": "process",
                                                                      "HCC_LOG_LEVEL": "WARNING"})
     try:
         sim.start()

@@ -1,4 +1,5 @@
-"""Broker restart and broker outage, with the real controller (devicebus attached), hw_sim and Mosquitto.
+"""Broker restart and broker outage, with the real controller (its devices in the bridge process), hw_sim and
+Mosquitto.
 
 What the MQTT layer guarantees, and so what is tested:
 - An event a device publishes while its link is up reaches the controller once (QoS 1, dedup by ``event_id``),
@@ -7,7 +8,8 @@ What the MQTT layer guarantees, and so what is tested:
   controller's side during an outage (with a ``device_offline`` alarm after the grace period) and back online
   after, with those alarms resolved.
 - A command is never executed after its ``expires_at``: a recorder start stalled inside a frozen broker (SIGSTOP)
-  past its timeout is dropped by the recorder when the broker thaws and delivers it.
+  past its timeout is refused by the device bridge when the broker thaws and delivers it (a device's own
+  expiry check, the last line of defence, is tested in tests/contract/test_door_lock_sim.py).
 
 Lost by design (said here and in the README): an event a device publishes while *its own* link is down is dropped
 (``MqttLink.publish`` has no offline queue and the simulated devices, like the real ones modelled, do not retry);
@@ -95,15 +97,27 @@ async def _subject_waiting(live: LiveCentre) -> str:
     return str(stay["id"])
 
 
+def late_expired(live: LiveCentre) -> int:
+    """``hcc_bridge_late_results_total{code="BRIDGE_EXPIRED"}`` from /metrics (loopback may read it)."""
+    r = httpx.get(f"{live.ctl.url}/metrics", timeout=10)
+    assert r.status_code == 200, r.text
+    for line in r.text.splitlines():
+        if line.startswith('hcc_bridge_late_results_total{code="BRIDGE_EXPIRED"}'):
+            return int(line.rsplit(" ", 1)[1])
+    return 0
+
+
 def test_command_stalled_in_broker_is_not_executed_after_expiry(live: LiveCentre) -> None:
-    """An interview start commands the room's recorder (3 s timeout). With the broker frozen the command sits inside
-    it, the controller gives up and refuses the interview; when the broker thaws and delivers the command, the
-    recorder drops it as expired: no recording starts late for an interview that was refused."""
+    """An interview start commands the room's recorder through the device bridge (3 s timeout). With the broker
+    frozen the command sits inside it, the controller gives up and refuses the interview; when the broker thaws and
+    delivers the command, the bridge refuses it as expired (and says so: its late answer is counted in /metrics):
+    the recorder never sees it, and no recording starts late for an interview that was refused."""
     stay_id = asyncio.run(_subject_waiting(live))
     officer = httpx.post(f"{live.ctl.url}/api/v1/auth/login", json={"police_no": "1001", "password": PASSWORD},
                          timeout=30).json()["token"]
     recorder = f"{live.sim.url}/devices/rec-int-1"
     before = httpx.get(recorder, timeout=10).json()
+    expired_before = late_expired(live)
     assert live.broker.proc is not None
     pid = live.broker.proc.pid
     os.kill(pid, signal.SIGSTOP)  # the broker freezes with its sockets open: the command queues inside it
@@ -114,8 +128,8 @@ def test_command_stalled_in_broker_is_not_executed_after_expiry(live: LiveCentre
     finally:
         os.kill(pid, signal.SIGCONT)
     assert r.status_code >= 400 and r.json()["code"] == "RECORDING_NOT_CONFIRMED", r.text
-    after = live.until(lambda: (lambda i: i if i["expired_dropped"] > before["expired_dropped"] else None)(
-        httpx.get(recorder, timeout=10).json()), what="the stale start command reaching the recorder")
+    live.until(lambda: late_expired(live) > expired_before, what="the bridge refusing the stale start as expired")
+    after = httpx.get(recorder, timeout=10).json()
     assert after["executed"].get("start", 0) == before["executed"].get("start", 0), "executed after its expiry"
     stay = live.api("GET", f"/api/v1/stays/{stay_id}").json()
     assert stay["state"] == "waiting", "the refused interview left the stay where it was"
