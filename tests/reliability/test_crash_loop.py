@@ -4,8 +4,8 @@ count of acknowledged changes, never after a time.
 
 After every kill: the database passes ``integrity_check``; the outbox is gap-free with one row (and one audit entry)
 per change; every change that got a 2xx is there and nothing that was never asked for; no locker opening was written
-twice for one request (the lock board is the simulated one, over a pty). After every restart the audit chain
-verifies through the API. Every tenth restart the fake clock is moved past every open stay's deadline: the new
+twice for one request (the lock board is the simulated one, over a pty, driven by the device bridge process).
+After every restart the audit chain verifies through the API. Every tenth restart the fake clock is moved past every open stay's deadline: the new
 process, which never saw those stays in memory, raises each one's overdue alarm (timers rebuilt from the database).
 
 Restarts fork from a warm server (``zygote.py``) so a cycle costs the controller's own start-up, not Python's
@@ -65,7 +65,10 @@ async def test_crash_loop_loses_nothing(tmp_path: Path) -> None:
     sim = SimProcess(tmp_path / "sim", grace_s=600)
     sim.start()
     zygote = Zygote()
-    proc = ForkedController(zygote, tmp_path / "data", site=sim.site, env={"HCC_FAKE_CLOCK": "1"})
+    # the devices in the bridge process, as a site runs them: each SIGKILL of the controller ends its bridge too
+    # (PR_SET_PDEATHSIG) and each restart starts a new one over the same journal
+    proc = ForkedController(zygote, tmp_path / "data", site=sim.site,
+                            env={"HCC_FAKE_CLOCK": "1", "HCC_BRIDGE_MODE": "process"})
     ledger = Ledger()
     db = tmp_path / "data" / "controller.db"
     token = admin = ""
