@@ -82,7 +82,7 @@ def build(settings: Settings, site: SiteConfig | None = None, clock: Clock | Non
         if bridged and supervise:  # before the devicebus: the bridge is starting while the bus connects to it
             from .bridge.supervisor import BridgeSupervisor
 
-            c.lifecycle.append(BridgeSupervisor(settings.site_file, settings.data_dir))
+            c.lifecycle.append(BridgeSupervisor(settings.site_file, settings.data_dir, site))
         bus = DeviceBus(c, bridged=bridged)
         c.devices = bus
         c.lifecycle.append(bus)

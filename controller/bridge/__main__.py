@@ -7,10 +7,12 @@ import asyncio
 import logging
 import os
 import sys
+from pathlib import Path
 
 from ..logs import setup as setup_logging
-from ..settings import Settings, load_site
+from ..settings import Settings, SiteConfig, load_site
 from .server import serve
+from .supervisor import SITE_JSON_ENV
 
 
 def lower_priority(nice: int) -> int:
@@ -30,7 +32,9 @@ def lower_priority(nice: int) -> int:
 def main() -> int:
     settings = Settings()
     setup_logging(settings.log_level)
-    site = load_site(settings.site_file)
+    site_json = os.environ.get(SITE_JSON_ENV)  # the site its supervising controller runs (supervisor.py)
+    site = SiteConfig.model_validate_json(Path(site_json).read_text(encoding="utf-8")) if site_json else \
+        load_site(settings.site_file)
     lower_priority(site.bridge.nice)
     asyncio.run(serve(site, settings.data_dir))
     return 0

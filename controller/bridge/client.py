@@ -60,6 +60,10 @@ from .wire import BridgeTopics, read_secret
 
 log = logging.getLogger(__name__)
 DEFAULT_TIMEOUT_S = 15.0
+# With no broker link at all a command cannot even be handed over: it waits this long for the link (a broker
+# restart) and then fails as "device unavailable", as an unplugged device does in-process, instead of holding a
+# kiosk for the whole command timeout. With the link up and the bridge restarting, it waits in the broker.
+LINK_GRACE_S = 3.0
 BRIDGE_DOWN = "设备桥接进程离线 / device bridge offline"
 
 _ERRORS: dict[str, type[DeviceError]] = {c.code: c for c in (DeviceTimeout, DeviceRejected, DeviceUnverified,
@@ -122,6 +126,12 @@ class BridgeClient:
                       timeout_s: float | None = None) -> CommandResult:
         """Runs ``op`` on the bridge's adapter for ``device_id``; raises the DeviceError of a failed result."""
         timeout = timeout_s or self.timeout_s
+        if not self.link.connected:
+            try:
+                await asyncio.wait_for(self._online.wait(), min(timeout, LINK_GRACE_S))
+            except TimeoutError:
+                raise DeviceUnavailable(f"{op} on {device_id}: the controller has no broker link to the device bridge",
+                                        device_id=device_id) from None
         cmd = Command(request_id=mqtt_proto.new_id().replace("-", ""), op=op, device_id=device_id,
                       args=args or {}, expires_at=time.time() + timeout)
         payload = encode(cmd)
@@ -235,8 +245,11 @@ class BridgeClient:
         out = []
         for d in self.site.devices:
             row = self.rows.get(d.id)
+            # no word from the bridge about a device: "connecting" while the bridge is up (its row is coming), but
+            # with the bridge down nothing reaches the device: offline, as an unplugged device reads in-process
+            unheard = Availability.UNKNOWN.value if self.bridge_online else Availability.OFFLINE.value
             out.append({"id": d.id, "kind": d.kind, "room_id": d.room_id,
-                        "availability": row.availability if row else Availability.UNKNOWN.value,
+                        "availability": row.availability if row else unheard,
                         "last_seen": row.last_seen if row else None,
                         "detail": (row.detail if row else "") or ("" if self.bridge_online else BRIDGE_DOWN)})
         return out

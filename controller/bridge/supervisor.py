@@ -1,7 +1,12 @@
 """The controller starts its device bridge as a child process and keeps it running: restarted (after a short,
 growing pause) whenever it exits, stopped with SIGTERM when the controller stops, and ended by the kernel if the
 controller dies (PR_SET_PDEATHSIG). In production systemd runs ``hcc-bridge.service`` instead and the controller
-does not supervise (``[bridge] supervise = false``)."""
+does not supervise (``[bridge] supervise = false``).
+
+The child runs the site the controller runs, not only the file it was read from: the demo adds its broker
+account in memory (``demo_credentials``), so the supervisor writes the effective site to
+``<data dir>/bridge-site.json`` (0600: it names the password file) and points the bridge at it
+(``HCC_BRIDGE_SITE_JSON``)."""
 
 from __future__ import annotations
 
@@ -14,6 +19,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from ..settings import SiteConfig
+
 log = logging.getLogger(__name__)
 
 
@@ -24,9 +31,13 @@ def _die_with_parent() -> None:
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
+SITE_JSON_ENV = "HCC_BRIDGE_SITE_JSON"
+
+
 class BridgeSupervisor:
-    def __init__(self, site_file: Path, data_dir: Path, *, backoff_s: tuple[float, float] = (0.2, 5.0)) -> None:
-        self.site_file, self.data_dir, self.backoff_s = site_file, data_dir, backoff_s
+    def __init__(self, site_file: Path, data_dir: Path, site: SiteConfig | None = None, *,
+                 backoff_s: tuple[float, float] = (0.2, 5.0)) -> None:
+        self.site_file, self.data_dir, self.site, self.backoff_s = site_file, data_dir, site, backoff_s
         self.proc: subprocess.Popen[bytes] | None = None
         self.restarts = 0
         self._task: asyncio.Task[None] | None = None
@@ -34,6 +45,13 @@ class BridgeSupervisor:
 
     def _spawn(self) -> subprocess.Popen[bytes]:
         env = {**os.environ, "HCC_SITE_FILE": str(self.site_file), "HCC_DATA_DIR": str(self.data_dir)}
+        env.pop(SITE_JSON_ENV, None)
+        if self.site is not None:
+            path = self.data_dir / "bridge-site.json"
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                f.write(self.site.model_dump_json())
+            env[SITE_JSON_ENV] = str(path)
         log_file = open(self.data_dir / "bridge.log", "ab")  # noqa: SIM115 (the child keeps it; closed below)
         try:
             return subprocess.Popen([sys.executable, "-m", "controller.bridge"], env=env, stdout=log_file,

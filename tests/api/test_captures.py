@@ -47,6 +47,7 @@ def camera_site(url: str, model: Path | None | str) -> dict[str, Any]:
         for ref in ("recorder_id", "door_lock_id", "panic_button_id"):
             room.pop(ref, None)
     raw["capture"] = {"window_s": 5.0}
+    raw["bridge"] = {"mode": "inprocess"}  # the camera on the test's loop (the bridge does not carry captures)
     if model is None:
         raw["capture"]["detector"] = "haar"
     elif model != "default":

@@ -54,6 +54,9 @@ def bench_site(run_dir: Path, mqtt_port: int) -> dict[str, Any]:
         devices.append(d)
     raw["devices"] = devices
     raw["timing"]["device_offline_grace_s"] = 1
+    # the devicebus on the test's own event loop, so a test can reach its adapters; the bridge process is driven
+    # by tests/reliability (HCC_BRIDGE_MODE=process overrides this) and tests/e2e (the demo site as it is)
+    raw["bridge"] = {"mode": "inprocess"}
     return raw
 
 

@@ -5,9 +5,11 @@ presence leaves the bridge coalesced, with rule 8 decided on the controller's ro
 from __future__ import annotations
 
 import ast
+import asyncio
 import datetime as dt
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from controller.bridge.codec import EVENT_TYPES, decode_event, encode_event
 from controller.bridge.journal import Journal
@@ -106,3 +108,30 @@ def test_presence_is_coalesced_and_rule_8_runs_on_the_roster_and_its_clock() -> 
     later = p.flush()
     assert later is not None and {f.kind for f in later.findings} == {"unattended"}
     assert {f.stay_id for f in later.findings} == {"st1", "st2"}
+
+
+async def test_command_without_a_broker_link_fails_as_unavailable_after_the_grace(tmp_path: Path,
+                                                                                   monkeypatch: Any) -> None:
+    """No broker at all (nothing listens on the port): the command is never handed over, and after the short
+    grace the caller hears "device unavailable" in words, not after the whole 15 s command timeout."""
+    import socket
+
+    import pytest
+
+    from controller.bridge import client as bridge_client
+    from devices.base import DeviceUnavailable
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # closed again: a port nothing listens on
+    site = SITE.model_copy(update={"mqtt": SITE.mqtt.model_copy(update={"url": f"mqtt://127.0.0.1:{port}"})})
+    monkeypatch.setattr(bridge_client, "LINK_GRACE_S", 0.2)
+    client = bridge_client.BridgeClient(site, tmp_path, lambda ev: None, lambda batch: None, timeout_s=15)
+    await client.start()
+    try:
+        with pytest.raises(DeviceUnavailable) as err:
+            await asyncio.wait_for(client.command("locker_open", "lock-bus-1", {"board": 1, "channel": 1}), 5)
+        assert err.value.message_zh == "设备不在线"
+        assert not client._pending  # nothing left waiting to be resent when a broker appears
+    finally:
+        await client.stop()
