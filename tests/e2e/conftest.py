@@ -75,6 +75,10 @@ def _site_file(dest: Path) -> Path:
     text = text.replace("[timing]\n", "[timing]\nsession_idle_minutes = 240\ndevice_offline_grace_s = 600\n", 1)
     text = text.replace('url = "var/sim/', f'url = "{dest}/no-sim/')
     text = text.replace("127.0.0.1:18830", f"127.0.0.1:{free_port()}").replace("127.0.0.1:18081", f"127.0.0.1:{free_port()}")
+    # no broker here either, so no bridge to run: the devices in-process, each failing at once as "not connected"
+    # (the device tests' `centre` below runs the demo site's bridge process, with hw_sim and its broker)
+    assert 'mode = "process"' in text
+    text = text.replace('mode = "process"', 'mode = "inprocess"', 1)
     path = dest / "e2e-site.toml"
     path.write_text(text, encoding="utf-8")
     return path
