@@ -99,5 +99,5 @@ def build(settings: Settings, site: SiteConfig | None = None, clock: Clock | Non
     from .services import reports
 
     reporter = Actor.system("reports")
-    scheduler.extra.append(lambda: db.write(reporter, lambda uow: reports.generate_due(uow, ctx)))  # daily report
+    scheduler.extra.append(lambda: db.write_when_due(reporter, lambda uow: reports.generate_due(uow, ctx)))  # daily
     return c

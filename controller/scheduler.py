@@ -30,10 +30,11 @@ class Scheduler:
 
     async def sweep(self) -> int:
         async with self._lock:
-            n = await self.db.write(SYSTEM, lambda uow: alarms.sweep(uow, self.ctx)
-                                    + notifications.sweep(uow, self.ctx, uow.now))
-            n += await self.db.write(SYSTEM, lambda uow: case_property.sweep(uow, self.ctx))
-            n += await self.db.write(SYSTEM, lambda uow: welfare.sweep(uow, self.ctx))  # meal_due, rest_due
+            # each looked at from a reader first; the writer runs it only when something is due (db.py)
+            n = await self.db.write_when_due(SYSTEM, lambda uow: alarms.sweep(uow, self.ctx)
+                                             + notifications.sweep(uow, self.ctx, uow.now)) or 0
+            n += await self.db.write_when_due(SYSTEM, lambda uow: case_property.sweep(uow, self.ctx)) or 0
+            n += await self.db.write_when_due(SYSTEM, lambda uow: welfare.sweep(uow, self.ctx)) or 0  # meals, rest
             for fn in list(self.extra):
                 await fn()
             self.sweeps += 1

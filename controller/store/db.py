@@ -173,6 +173,31 @@ class Database:
             self.publish(events)
         return result
 
+    def _would_change(self, actor: Actor, fn: Callable[[UnitOfWork], object]) -> bool:
+        """Whether ``fn`` would change anything: run on a reader connection (``query_only``) and rolled back. A
+        change it makes, an event it emits, a truthy result, or any error (a write the connection refuses
+        included) says yes; the writer then runs it for real."""
+        with Session(self.reader_engine, expire_on_commit=False) as session:
+            transaction = session.begin()
+            try:
+                uow = UnitOfWork(session=session, now=self.clock.now(), actor=actor)
+                result = fn(uow)
+                return bool(result or uow.events or session.new or session.dirty or session.deleted)
+            except Exception:
+                return True
+            finally:
+                transaction.rollback()
+
+    async def write_when_due(self, actor: Actor, fn: Callable[[UnitOfWork], T]) -> T | None:
+        """A periodic job that mostly finds nothing to do (the timer sweeps over every open stay): tried first on
+        a reader connection, beside the writes, and run on the one writer thread -- where it would hold up every
+        request's write for its whole length -- only when it would change something. Something that falls due
+        between the two is found by the next run. Returns None when it was not due."""
+        loop = asyncio.get_running_loop()
+        if not await loop.run_in_executor(self._readers, self._would_change, actor, fn):
+            return None
+        return await self.write(actor, fn)
+
     async def read(self, fn: Callable[[Session], T]) -> T:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._readers, self._run_read, fn)
