@@ -6,7 +6,8 @@
 - kiosk request p50 vs ``/healthz`` p50 in the same phase (target 3x);
 - presence publish-to-WebSocket p50/p99 vs a raw paho subscriber on the same stream (targets 2x, 3x);
 - events lost: every move the readers report (a tag moves at most once a second, so coalescing never merges two
-  moves of one tag) must come out of the WebSocket as a location message (target 0).
+  moves of one tag) must come out of the WebSocket as a location message putting the tag in the room it moved to,
+  matched move by move (target 0).
 """
 
 from __future__ import annotations
@@ -35,7 +36,6 @@ sys.path.insert(0, str(ROOT))
 from bench.report import figure, write  # noqa: E402
 from controller.settings import BridgeConfig  # noqa: E402
 from devices import mqtt_proto as proto  # noqa: E402
-from devices.wristband_reader import protocol as wp  # noqa: E402
 from tests.conftest import PASSWORD  # noqa: E402
 from tests.reliability.checks import add_staff  # noqa: E402
 from tests.reliability.harness import ControllerProcess  # noqa: E402
@@ -49,6 +49,7 @@ RATE = 2500
 KIOSKS = 50
 BRIDGE_NICE = BridgeConfig().nice  # the bridge's default priority: the raw-paho baseline runs at the same
 LOAD_NICE = 10  # the simulated readers (devices on other machines in a centre)
+SEEN_WITHIN_S = 5.0  # a move counts as delivered when the screen shows it within this (the latency is measured)
 
 
 def raw_subscriber(port: int, ready: Any, halt: Any, out: Any) -> None:
@@ -70,12 +71,12 @@ def raw_subscriber(port: int, ready: Any, halt: Any, out: Any) -> None:
 
 def publisher(port: int, tags: list[str], seconds: float, out: Any) -> None:
     """250 tags at 10 Hz as the site's readers publish them; a tag moves to another reader's room at most once a
-    second (about one report in twenty moves one); returns (reports, moves).
+    second (about one report in twenty moves one); returns (reports, [(when, tag, room moved to)]).
 
     The readers are other machines in a centre: here each is a ``mosquitto_pub -l -q 1`` (C, one message per line
     on its topic, QoS 1 as DESIGN.md's events) fed by this process, so that generating the load costs the PC under
     test about a fifth of a core rather than the half a core paho took in Python. The payload is what
-    ``wp.PresenceMsg`` encodes (``main`` decodes one before the run)."""
+    ``wp.PresenceMsg`` encodes (tests/unit/test_bench_bridge.py decodes one)."""
     import subprocess
 
     # the readers are other machines in a centre: on this one PC they yield the CPU to the processes of the PC
@@ -92,16 +93,20 @@ def publisher(port: int, tags: list[str], seconds: float, out: Any) -> None:
     zone = {t: i % len(READERS) for i, t in enumerate(tags)}
     moved_at = {t: 0.0 for t in tags}
     per_tick = RATE // 100
-    start, tick, n, moves = time.monotonic(), 0, 0, 0
-    while time.monotonic() - start < seconds:
+    start, tick, n = time.monotonic(), 0, 0
+    moves: list[tuple[float, str, str]] = []  # (when, tag, the room it moved to)
+    # a last second of reports without moves: the readers go on reporting each tag where it is, as they do, so the
+    # last moves are repeated like every other
+    while time.monotonic() - start < seconds + 1.0:
         lines: list[list[str]] = [[] for _ in READERS]
         for _ in range(per_tick):
             tag = tags[n % len(tags)]
             now = time.monotonic()
-            if rng.random() < 0.05 and now - moved_at[tag] >= 1.0 and n >= len(tags):
+            if (rng.random() < 0.05 and now - moved_at[tag] >= 1.0 and n >= len(tags)
+                    and now - start < seconds):
                 zone[tag] = (zone[tag] + 1 + rng.randrange(len(READERS) - 1)) % len(READERS)
                 moved_at[tag] = now
-                moves += 1
+                moves.append((time.time(), tag, READERS[zone[tag]][1]))
             reader, room = READERS[zone[tag]]
             lines[zone[tag]].append(presence_line(tag, reader, room))
             n += 1
@@ -120,6 +125,18 @@ def publisher(port: int, tags: list[str], seconds: float, out: Any) -> None:
     for proc in procs:
         proc.wait(30)
     out.put((n, moves))
+
+
+def unseen_moves(moves: list[tuple[float, str, str]], arrived: list[tuple[float, str, str]]
+                 ) -> list[tuple[float, str, str]]:
+    """Each move the readers made that no location message on the live socket shows: the tag in the room it moved
+    to, within ``SEEN_WITHIN_S`` of the move. Matched move by move, so an extra message (a reader's late report of
+    a tag's old room, which readers on separate links can deliver out of order) cannot hide a lost one."""
+    seen: dict[tuple[str, str], list[float]] = {}
+    for when, tag, room in arrived:
+        seen.setdefault((tag, room), []).append(when)
+    return [(t, tag, room) for t, tag, room in moves
+            if not any(t - 0.05 <= w <= t + SEEN_WITHIN_S for w in seen.get((tag, room), ()))]
 
 
 def presence_line(tag: str, reader: str, room: str) -> str:
@@ -158,6 +175,7 @@ def ws_receiver(url: str, token: str, tags: list[str], ready: Any, counting: Any
     the 50 simulated kiosks, which would add their work to every latency it measures): publish-to-screen latency of
     every move once ``counting`` is set."""
     lat: list[float] = []
+    arrived: list[tuple[float, str, str]] = []  # (when, tag, room) of every location message
     wanted = set(tags)
 
     async def listen() -> None:
@@ -179,19 +197,18 @@ def ws_receiver(url: str, token: str, tags: list[str], ready: Any, counting: Any
                     continue
                 ev = json.loads(raw)
                 for item in ev if isinstance(ev, list) else [ev]:
-                    # moves only ("from" set): a tag's first appearance is not one of the publisher's moves
-                    if (item.get("type") == "location" and item.get("tag_id") in wanted and item.get("from")
-                            and item.get("t_sent")):
+                    if item.get("type") != "location" or item.get("tag_id") not in wanted:
+                        continue
+                    arrived.append((now, item["tag_id"], item.get("zone") or ""))
+                    # latency of moves only ("from" set): a tag's first appearance is no move of the publisher's
+                    if item.get("from") and item.get("t_sent"):
                         lat.append(now - item["t_sent"])
 
     asyncio.run(listen())
-    out.put(lat)
+    out.put((lat, arrived))
 
 
 async def main() -> None:
-    line = presence_line("tag-x", READERS[0][0], READERS[0][1]).encode()
-    decoded = proto.decode(wp.PresenceMsg, line)  # the load is what a reader sends, or the bench says so now
-    assert not decoded.unknown and decoded.msg.tag_id == "tag-x", decoded
     tmp = Path(tempfile.mkdtemp(prefix="hcc-bench-bridge-"))
     sim = SimProcess(tmp / "sim", grace_s=10, open_bench=True)
     sim.start()
@@ -229,7 +246,8 @@ async def main() -> None:
         reports, moves = await asyncio.to_thread(pub_out.get, True, 120)
         await asyncio.sleep(3.0)  # the last moves' way to the screen
         ws_halt.set()
-        ws_lat: list[float] = await asyncio.to_thread(ws_out.get, True, 120)
+        ws_lat, arrived = await asyncio.to_thread(ws_out.get, True, 120)
+        lost = unseen_moves(moves, arrived)
         ws.join(30)
         raw_halt.set()
         raw_lat: list[float] = await asyncio.to_thread(raw_out.get, True, 120)
@@ -254,8 +272,9 @@ async def main() -> None:
         figure("bridge_presence_p99_ws_vs_paho", "presence publish -> WebSocket p99 vs raw paho p99", "ms",
                pct(ws_lat, 0.99) * ms if ws_lat else float("inf"), pct(raw_lat, 0.99) * ms, target=3.0,
                runs=len(ws_lat)),
-        figure("bridge_presence_moves_lost", f"moves not on the WebSocket, of {moves} ({reports} reports)", "events",
-               max(0, moves - len(ws_lat)), max(moves, 1), target=0.0, runs=moves),
+        figure("bridge_presence_moves_lost",
+               f"moves not on the WebSocket within {SEEN_WITHIN_S:g} s, of {len(moves)} ({reports} reports)", "events",
+               len(lost), max(len(moves), 1), target=0.0, runs=len(moves)),
     ]
     write("bridge", figs)
 
