@@ -24,7 +24,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, create_engine
 
@@ -174,18 +174,25 @@ class Database:
         return result
 
     def _would_change(self, actor: Actor, fn: Callable[[UnitOfWork], object]) -> bool:
-        """Whether ``fn`` would change anything: run on a reader connection (``query_only``) and rolled back. A
-        change it makes, an event it emits, a truthy result, or any error (a write the connection refuses
-        included) says yes; the writer then runs it for real."""
+        """Whether ``fn`` would change anything: run in a transaction that refuses writes and is rolled back (a
+        ``query_only`` reader connection; where reads share the writer's engine -- PostgreSQL, in-memory SQLite --
+        a read-only transaction). A change it makes, an event it emits, a truthy result, or any error (a write the
+        transaction refuses included) says yes; the writer then runs it for real."""
+        shared = self.reader_engine is self.engine
+        sqlite = self.reader_engine.dialect.name == "sqlite"
         with Session(self.reader_engine, expire_on_commit=False) as session:
             transaction = session.begin()
             try:
+                if shared:
+                    session.execute(text("PRAGMA query_only=ON" if sqlite else "SET TRANSACTION READ ONLY"))
                 uow = UnitOfWork(session=session, now=self.clock.now(), actor=actor)
                 result = fn(uow)
                 return bool(result or uow.events or session.new or session.dirty or session.deleted)
             except Exception:
                 return True
             finally:
+                if shared and sqlite:  # a pragma of the connection, which the writer uses next
+                    session.connection().exec_driver_sql("PRAGMA query_only=OFF")
                 transaction.rollback()
 
     async def write_when_due(self, actor: Actor, fn: Callable[[UnitOfWork], T]) -> T | None:

@@ -60,3 +60,30 @@ async def test_the_scheduler_sweeps_a_quiet_centre_without_a_write_transaction(c
     await c.scheduler.sweep()
     assert c.scheduler.sweeps == sweeps + 2
     assert c.db.commits == before, "nothing new was due: no write transaction"
+
+
+async def test_where_reads_share_the_writers_engine_a_bulk_statement_is_still_committed(tmp_path: Any) -> None:
+    """PostgreSQL (and in-memory SQLite) has no query_only reader: reads share the writer's engine. The look-first
+    transaction is then made read-only itself, so a write it would have made and rolled back unseen goes to the
+    writer instead; the connection is writable again after. (Here a database file with its reads put on the
+    writer's engine and thread, as the shared case has them.)"""
+    from datetime import UTC, datetime
+
+    from sqlmodel import SQLModel
+
+    from controller.clock import FakeClock
+    from controller.store.db import Database
+
+    db = Database(f"sqlite:///{tmp_path / 'shared.db'}", FakeClock(datetime(2026, 11, 22, 1, 0, tzinfo=UTC)))
+    SQLModel.metadata.create_all(db.engine, tables=[KeyValue.__table__])  # type: ignore[list-item]
+    db.reader_engine, db._readers = db.engine, db._executor
+    try:
+        await db.write(ACTOR, lambda uow: uow.session.add(KeyValue(key="mem", value={"n": 1})))
+        await db.write_when_due(ACTOR, lambda uow: uow.session.execute(
+            update(KeyValue).where(KeyValue.key == "mem").values(value={"n": 2})) and None)
+        rows = await db.read(lambda s: s.exec(select(KeyValue)).all())
+        assert [r.value for r in rows] == [{"n": 2}]
+        await db.write(ACTOR, lambda uow: uow.session.add(KeyValue(key="mem-2", value={})))  # still writable
+        assert await db.write_when_due(ACTOR, lambda uow: 0) is None
+    finally:
+        db.close()
