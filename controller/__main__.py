@@ -15,7 +15,6 @@ import json
 import logging
 import os
 import secrets
-import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -93,7 +92,9 @@ class ChildProcess:
         self.proc: subprocess.Popen[bytes] | None = None
 
     async def start(self) -> None:
-        self.proc = subprocess.Popen(self.argv, preexec_fn=_die_with_parent)  # noqa: ASYNC220
+        from .bridge.supervisor import die_with_parent
+
+        self.proc = subprocess.Popen(self.argv, preexec_fn=die_with_parent)  # noqa: ASYNC220
         if self.ready_url is None:
             await asyncio.sleep(self.settle_s)
             return
@@ -112,12 +113,9 @@ class ChildProcess:
                 await asyncio.sleep(0.1)
 
     async def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                await asyncio.to_thread(self.proc.wait, 10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
+        from .bridge.supervisor import terminate
+
+        await terminate(self.proc)
 
 
 def simulator_process(site_file: Path, credentials: Path) -> ChildProcess:
@@ -161,15 +159,6 @@ def demo_platform(settings: Settings, site: SiteConfig, port: int = DEMO_PLATFOR
     sync = site.sync.model_copy(update={"platform_url": f"http://127.0.0.1:{port}/api/v1/sync/batches",
                                         "key_file": key})
     return site.model_copy(update={"sync": sync}), child
-
-
-def _die_with_parent() -> None:
-    import ctypes
-
-    try:
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-    except OSError:
-        pass
 
 
 def uvicorn_config(app: Any, settings: Settings, site: Any = None) -> Any:

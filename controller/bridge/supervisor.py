@@ -24,11 +24,23 @@ from ..settings import SiteConfig
 log = logging.getLogger(__name__)
 
 
-def _die_with_parent() -> None:
+def die_with_parent() -> None:
+    """``preexec_fn`` of a child process: the kernel sends it SIGTERM when its parent dies (PR_SET_PDEATHSIG)."""
     import ctypes
 
     with contextlib.suppress(OSError):
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
+async def terminate(proc: subprocess.Popen[bytes] | None, timeout_s: float = 10.0) -> None:
+    """SIGTERM a running child and wait for it; SIGKILL if it has not ended after ``timeout_s``."""
+    if proc is None or proc.poll() is not None:
+        return
+    proc.send_signal(signal.SIGTERM)
+    try:
+        await asyncio.to_thread(proc.wait, timeout_s)
+    except subprocess.TimeoutExpired:
+        proc.kill()
 
 
 SITE_JSON_ENV = "HCC_BRIDGE_SITE_JSON"
@@ -55,7 +67,7 @@ class BridgeSupervisor:
         log_file = open(self.data_dir / "bridge.log", "ab")  # noqa: SIM115 (the child keeps it; closed below)
         try:
             return subprocess.Popen([sys.executable, "-m", "controller.bridge"], env=env, stdout=log_file,
-                                    stderr=log_file, preexec_fn=_die_with_parent)
+                                    stderr=log_file, preexec_fn=die_with_parent)
         finally:
             log_file.close()
 
@@ -83,12 +95,7 @@ class BridgeSupervisor:
 
     async def stop(self) -> None:
         self._stopping = True
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                await asyncio.to_thread(self.proc.wait, 10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
+        await terminate(self.proc)
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
