@@ -21,6 +21,18 @@ from tests.reliability.simproc import SimProcess
 from tests.reliability.zygote import ForkedController, Zygote
 
 
+def until(pred: Callable[[], Any], timeout: float = 20.0, what: str = "condition") -> Any:
+    """Bounded wait for real I/O (a reconnect, a restart, a device's report over a pty or the broker)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = pred()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        time.sleep(0.05)
+
+
 @dataclass
 class LiveCentre:
     broker: MosquittoProcess
@@ -43,15 +55,7 @@ class LiveCentre:
         return [a for a in r.json() if a["kind"] == kind]
 
     def until(self, pred: Callable[[], Any], timeout: float = 20.0, what: str = "condition") -> Any:
-        """Bounded wait for real I/O (a reconnect, a device's report over a pty or the broker)."""
-        deadline = time.monotonic() + timeout
-        while True:
-            value = pred()
-            if value:
-                return value
-            if time.monotonic() > deadline:
-                raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-            time.sleep(0.05)
+        return until(pred, timeout, what)
 
     def mqtt_ids(self) -> set[str]:
         return {i for i, d in self.devices().items() if d["kind"] not in ("lock_board", "id_reader", "metal_gate",

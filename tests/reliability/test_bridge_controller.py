@@ -13,8 +13,7 @@ from __future__ import annotations
 import os
 import signal
 import sys
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -25,22 +24,11 @@ from hw_sim.broker import MosquittoProcess, find_mosquitto
 from tests.conftest import PASSWORD
 from tests.procs import ROOT, Child, free_port
 from tests.reliability.checks import add_staff
+from tests.reliability.conftest import until
 from tests.reliability.harness import ControllerProcess
 from tests.reliability.simproc import SimProcess
 
 pytestmark = pytest.mark.slow
-
-
-def until(pred: Callable[[], Any], timeout: float = 30.0, what: str = "condition") -> Any:
-    """Bounded wait for real processes (a restart, a report over the broker)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = pred()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        time.sleep(0.05)
 
 
 class Api:
