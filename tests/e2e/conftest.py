@@ -258,7 +258,20 @@ def centre(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Controlle
     try:
         sim.spawn()
         proc.seed_staff()  # while the simulator starts
-        sim.wait_ready()
+        for attempt in range(3):
+            try:
+                sim.wait_ready()
+                break
+            except RuntimeError as exc:
+                # a port free_port() handed out was taken meanwhile (e.g. as the source port of some connection):
+                # the same site with fresh ports and a fresh simulator; any other failure is the test's to report
+                if "address already in use" not in str(exc) or attempt == 2:
+                    raise
+                sim.stop()
+                site = _sim_site_file(d, d / "sim")
+                sim = Simulator(site, d / "sim")
+                atexit.register(sim.stop)
+                sim.spawn()
         proc.start()
         ctl = Controller(proc)
         wanted = {"lock-bus-1", "idr-reg", "gate-1", "cam-collect", "rec-int-1"}
