@@ -65,6 +65,15 @@ async def render(c: Container) -> str:
                       "# TYPE hcc_bridge_late_results_total counter"]
             lines += [f'hcc_bridge_late_results_total{{code="{_label(code)}"}} {n}'
                       for code, n in sorted(bus.bridge.late_results.items())]
+            lag = bus.bridge.presence_lag
+            lines += ["# HELP hcc_presence_lag_seconds How late wristband moves arrive, by stage (reader: the "
+                      "reader's report to the bridge's send; bridge: the bridge's send to the controller)",
+                      "# TYPE hcc_presence_lag_seconds histogram"]
+            for stage in sorted(lag.counts):
+                cum = lag.cumulative(stage)
+                lines += [f'hcc_presence_lag_seconds_bucket{{stage="{stage}",le="{le}"}} {n}' for le, n in cum]
+                lines += [f'hcc_presence_lag_seconds_sum{{stage="{stage}"}} {lag.sums[stage]:.6f}',
+                          f'hcc_presence_lag_seconds_count{{stage="{stage}"}} {cum[-1][1]}']
         lines += ["# HELP hcc_device_events_queued Device events waiting in the device's intake queue",
                   "# TYPE hcc_device_events_queued gauge"]
         lines += [f'hcc_device_events_queued{{device="{_label(row["id"])}"}} {(row.get("intake") or {}).get("queued", 0)}'

@@ -47,6 +47,17 @@ MAX_STR = 512
 ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 TOPIC_ROOT = "hcc"
 
+# What every broker of a site is told beyond its listeners and accounts (the generated site include, the demo's and
+# the simulator's brokers; systemd/mosquitto/hcc.conf carries the same lines, a unit test checks it does):
+BROKER_SETTINGS = (
+    # a burst of presence reports while a subscriber is busy is queued for it, not dropped (mosquitto: 1000)
+    "max_queued_messages 100000",
+    # QoS 1 messages sent to one subscriber ahead of its acknowledgements (mosquitto: 20): the device bridge
+    # takes every reader's 10 Hz reports, and with 20 at a time each round of PUBACKs, when the PC is busy,
+    # held the next reports back in the broker (presence on screen 100 ms and more late at 2,500 reports/s)
+    "max_inflight_messages 1000",
+)
+
 AVAILABILITY_ONLINE = b"online"
 AVAILABILITY_OFFLINE = b"offline"
 

@@ -24,6 +24,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from devices import mqtt_proto
+
 log = logging.getLogger(__name__)
 
 MOSQUITTO_CANDIDATES = ("/usr/sbin/mosquitto", "/usr/local/sbin/mosquitto", "/opt/homebrew/sbin/mosquitto")
@@ -119,8 +121,7 @@ def write_mosquitto_config(conf_dir: Path, port: int, password_file: Path | None
     are appended (e.g. ``max_queued_messages 0`` for a benchmark)."""
     lines = [f"listener {port} 127.0.0.1", "persistence false", "log_dest stderr",
              "log_type error", "log_type warning", "log_type notice", "max_keepalive 65535",
-             # a burst of presence reports while a subscriber is busy is queued, not dropped (default: 1000)
-             "max_queued_messages 100000"]
+             *mqtt_proto.BROKER_SETTINGS]
     if os.geteuid() == 0:
         # Started as root, mosquitto drops to the "mosquitto" user; stay as who we are so files stay ours.
         lines.append("user root")

@@ -70,6 +70,33 @@ _ERRORS: dict[str, type[DeviceError]] = {c.code: c for c in (DeviceTimeout, Devi
                                                              DeviceUnavailable)}
 
 
+class LagHistogram:
+    """How late wristband moves arrive, by stage (``reader``: the reader's report to the bridge's send;
+    ``bridge``: the bridge's send to the controller): a Prometheus histogram for ``/metrics``. Both clocks are this
+    PC's (the bridge runs beside the controller); a reader's own clock may be off, so ``reader`` is as good as the
+    site's time sync."""
+
+    BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0)
+
+    def __init__(self) -> None:
+        self.counts: dict[str, list[int]] = {}  # stage -> count per bucket (the last: above every bound)
+        self.sums: dict[str, float] = {}
+
+    def observe(self, stage: str, seconds: float) -> None:
+        seconds = max(0.0, seconds)
+        counts = self.counts.setdefault(stage, [0] * (len(self.BUCKETS) + 1))
+        counts[next((i for i, b in enumerate(self.BUCKETS) if seconds <= b), len(self.BUCKETS))] += 1
+        self.sums[stage] = self.sums.get(stage, 0.0) + seconds
+
+    def cumulative(self, stage: str) -> list[tuple[str, int]]:
+        """``(le, count)`` pairs as Prometheus wants them, ``+Inf`` last."""
+        out, total = [], 0
+        for bound, n in zip((*(f"{b:g}" for b in self.BUCKETS), "+Inf"), self.counts.get(stage, ()), strict=True):
+            total += n
+            out.append((bound, total))
+        return out
+
+
 def error_of(device_id: str, res: CommandResult) -> DeviceError:
     """The DeviceError a failed result stands for, with the bridge's code and Chinese message."""
     exc = _ERRORS.get(res.code or "", DeviceError)(res.message or res.code or "", device_id=device_id)
@@ -98,6 +125,7 @@ class BridgeClient:
         # answers no caller waited for any more (its timeout had passed, or a repeat), by code; BRIDGE_EXPIRED = a
         # command that sat in a stalled broker past its expiry and that the bridge refused to run
         self.late_results: dict[str, int] = {}
+        self.presence_lag = LagHistogram()  # how late moves reach us, by stage
         self._last_roster: bytes | None = None
         for topic, handler in ((self.topics.results, self._on_result), (self.topics.event, self._on_event),
                                (self.topics.presence, self._on_presence), (self.topics.devices, self._on_table),
@@ -199,6 +227,11 @@ class BridgeClient:
             self.bad_messages += 1
             return
         self.batches_in += 1
+        if batch.sent_at:
+            now = time.time()
+            self.presence_lag.observe("bridge", now - batch.sent_at)
+            for ch in batch.changes:
+                self.presence_lag.observe("reader", batch.sent_at - ch.t_sent)
         self.on_presence(batch)
 
     def _on_table(self, topic: str, payload: bytes) -> None:

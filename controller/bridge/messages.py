@@ -87,6 +87,7 @@ class PresenceBatch(_Msg):
     changes: list[LocationChange] = Field(default_factory=list)
     findings: list[FindingMsg] = Field(default_factory=list)
     reports: int = 0  # how many reader reports this batch stands for
+    sent_at: float = 0.0  # the bridge's clock when it sent the batch (the presence lag in /metrics)
 
 
 class StayHere(_Msg):

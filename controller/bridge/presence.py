@@ -10,6 +10,7 @@ services raise the alarms the findings call for.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 from devices.wristband_reader.adapter import TagAbsent, TagPresent
@@ -73,17 +74,26 @@ class BridgePresence:
         if roster.check_all:
             self._dirty |= {t.zone for t in self.tags.values()}
 
-    # --- the flush: one message for the controller ----------------------------------------------------------
+    # --- the flush: what leaves for the controller, moves first -------------------------------------------
 
-    def flush(self) -> PresenceBatch | None:
-        findings = self._check() if self._dirty else []
-        if not self._pending and not findings:
-            self.reports = 0
+    def take_moves(self) -> PresenceBatch | None:
+        """The tags that moved since the last flush (each once, from where the controller last saw it), with the
+        count of reports they stand for; sent before rule 8 is judged, so no screen waits for the judging."""
+        if not self._pending:
             return None
-        batch = PresenceBatch(changes=list(self._pending.values()), findings=findings, reports=self.reports)
+        batch = PresenceBatch(changes=list(self._pending.values()), reports=self.reports, sent_at=time.time())
         self._pending.clear()
         self.reports = 0
         return batch
+
+    def take_findings(self) -> PresenceBatch | None:
+        """Rule 8 on the rooms that changed (or on every occupied room when the roster asked): the conditions
+        past their grace, once each."""
+        findings = self._check() if self._dirty else []
+        reports, self.reports = self.reports, 0
+        if not findings:
+            return None
+        return PresenceBatch(findings=findings, reports=reports, sent_at=time.time())
 
     def _check(self) -> list[FindingMsg]:
         roster = self.roster

@@ -5,9 +5,10 @@ event loop. It reads no database and writes none: what the devices report leaves
 
 - commands arrive on ``bridge/<instance>/cmd`` and run at most once (``journal.py``); the result goes to
   ``result/<request_id>``;
-- device events go to ``event``; wristband reports stay here: a tag that moved leaves at once in ``presence``
-  (with the other moves read in the same burst, coalesced per tag) and the rule-8 findings of the rooms that
-  changed; with no move, the findings time brings (grace periods) leave within ``FLUSH_S``;
+- device events go to ``event``; wristband reports stay here: a tag that moved leaves in ``presence`` as soon as
+  the burst of reports it came in is read (the other moves of that burst coalesced per tag, with the rule-8
+  findings of the rooms that changed); with no move, the findings time brings (grace periods) leave within
+  ``FLUSH_S``;
 - every device's availability is kept retained in ``devices``; the bridge's own in ``availability`` (its last
   will says "offline" when it dies).
 """
@@ -71,7 +72,7 @@ class BridgeServer:
         self._inflight: dict[str, asyncio.Future[CommandResult]] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
         self._flusher: asyncio.Task[None] | None = None
-        self._wake = asyncio.Event()  # a tag moved: flush now
+        self._flush_due = False  # a flush is queued on the loop (a tag moved)
         self._rows: dict[str, DeviceRow] = {}
         self.events_out = 0
         self.commands_run = 0
@@ -119,11 +120,11 @@ class BridgeServer:
     def on_device_event(self, ev: DeviceEvent) -> None:
         if isinstance(ev, TagPresent):
             if self.presence.on_present(ev):
-                self._wake.set()
+                self._flush_soon()
             return
         if isinstance(ev, TagAbsent):
             if self.presence.on_absent(ev):
-                self._wake.set()
+                self._flush_soon()
             return
         if isinstance(ev, AvailabilityChanged):
             self._availability(ev)
@@ -153,15 +154,27 @@ class BridgeServer:
     def _publish_table(self) -> None:
         self.link.publish(self.topics.devices, encode(self.table()), retain=True)
 
-    async def _flush_loop(self) -> None:
-        while True:
-            with contextlib.suppress(TimeoutError):  # a move wakes it; otherwise rule 8's clock every FLUSH_S
-                await asyncio.wait_for(self._wake.wait(), FLUSH_S)
-            self._wake.clear()
-            await asyncio.sleep(0)  # the rest of the burst being read lands in the same batch
-            batch = self.presence.flush()
+    def _flush_soon(self) -> None:
+        """A tag moved: it leaves before any more reports are read. The reader links read bursts of messages per
+        wake-up; this one stops after the move (``cut_read``) and the flush runs next, before the loop polls
+        again, so a move never waits for the reports read after it (the moves already read share its batch)."""
+        for link in self.registry.links:
+            link.cut_read()
+        if not self._flush_due:
+            self._flush_due = True
+            asyncio.get_running_loop().call_soon(self._flush)
+
+    def _flush(self) -> None:
+        self._flush_due = False
+        for take in (self.presence.take_moves, self.presence.take_findings):
+            batch = take()
             if batch is not None:
-                self.link.publish(self.topics.presence, encode(batch))
+                self.link.publish(self.topics.presence, encode(batch), now=True)
+
+    async def _flush_loop(self) -> None:
+        while True:  # rule 8's clock: the findings time brings (grace periods), when no move flushed meanwhile
+            await asyncio.sleep(FLUSH_S)
+            self._flush()
 
     def _on_roster(self, topic: str, payload: bytes) -> None:
         try:

@@ -159,6 +159,7 @@ class MqttLink:
         self._supervisor: asyncio.Task[None] | None = None
         self._misc: asyncio.Task[None] | None = None
         self._sock: Any = None
+        self._cut_read = False  # a handler asked the drain to stop after the message it is handling
         self._logged_unreachable = False
         self._connected_once_this_attempt = False
         self.connects = 0
@@ -280,11 +281,22 @@ class MqttLink:
         self._misc = self._loop.create_task(self._misc_loop())
 
     def _readable(self) -> None:
+        self._drain()
+        if self._sock is not None:
+            # the acknowledgements of what was just read leave now, not on a later turn of the loop: the broker
+            # sends a QoS 1 subscriber only so many messages ahead of its PUBACKs (mosquitto: 20), so acks held
+            # back for a turn would hold back the next reports in the broker
+            self._client.loop_write()
+
+    def _drain(self) -> None:
         # paho reads one packet per loop_read(); drain what is already buffered (bounded) so a burst of events
         # costs one wake-up of the loop, not one per message.
+        self._cut_read = False
         for _ in range(READ_BATCH):
             if self._client.loop_read() != MQTTErrorCode.MQTT_ERR_SUCCESS:
                 return
+            if self._cut_read:
+                return  # the rest is read on the next turn of the loop, after what the handler scheduled
             sock = self._sock
             if sock is None:
                 return
@@ -400,12 +412,22 @@ class MqttLink:
 
         return remove
 
-    def publish(self, topic: str, payload: bytes | str, *, qos: int = 1, retain: bool = False) -> bool:
-        """Queue a message; returns False (and drops it) when the link is down."""
+    def publish(self, topic: str, payload: bytes | str, *, qos: int = 1, retain: bool = False,
+                now: bool = False) -> bool:
+        """Queue a message; returns False (and drops it) when the link is down. ``now``: write it to the socket
+        before returning rather than on the loop's next turn (never from inside a message handler: paho's
+        callbacks hold a lock its writes may take)."""
         if not self._connected:
             return False
         info = self._client.publish(topic, payload, qos=qos, retain=retain)
+        if now and self._sock is not None:
+            self._client.loop_write()
         return info.rc == MQTTErrorCode.MQTT_ERR_SUCCESS
+
+    def cut_read(self) -> None:
+        """From a message handler: stop reading after this message, so that what the handler scheduled with
+        ``call_soon`` (a time-critical reply) runs before the rest of the burst is read."""
+        self._cut_read = True
 
     # --- request/response ----------------------------------------------------------------------------------
 

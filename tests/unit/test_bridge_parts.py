@@ -13,7 +13,7 @@ from typing import Any
 
 from controller.bridge.codec import EVENT_TYPES, decode_event, encode_event
 from controller.bridge.journal import Journal
-from controller.bridge.messages import CommandResult, DeviceEventMsg, Roster, StayHere
+from controller.bridge.messages import CommandResult, DeviceEventMsg, PresenceBatch, Roster, StayHere
 from controller.bridge.presence import BridgePresence
 from controller.settings import load_site
 from devices.base import Availability
@@ -75,23 +75,28 @@ def _present(tag: str, zone: str) -> TagPresent:
     return TagPresent("wr-1", "wristband_reader", tag_id=tag, zone=zone, rssi=-40.0, event_id=f"{tag}{zone}")
 
 
+def _flush(p: BridgePresence) -> tuple[PresenceBatch | None, PresenceBatch | None]:
+    """What the bridge sends on a flush, in its order: the moves, then rule 8's findings."""
+    return p.take_moves(), p.take_findings()
+
+
 def test_presence_is_coalesced_and_rule_8_runs_on_the_roster_and_its_clock() -> None:
     p = BridgePresence(SITE)
     moved = [p.on_present(_present("T1", "reg")) for _ in range(10)]
     assert moved == [True] + [False] * 9  # a 10 Hz reader repeating the same place: only the first wakes the flush
-    first = p.flush()
-    assert first is not None and first.reports == 10
+    first, found = _flush(p)
+    assert first is not None and first.reports == 10 and first.findings == []
     assert [(c.tag_id, c.zone, c.from_zone) for c in first.changes] == [("T1", "reg", None)]
-    assert first.findings == []  # no roster yet: nobody is known
+    assert found is None  # no roster yet: nobody is known
     for _ in range(5):
         p.on_present(_present("T1", "reg"))
-    assert p.flush() is None
+    assert _flush(p) == (None, None)
     p.on_present(_present("T1", "search"))
     p.on_present(_present("T1", "collect"))  # moved twice before the flush: one change from where it was seen
-    batch = p.flush()
+    batch, _ = _flush(p)
     assert batch is not None and [(c.zone, c.from_zone) for c in batch.changes] == [("collect", "reg")]
     p.on_absent(TagAbsent("wr-1", "wristband_reader", tag_id="T1", zone="collect", event_id="a1"))
-    gone = p.flush()
+    gone, _ = _flush(p)
     assert gone is not None and [(c.zone, c.from_zone) for c in gone.changes] == [(None, "collect")]
 
     # two subjects of one case in one room: co-case contact at once (no grace); alone in 'collect': after 60 s
@@ -102,11 +107,12 @@ def test_presence_is_coalesced_and_rule_8_runs_on_the_roster_and_its_clock() -> 
     p.set_roster(roster)
     p.on_present(_present("S1", "collect"))
     p.on_present(_present("S2", "collect"))
-    out = p.flush()
-    assert out is not None and {f.kind for f in out.findings} == {"co_case_contact"}
+    moves, out = _flush(p)  # the moves leave on their own, before rule 8 is judged
+    assert moves is not None and moves.findings == [] and {c.tag_id for c in moves.changes} == {"S1", "S2"}
+    assert out is not None and out.changes == [] and {f.kind for f in out.findings} == {"co_case_contact"}
     p.set_roster(roster.model_copy(update={"now": t0 + timedelta(seconds=61), "check_all": True}))
-    later = p.flush()
-    assert later is not None and {f.kind for f in later.findings} == {"unattended"}
+    none, later = _flush(p)
+    assert none is None and later is not None and {f.kind for f in later.findings} == {"unattended"}
     assert {f.stay_id for f in later.findings} == {"st1", "st2"}
 
 
@@ -135,3 +141,34 @@ async def test_command_without_a_broker_link_fails_as_unavailable_after_the_grac
         assert not client._pending  # nothing left waiting to be resent when a broker appears
     finally:
         await client.stop()
+
+
+def test_presence_lag_is_kept_by_stage_for_metrics(tmp_path: Path) -> None:
+    """Each move's lag from the reader's report to the bridge's send, and the batch's from the bridge to here,
+    land in a histogram /metrics renders (cumulative buckets, +Inf = every observation)."""
+    import time
+
+    from controller.bridge.client import BridgeClient, LagHistogram
+    from controller.bridge.messages import LocationChange
+
+    got: list[PresenceBatch] = []
+    client = BridgeClient(SITE, tmp_path, lambda ev: None, got.append)
+    sent = time.time() - 0.02  # sent 20 ms ago; the reports 0.3 s and 3 ms before that
+    batch = PresenceBatch(changes=[LocationChange(tag_id="T1", zone="reg", from_zone=None, device_id="wr-1",
+                                                  t_sent=sent - 0.3),
+                                   LocationChange(tag_id="T2", zone="reg", from_zone="search", device_id="wr-1",
+                                                  t_sent=sent - 0.003)], sent_at=sent)
+    client._on_presence("t", batch.model_dump_json().encode())
+    assert len(got) == 1
+    lag = client.presence_lag
+    reader = dict(lag.cumulative("reader"))
+    assert reader["0.005"] == 1 and reader["0.25"] == 1 and reader["0.5"] == 2 and reader["+Inf"] == 2
+    bridge = dict(lag.cumulative("bridge"))
+    assert bridge["0.01"] == 0 and bridge["0.025"] == 1 and bridge["+Inf"] == 1
+    assert abs(lag.sums["reader"] - 0.303) < 1e-6
+    old = PresenceBatch(changes=batch.changes)  # from a bridge that does not stamp its batches: not counted
+    client._on_presence("t", old.model_dump_json().encode())
+    assert dict(lag.cumulative("reader"))["+Inf"] == 2
+    h = LagHistogram()
+    h.observe("x", 99.0)  # above every bound: only +Inf counts it
+    assert dict(h.cumulative("x")) == {**{f"{b:g}": 0 for b in LagHistogram.BUCKETS}, "+Inf": 1}

@@ -54,3 +54,18 @@ def test_rotate_key_keeps_the_previous_key_owner_only(tmp_path: Path) -> None:
     assert prev is not None and prev.read_text() == first and key.read_text() != first
     for p in (key, prev):
         assert stat.S_IMODE(p.stat().st_mode) == 0o600
+
+
+def test_every_broker_config_carries_the_site_broker_settings(tmp_path: Path) -> None:
+    """The queue and in-flight limits the presence stream needs (devices/mqtt_proto.BROKER_SETTINGS) are in the
+    generated site include, the simulator's broker config and the hand-installed systemd/mosquitto/hcc.conf alike:
+    a production broker left at mosquitto's 20 messages in flight held wristband reports back."""
+    from devices.mqtt_proto import BROKER_SETTINGS
+    from hw_sim.broker import write_mosquitto_config
+
+    assert "max_inflight_messages 1000" in BROKER_SETTINGS
+    generated = ops.broker_conf(tmp_path).splitlines()
+    simulated = write_mosquitto_config(tmp_path, 18999).read_text().splitlines()
+    installed = (Path(__file__).resolve().parents[2] / "systemd" / "mosquitto" / "hcc.conf").read_text().splitlines()
+    for conf in (generated, simulated, installed):
+        assert all(line in conf for line in BROKER_SETTINGS), conf
