@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
+from sqlalchemy.orm import defer
 from sqlmodel import Session, col, select
 
 from ..clock import utc
@@ -24,7 +25,7 @@ from ..domain.errors import NotFound
 from ..domain.rules import warning_marks
 from ..store.db import UnitOfWork
 from ..store.tables import Alarm, Stay, WelfareCheck
-from .common import OPEN, occupants
+from .common import OPEN, occupants, stays_in_states
 from .context import SiteContext
 
 
@@ -241,7 +242,7 @@ def sweep(uow: UnitOfWork, ctx: SiteContext) -> int:
     """Raises every alarm whose time has come; escalates and repeats unacknowledged ones. Returns changes made."""
     now, t, changes = uow.now, ctx.timing, 0
     s = uow.session
-    for stay in s.exec(select(Stay).where(col(Stay.state).in_(OPEN))).all():
+    for stay in stays_in_states(s, OPEN):
         deadline = utc(stay.deadline_at)
         key = deadline.isoformat()
         if now >= deadline:
@@ -261,7 +262,7 @@ def sweep(uow: UnitOfWork, ctx: SiteContext) -> int:
     for room in ctx.config.rooms:
         if room.kind not in ("waiting", "sobering"):
             continue
-        present = [st for st in occupants(s, room.id) if st.room_id == room.id]
+        present = [st for st in occupants(s, room.id, sweep=True) if st.room_id == room.id]
         due = next_welfare_due(s, ctx, room.id, present)
         if due is not None and now > due:
             # the reasons the interval is what it is go with the alarm, so the guard sees why it was due
@@ -271,7 +272,9 @@ def sweep(uow: UnitOfWork, ctx: SiteContext) -> int:
                 changes += 1
     limit = timedelta(minutes=t.alarm_escalation_minutes)
     repeat = timedelta(minutes=t.overdue_repeat_minutes)
-    for a in s.exec(select(Alarm).where(Alarm.state == AlarmState.RAISED.value)).all():
+    # the details (JSON) are read only for the few escalated or repeated
+    for a in s.exec(select(Alarm).where(Alarm.state == AlarmState.RAISED.value)
+                    .options(defer(Alarm.details))).all():  # type: ignore[arg-type]
         if rules.due_for_escalation(AlarmState(a.state), utc(a.raised_at), a.escalated_at is not None, now, limit):
             a.escalated_at = now
             s.add(a)

@@ -28,7 +28,7 @@ from ..store.db import UnitOfWork
 from ..store.tables import Notification, Stay
 from . import alarms, approvals
 from .commands import AwareDatetime, Id
-from .common import OPEN, load_stay
+from .common import OPEN, load_stay, stays_in_states
 from .context import SiteContext
 
 GUARDIAN_RELATIONS = ("parent", "guardian")
@@ -128,7 +128,7 @@ def sweep(uow: UnitOfWork, ctx: SiteContext, now: datetime) -> int:
     on record are read in one query, and only when some open stay has a deadline passed (most have none yet):
     over 200 open stays a query per stay made this sweep 54 ms of every 5 s, now 8 ms."""
     changes = 0
-    stays = uow.session.exec(select(Stay).where(col(Stay.state).in_(OPEN))).all()
+    stays = stays_in_states(uow.session, OPEN)
     late = [(stay, d) for stay in stays for d in due(stay, ctx) if now >= d["due_at"]]
     if not late:
         return 0

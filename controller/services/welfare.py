@@ -22,7 +22,7 @@ from ..store.db import UnitOfWork
 from ..store.tables import Alarm, AuthSession, CareRecord, Kiosk, Staff, Stay
 from . import alarms, rooms
 from .commands import CareIn, WelfareCheckIn
-from .common import OPEN, load_stay
+from .common import OPEN, load_stay, stays_in_states
 from .context import SiteContext
 
 # in the secure area: the timers stop while the subject is out on temporary leave
@@ -99,7 +99,7 @@ def sweep(uow: UnitOfWork, ctx: SiteContext) -> int:
     """Raises ``meal_due`` and ``rest_due`` for each stay in the area whose meal or night rest is late; at most one
     open alarm per stay and kind (a recorded meal or rest resolves it)."""
     s, now, changes = uow.session, uow.now, 0
-    stays = s.exec(select(Stay).where(col(Stay.state).in_(IN_AREA))).all()
+    stays = stays_in_states(s, IN_AREA)
     last = _last_care(s, [st.id for st in stays])
     for stay in stays:
         due_meal = meal_due(ctx, stay, last.get((stay.id, "meal")))
