@@ -5,10 +5,10 @@ event loop. It reads no database and writes none: what the devices report leaves
 
 - commands arrive on ``bridge/<instance>/cmd`` and run at most once (``journal.py``); the result goes to
   ``result/<request_id>``;
-- device events go to ``event``; wristband reports stay here: a tag that moved leaves in ``presence`` as soon as
-  the burst of reports it came in is read (the other moves of that burst coalesced per tag, with the rule-8
-  findings of the rooms that changed); with no move, the findings time brings (grace periods) leave within
-  ``FLUSH_S``;
+- device events go to ``event``; wristband reports stay here: a tag that moved leaves in ``presence`` before
+  any more reports are read (with the other moves already read, coalesced per tag); rule 8 is judged every
+  ``FLUSH_S`` on the rooms the moves changed (and for grace periods running out), and its findings follow in a
+  batch of their own -- judging per move had been a sixth of the bridge's CPU at 2,500 reports/s;
 - every device's availability is kept retained in ``devices``; the bridge's own in ``availability`` (its last
   will says "offline" when it dies).
 """
@@ -38,12 +38,12 @@ from ..settings import SiteConfig
 from .client import LOCAL_KINDS
 from .codec import encode_event
 from .journal import Journal
-from .messages import Command, CommandResult, DeviceRow, DeviceTable, Roster, encode
+from .messages import Command, CommandResult, DeviceRow, DeviceTable, PresenceBatch, Roster, encode
 from .presence import BridgePresence
 from .wire import BridgeTopics, read_secret
 
 log = logging.getLogger(__name__)
-FLUSH_S = 0.05  # rule 8's time-based findings (grace periods) are looked for at least this often
+FLUSH_S = 0.05  # rule 8 is judged this often, on the rooms moves changed and for the grace periods running out
 # A move leaves at once (the screens show it within the broker's own latency); only the reports read in the same
 # burst share its batch. Same-room reports (the readers' 10 Hz) never leave the bridge.
 
@@ -166,15 +166,16 @@ class BridgeServer:
 
     def _flush(self) -> None:
         self._flush_due = False
-        for take in (self.presence.take_moves, self.presence.take_findings):
-            batch = take()
-            if batch is not None:
-                self.link.publish(self.topics.presence, encode(batch), now=True)
+        self._send(self.presence.take_moves())
+
+    def _send(self, batch: PresenceBatch | None) -> None:
+        if batch is not None:
+            self.link.publish(self.topics.presence, encode(batch), now=True)
 
     async def _flush_loop(self) -> None:
-        while True:  # rule 8's clock: the findings time brings (grace periods), when no move flushed meanwhile
+        while True:  # rule 8, every FLUSH_S: on the rooms the moves changed, and what time alone brings (grace)
             await asyncio.sleep(FLUSH_S)
-            self._flush()
+            self._send(self.presence.take_findings())
 
     def _on_roster(self, topic: str, payload: bytes) -> None:
         try:
