@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+from datetime import UTC, datetime
 
 import httpx
 import pytest
@@ -45,6 +46,12 @@ def press(live: LiveCentre, n: int, device: str = "panic-wait-1") -> None:
         r.raise_for_status()
 
 
+def heard_since(live: LiveCentre, device: str, since: datetime) -> bool:
+    """The device online and last heard (a valid message reaching the bridge) after ``since``."""
+    d = live.devices()[device]
+    return d["availability"] == "online" and bool(d["last_seen"]) and datetime.fromisoformat(d["last_seen"]) > since
+
+
 def panics(live: LiveCentre) -> int:
     """Presses the centre recorded: one open alarm per button counts its presses in ``occurrences``."""
     return sum(a["occurrences"] for a in live.alarms("panic", state=""))
@@ -54,9 +61,14 @@ def test_broker_restart_loses_no_event_and_recovers(live: LiveCentre) -> None:
     base = panics(live)
     press(live, 3)
     live.until(lambda: panics(live) == base + 3, what="three panic alarms")
+    restarted = datetime.now(UTC)
     live.broker.stop()
     live.broker.start()
+    # Heard again through the new broker (online, last seen after the restart), not merely still shown online: a
+    # quick restart can end before the controller's view of the devices has changed at all, and a press made
+    # while the button's own link is still reconnecting is lost by design (see above) -- seen once in a full run.
     live.until(lambda: all(a == "online" for a in mqtt_devices(live).values()), what="devices online again")
+    live.until(lambda: heard_since(live, "panic-wait-1", restarted), what="the button heard after the restart")
     press(live, 3)
     live.until(lambda: panics(live) == base + 6, what="three more panic alarms after the restart")
     live.until(lambda: not live.alarms("device_offline"), what="no device left alarmed offline")
