@@ -44,8 +44,6 @@ from .wire import BridgeTopics, read_secret
 
 log = logging.getLogger(__name__)
 FLUSH_S = 0.05  # rule 8 is judged this often, on the rooms moves changed and for the grace periods running out
-# A move leaves at once (the screens show it within the broker's own latency); only the reports read in the same
-# burst share its batch. Same-room reports (the readers' 10 Hz) never leave the bridge.
 
 
 class BridgeServer:

@@ -67,13 +67,13 @@ def move(uow: UnitOfWork, stay: Stay, command: str, action: str, data: dict[str,
 # What a stay accumulates and no timer reads (the case officers, the search, collection and exit records): the
 # timer sweeps load open stays without them -- over 200 open stays a sweep spent half its time decoding them every
 # 5 s -- and a stay whose record is touched after all loads it then.
-_RECORDS = (Stay.case_officer_ids, Stay.search, Stay.searches, Stay.collection, Stay.exit_record)
+_WITHOUT_RECORDS = tuple(defer(c) for c in (Stay.case_officer_ids, Stay.search, Stay.searches,  # type: ignore[arg-type]
+                                              Stay.collection, Stay.exit_record))
 
 
 def stays_in_states(session: Session, states: Any) -> list[Stay]:
-    """The stays in ``states`` for a timer sweep (without their records, see ``_RECORDS``)."""
-    return list(session.exec(select(Stay).where(col(Stay.state).in_(states))
-                             .options(*(defer(c) for c in _RECORDS))).all())  # type: ignore[arg-type]
+    """The stays in ``states`` for a timer sweep (without their records, see ``_WITHOUT_RECORDS``)."""
+    return list(session.exec(select(Stay).where(col(Stay.state).in_(states)).options(*_WITHOUT_RECORDS)).all())
 
 
 def occupants(session: Session, room_id: str, *, sweep: bool = False) -> list[Stay]:
@@ -81,5 +81,5 @@ def occupants(session: Session, room_id: str, *, sweep: bool = False) -> list[St
     a timer sweep, without their records."""
     q = select(Stay).where(Stay.waiting_room_id == room_id, col(Stay.state).in_(HOLDING))
     if sweep:
-        q = q.options(*(defer(c) for c in _RECORDS))  # type: ignore[arg-type]
+        q = q.options(*_WITHOUT_RECORDS)
     return list(session.exec(q).all())
